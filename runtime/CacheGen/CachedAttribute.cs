@@ -1,0 +1,30 @@
+namespace CacheGen;
+
+/// <summary>
+/// Makes a <c>partial</c> method read through the cache: the generated body returns the cached value for the key,
+/// or calls the method's core implementation, stores the result tagged with <see cref="Region"/> and returns it.
+/// </summary>
+/// <remarks>
+/// The core implementation is a method of the same type with the same parameters and return type, named with
+/// <c>Core</c> before a trailing <c>Async</c> (<c>GetAllAsync</c> -&gt; <c>GetAllCoreAsync</c>), else with <c>Core</c>
+/// appended (<c>Count</c> -&gt; <c>CountCore</c>).
+/// </remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class CachedAttribute : Attribute
+{
+    /// <summary>Caches the method's results in <paramref name="region"/>.</summary>
+    /// <param name="region">The region (cache tag) the entries belong to; <see cref="InvalidatesCacheAttribute"/> evicts by it.</param>
+    public CachedAttribute(string region) => Region = region;
+
+    /// <summary>The region (cache tag) every entry of this method is stored under.</summary>
+    public string Region { get; }
+
+    /// <summary>
+    /// Key template such as <c>"post:{id}"</c>; <c>{param}</c> and <c>{param.Member}</c> are checked at compile time,
+    /// <c>{{</c> and <c>}}</c> are literal braces. Default: the type, the method, its parameter types and every argument.
+    /// </summary>
+    public string? Key { get; set; }
+
+    /// <summary>Entry lifetime in seconds; 0 (the default) uses the runtime's default expiration.</summary>
+    public int TtlSeconds { get; set; }
+}
