@@ -1,0 +1,100 @@
+using Microsoft.CodeAnalysis;
+
+namespace CacheGen.Generator.Diagnostics;
+
+/// <summary>Every diagnostic CacheGen reports. IDs are stable: never reuse or renumber one.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "CacheGen";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartialDeclaration = Error(
+        "CG0001",
+        "A cached or invalidating method must be a partial method declaration",
+        "'{0}' must be a partial method declaration without a body, such as 'public partial Task<Post> {0}(...);': CacheGen writes its implementation{1}");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
+        "CG0002",
+        "The containing type must be partial",
+        "Type '{0}' must be declared 'partial' because it contains the CacheGen method '{1}'");
+
+    public static readonly DiagnosticDescriptor MissingCoreMethod = Error(
+        "CG0003",
+        "The core method is missing",
+        "'{0}' needs a core method '{1}' with the same parameters and return type that does the real work, e.g. '{2}'");
+
+    public static readonly DiagnosticDescriptor CoreMethodSignatureMismatch = Error(
+        "CG0004",
+        "The core method's signature does not match",
+        "Core method '{0}' must have the same parameters (types, order and ref kinds), type parameters, static-ness and return type as '{1}': expected '{2}'");
+
+    public static readonly DiagnosticDescriptor UncachableReturnType = Error(
+        "CG0005",
+        "The return type cannot be cached",
+        "'{0}' returns '{1}', which has no value to cache; a [Cached] method returns Task<T>, ValueTask<T> or T");
+
+    public static readonly DiagnosticDescriptor UnsupportedParameter = Error(
+        "CG0006",
+        "The parameter kind is not supported",
+        "Parameter '{0}' of '{1}' is {2}, which a cached or invalidating method cannot take: the call may complete after the method returns");
+
+    public static readonly DiagnosticDescriptor UnknownKeyPlaceholder = Error(
+        "CG0007",
+        "A key placeholder names no parameter or member",
+        "Key placeholder '{{{0}}}' of '{1}' does not name {2}");
+
+    public static readonly DiagnosticDescriptor MissingHybridCache = Error(
+        "CG0008",
+        "No HybridCache member found",
+        "Type '{0}' has no {1}field, property or primary-constructor parameter of type Microsoft.Extensions.Caching.Hybrid.HybridCache for '{2}' to use{3}");
+
+    public static readonly DiagnosticDescriptor MultipleHybridCaches = Error(
+        "CG0009",
+        "More than one HybridCache member",
+        "Type '{0}' has more than one HybridCache member ({1}); CacheGen cannot tell which one '{2}' should use");
+
+    public static readonly DiagnosticDescriptor InvalidRegion = Error(
+        "CG0010",
+        "The region name is invalid",
+        "Region name '{0}' is invalid: a region is a non-empty name without '{{' or '}}'");
+
+    public static readonly DiagnosticDescriptor NegativeTtl = Error(
+        "CG0011",
+        "TtlSeconds must not be negative",
+        "TtlSeconds of '{0}' is {1}; use a positive number of seconds, or 0 for the runtime's default expiration");
+
+    public static readonly DiagnosticDescriptor NoStableTextForm = Error(
+        "CG0012",
+        "A key value has no stable text form",
+        "{0} of type '{1}' has no stable text form for a cache key (its ToString is not overridden and it is not IFormattable), so different values could share one key; give '{2}' a Key template of members that do, override ToString, or implement IFormattable");
+
+    public static readonly DiagnosticDescriptor UnusedRegion = new(
+        "CG0013",
+        "No [Cached] method uses this region",
+        "No [Cached] method in this compilation uses region '{0}', so evicting it does nothing here; is the name misspelled?",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor KeyNeedsSingleRegion = Error(
+        "CG0014",
+        "A keyed eviction names exactly one region",
+        "'{0}' evicts a single entry with Key, so [InvalidatesCache] must name exactly one region (it names {1})");
+
+    public static readonly DiagnosticDescriptor CachedAndInvalidates = Error(
+        "CG0015",
+        "A method cannot both cache and invalidate",
+        "'{0}' has both [Cached] and [InvalidatesCache]; a method either reads through the cache or evicts it");
+
+    public static readonly DiagnosticDescriptor MalformedKeyTemplate = Error(
+        "CG0016",
+        "The key template is malformed",
+        "Key template \"{0}\" of '{1}' is malformed: {2}");
+
+    public static readonly DiagnosticDescriptor HybridCacheParameterHidden = Error(
+        "CG0017",
+        "A parameter hides the HybridCache primary-constructor parameter",
+        "Parameter '{0}' of '{1}' has the same name as the primary-constructor parameter that holds the HybridCache, so the generated code could not reach the cache; rename one of them");
+}

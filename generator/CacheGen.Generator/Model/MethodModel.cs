@@ -1,0 +1,76 @@
+namespace CacheGen.Generator.Model;
+
+/// <summary>
+/// Everything the emitter needs to write one method, as plain equatable data (no symbols, no syntax), so an edit
+/// that does not change it leaves the generated source cached.
+/// </summary>
+internal sealed record MethodModel(
+    string HintName,
+    string? Namespace,
+    EquatableArray<ContainingTypeModel> ContainingTypes,
+    string Modifiers,
+    string ReturnType,
+    ReturnShape Shape,
+    string? ResultType,
+    string Name,
+    string TypeParameterList,
+    EquatableArray<string> Constraints,
+    EquatableArray<ParameterModel> Parameters,
+    string CoreName,
+    string CacheExpression,
+    bool IsStatic,
+    CachedModel? Cached,
+    InvalidationModel? Invalidation,
+    bool EmitErrorStub);
+
+/// <summary>A type the method is nested in, outermost first: enough to re-declare it as <c>partial</c>.</summary>
+internal sealed record ContainingTypeModel(string Keyword, string Name, string TypeParameterList);
+
+/// <summary>A parameter as it is re-declared on the implementation and passed to the core method.</summary>
+internal sealed record ParameterModel(string Name, string Type, string Modifier, bool IsCancellationToken);
+
+/// <summary>How the method returns its value, which decides how the wrapper awaits and returns.</summary>
+internal enum ReturnShape
+{
+    /// <summary><c>Task&lt;T&gt;</c></summary>
+    TaskOfT,
+    /// <summary><c>ValueTask&lt;T&gt;</c></summary>
+    ValueTaskOfT,
+    /// <summary>A plain value, synchronously.</summary>
+    Value,
+    /// <summary><c>Task</c></summary>
+    Task,
+    /// <summary><c>ValueTask</c></summary>
+    ValueTask,
+    /// <summary><c>void</c></summary>
+    Void,
+}
+
+/// <summary>What <c>[Cached]</c> asks for.</summary>
+internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds);
+
+/// <summary>What <c>[InvalidatesCache]</c> asks for; <see cref="Key"/> is empty for whole-region eviction.</summary>
+internal sealed record InvalidationModel(EquatableArray<string> Regions, EquatableArray<KeyPart> Key);
+
+/// <summary>One piece of a cache key: literal text, the argument separator, or a value written by a key builder method.</summary>
+internal sealed record KeyPart(KeyPartKind Kind, string Text, string? Format = null);
+
+internal enum KeyPartKind
+{
+    /// <summary>Compile-time text, written verbatim.</summary>
+    Literal,
+    /// <summary>The separator before each argument of a default key.</summary>
+    Separator,
+    /// <summary>A <c>string</c> expression.</summary>
+    String,
+    /// <summary>A <c>bool</c> or <c>bool?</c> expression.</summary>
+    Boolean,
+    /// <summary>An <c>ISpanFormattable</c> expression (or a nullable one), formatted invariantly.</summary>
+    SpanFormattable,
+    /// <summary>An <c>IFormattable</c> expression, formatted invariantly.</summary>
+    Formattable,
+    /// <summary>An expression whose type overrides <c>ToString</c>.</summary>
+    Object,
+    /// <summary>A generic type argument (<c>typeof(T)</c>).</summary>
+    Type,
+}

@@ -1,0 +1,38 @@
+using Microsoft.CodeAnalysis;
+
+namespace CacheGen.Generator.Parsing;
+
+/// <summary>The framework types the parser recognises, looked up once per compilation.</summary>
+internal sealed class KnownTypes
+{
+    public KnownTypes(Compilation compilation)
+    {
+        HybridCache = compilation.GetTypeByMetadataName("Microsoft.Extensions.Caching.Hybrid.HybridCache");
+        Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
+        TaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
+        ValueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
+        ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
+        CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+        SpanFormattable = compilation.GetTypeByMetadataName("System.ISpanFormattable");
+        Formattable = compilation.GetTypeByMetadataName("System.IFormattable");
+        CachedAttribute = compilation.GetTypeByMetadataName(AttributeNames.Cached);
+        InvalidatesCacheAttribute = compilation.GetTypeByMetadataName(AttributeNames.InvalidatesCache);
+    }
+
+    public INamedTypeSymbol? HybridCache { get; }
+    public INamedTypeSymbol? Task { get; }
+    public INamedTypeSymbol? TaskOfT { get; }
+    public INamedTypeSymbol? ValueTask { get; }
+    public INamedTypeSymbol? ValueTaskOfT { get; }
+    public INamedTypeSymbol? CancellationToken { get; }
+    public INamedTypeSymbol? SpanFormattable { get; }
+    public INamedTypeSymbol? Formattable { get; }
+    public INamedTypeSymbol? CachedAttribute { get; }
+    public INamedTypeSymbol? InvalidatesCacheAttribute { get; }
+}
+
+internal static class AttributeNames
+{
+    public const string Cached = "CacheGen.CachedAttribute";
+    public const string InvalidatesCache = "CacheGen.InvalidatesCacheAttribute";
+}

@@ -1,0 +1,738 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using CacheGen.Generator.Diagnostics;
+using CacheGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace CacheGen.Generator.Parsing;
+
+/// <summary>
+/// Turns one attributed method (symbols and syntax) into a <see cref="MethodModel"/> and diagnostics (plain data).
+/// Every misuse becomes a CGxxxx diagnostic; when the method can still be re-declared, a throwing stub is emitted
+/// so the build shows only the CacheGen error, never a C# error inside generated code.
+/// </summary>
+internal sealed class Parser
+{
+    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
+        SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    // The method's identity in default keys and hint names: stable, readable, no nullability, no global::.
+    private static readonly SymbolDisplayFormat SignatureFormat = new(
+        globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+        memberOptions: SymbolDisplayMemberOptions.IncludeContainingType | SymbolDisplayMemberOptions.IncludeParameters,
+        parameterOptions: SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut,
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
+
+    private static readonly SymbolDisplayFormat MessageFormat = SymbolDisplayFormat.MinimallyQualifiedFormat;
+
+    private readonly GeneratorAttributeSyntaxContext _context;
+    private readonly IMethodSymbol _method;
+    private readonly MethodDeclarationSyntax _syntax;
+    private readonly Compilation _compilation;
+    private readonly KnownTypes _known;
+    private readonly CancellationToken _cancellationToken;
+    private readonly List<DiagnosticInfo> _diagnostics = new();
+    private readonly List<RegionUse> _regions = new();
+    private bool _hasErrors;
+
+    private Parser(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        _context = context;
+        _method = (IMethodSymbol)context.TargetSymbol;
+        _syntax = (MethodDeclarationSyntax)context.TargetNode;
+        _compilation = context.SemanticModel.Compilation;
+        _known = new KnownTypes(_compilation);
+        _cancellationToken = cancellationToken;
+    }
+
+    public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        new Parser(context, cancellationToken).Parse(isCached: true);
+
+    public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        new Parser(context, cancellationToken).Parse(isCached: false);
+
+    private string MethodName => _method.Name;
+
+    private ParseResult Parse(bool isCached)
+    {
+        AttributeData attribute = _context.Attributes[0];
+        bool alsoOther = HasAttribute(isCached ? _known.InvalidatesCacheAttribute : _known.CachedAttribute);
+        if (!isCached && alsoOther)
+            return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<RegionUse>.Empty); // reported once, by the [Cached] side
+        if (alsoOther)
+            Report(DiagnosticDescriptors.CachedAndInvalidates, _syntax.Identifier, MethodName);
+
+        // A method we cannot re-declare gets no code at all: only the diagnostic.
+        if (!CheckDeclaration())
+            return Result(null);
+
+        ReturnShape? shape = ClassifyReturn(out string? resultType);
+        CheckParameters();
+        string coreName = CoreNameOf(MethodName);
+        CheckCoreMethod(coreName);
+        string cacheExpression = FindHybridCache();
+
+        CachedModel? cached = null;
+        InvalidationModel? invalidation = null;
+        if (isCached)
+        {
+            if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
+                Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
+            cached = ParseCachedAttribute(attribute);
+        }
+        else
+        {
+            invalidation = ParseInvalidatesAttribute(attribute);
+        }
+
+        var model = new MethodModel(
+            HintName: HintNameOf(_method),
+            Namespace: _method.ContainingNamespace.IsGlobalNamespace ? null : _method.ContainingNamespace.ToDisplayString(),
+            ContainingTypes: ContainingTypes(),
+            Modifiers: string.Join(" ", _syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword)).Select(m => m.Text)),
+            ReturnType: _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(TypeFormat),
+            Shape: shape ?? ReturnShape.Value,
+            ResultType: resultType,
+            Name: _method.Name,
+            TypeParameterList: _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">",
+            Constraints: _method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToEquatableArray(),
+            Parameters: _method.Parameters.Select(ParameterModelOf).ToEquatableArray(),
+            CoreName: coreName,
+            CacheExpression: cacheExpression,
+            IsStatic: _method.IsStatic,
+            Cached: cached,
+            Invalidation: invalidation,
+            EmitErrorStub: _hasErrors);
+        return Result(model);
+    }
+
+    private ParseResult Result(MethodModel? model) =>
+        new(model, _diagnostics.ToEquatableArray(), _regions.ToEquatableArray());
+
+    private bool HasAttribute(INamedTypeSymbol? attributeType) =>
+        attributeType is not null && _method.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType));
+
+    // ---- declaration ---------------------------------------------------------------------------------------------
+
+    private bool CheckDeclaration()
+    {
+        bool ok = true;
+        bool isPartial = _syntax.Modifiers.Any(SyntaxKind.PartialKeyword);
+        bool hasBody = _syntax.Body is not null || _syntax.ExpressionBody is not null;
+        if (!isPartial || hasBody || _method.PartialImplementationPart is not null)
+        {
+            string why = !isPartial ? " (it is not declared 'partial')"
+                : hasBody ? " (this declaration has a body; put the logic in the core method)"
+                : " (it already has an implementation part; remove it and put the logic in the core method)";
+            Report(DiagnosticDescriptors.NotPartialDeclaration, _syntax.Identifier, MethodName, why);
+            ok = false;
+        }
+        for (SyntaxNode? node = _syntax.Parent; node is TypeDeclarationSyntax type; node = node.Parent)
+        {
+            if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                Report(DiagnosticDescriptors.ContainingTypeNotPartial, type.Identifier, type.Identifier.Text, MethodName);
+                ok = false;
+            }
+        }
+        if (_syntax.Parent is not TypeDeclarationSyntax)
+            ok = false;
+        return ok;
+    }
+
+    private EquatableArray<ContainingTypeModel> ContainingTypes()
+    {
+        var types = new List<ContainingTypeModel>();
+        INamedTypeSymbol? symbol = _method.ContainingType;
+        for (SyntaxNode? node = _syntax.Parent; node is TypeDeclarationSyntax type && symbol is not null; node = node.Parent, symbol = symbol.ContainingType)
+        {
+            string keyword = type switch
+            {
+                RecordDeclarationSyntax record => record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? "record struct" : "record",
+                StructDeclarationSyntax => "struct",
+                InterfaceDeclarationSyntax => "interface",
+                _ => "class",
+            };
+            if (symbol.IsRefLikeType)
+                keyword = "ref " + keyword;
+            string typeParameters = symbol.TypeParameters.Length == 0
+                ? ""
+                : "<" + string.Join(", ", symbol.TypeParameters.Select(t => t.Variance switch
+                {
+                    VarianceKind.In => "in " + t.Name,
+                    VarianceKind.Out => "out " + t.Name,
+                    _ => t.Name,
+                })) + ">";
+            types.Insert(0, new ContainingTypeModel(keyword, Escape(symbol.Name), typeParameters));
+        }
+        return types.ToEquatableArray();
+    }
+
+    // ---- return type and parameters ------------------------------------------------------------------------------
+
+    private ReturnShape? ClassifyReturn(out string? resultType)
+    {
+        resultType = null;
+        if (_method.ReturnsByRef || _method.ReturnsByRefReadonly)
+        {
+            Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, "a reference (ref return)");
+            return null;
+        }
+        if (_method.ReturnsVoid)
+            return ReturnShape.Void;
+        ITypeSymbol type = _method.ReturnType;
+        if (type is INamedTypeSymbol named)
+        {
+            INamedTypeSymbol original = named.OriginalDefinition;
+            if (SymbolEqualityComparer.Default.Equals(named, _known.Task))
+                return ReturnShape.Task;
+            if (SymbolEqualityComparer.Default.Equals(named, _known.ValueTask))
+                return ReturnShape.ValueTask;
+            if (SymbolEqualityComparer.Default.Equals(original, _known.TaskOfT))
+            {
+                resultType = named.TypeArguments[0].ToDisplayString(TypeFormat);
+                return ReturnShape.TaskOfT;
+            }
+            if (SymbolEqualityComparer.Default.Equals(original, _known.ValueTaskOfT))
+            {
+                resultType = named.TypeArguments[0].ToDisplayString(TypeFormat);
+                return ReturnShape.ValueTaskOfT;
+            }
+        }
+        if (type.IsRefLikeType || type is IPointerTypeSymbol or IFunctionPointerTypeSymbol)
+        {
+            Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, type.ToDisplayString(MessageFormat));
+            return null;
+        }
+        resultType = type.ToDisplayString(TypeFormat);
+        return ReturnShape.Value;
+    }
+
+    private void CheckParameters()
+    {
+        for (int i = 0; i < _method.Parameters.Length; i++)
+        {
+            IParameterSymbol parameter = _method.Parameters[i];
+            string? problem = parameter.RefKind switch
+            {
+                RefKind.Ref => "a 'ref' parameter",
+                RefKind.Out => "an 'out' parameter",
+                RefKind.In => "an 'in' parameter",
+                RefKind.None => null,
+                _ => "a 'ref readonly' parameter",
+            };
+            problem ??= parameter.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol ? "a pointer"
+                : parameter.Type.IsRefLikeType ? $"a ref struct ('{parameter.Type.ToDisplayString(MessageFormat)}')"
+                : null;
+            if (problem is not null)
+                Report(DiagnosticDescriptors.UnsupportedParameter, ParameterSyntax(i), parameter.Name, MethodName, problem);
+        }
+    }
+
+    private ParameterModel ParameterModelOf(IParameterSymbol parameter, int index)
+    {
+        string modifier = parameter.IsParams ? "params " : index == 0 && _method.IsExtensionMethod ? "this " : "";
+        return new ParameterModel(Escape(parameter.Name), parameter.Type.ToDisplayString(TypeFormat), modifier, IsCancellationToken(parameter.Type));
+    }
+
+    private bool IsCancellationToken(ITypeSymbol type) => SymbolEqualityComparer.Default.Equals(type, _known.CancellationToken);
+
+    private static string? ConstraintClause(ITypeParameterSymbol parameter)
+    {
+        var parts = new List<string>();
+        if (parameter.HasReferenceTypeConstraint)
+            parts.Add(parameter.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.Annotated ? "class?" : "class");
+        else if (parameter.HasUnmanagedTypeConstraint)
+            parts.Add("unmanaged");
+        else if (parameter.HasValueTypeConstraint)
+            parts.Add("struct");
+        else if (parameter.HasNotNullConstraint)
+            parts.Add("notnull");
+        foreach (ITypeSymbol constraint in parameter.ConstraintTypes)
+            parts.Add(constraint.ToDisplayString(TypeFormat));
+        if (parameter.HasConstructorConstraint)
+            parts.Add("new()");
+        return parts.Count == 0 ? null : $"where {parameter.Name} : {string.Join(", ", parts)}";
+    }
+
+    // ---- core method --------------------------------------------------------------------------------------------
+
+    internal static string CoreNameOf(string name) =>
+        name.Length > "Async".Length && name.EndsWith("Async", System.StringComparison.Ordinal)
+            ? name.Substring(0, name.Length - "Async".Length) + "CoreAsync"
+            : name + "Core";
+
+    private void CheckCoreMethod(string coreName)
+    {
+        var candidates = new List<IMethodSymbol>();
+        for (INamedTypeSymbol? type = _method.ContainingType; type is not null; type = type.BaseType)
+        {
+            foreach (ISymbol member in type.GetMembers(coreName))
+            {
+                if (member is IMethodSymbol method && _compilation.IsSymbolAccessibleWithin(method, _method.ContainingType))
+                    candidates.Add(method);
+            }
+        }
+        string expected = ExpectedCoreSignature(coreName);
+        if (candidates.Count == 0)
+        {
+            Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, expected);
+            return;
+        }
+        if (!candidates.Any(Matches))
+            Report(DiagnosticDescriptors.CoreMethodSignatureMismatch, _syntax.Identifier, coreName, MethodName, expected);
+    }
+
+    private bool Matches(IMethodSymbol core)
+    {
+        if (core.IsStatic != _method.IsStatic || core.TypeParameters.Length != _method.TypeParameters.Length
+            || core.Parameters.Length != _method.Parameters.Length)
+            return false;
+        if (core.IsGenericMethod)
+            core = core.Construct(_method.TypeParameters.Cast<ITypeSymbol>().ToArray());
+        for (int i = 0; i < core.Parameters.Length; i++)
+        {
+            if (core.Parameters[i].RefKind != _method.Parameters[i].RefKind
+                || !SymbolEqualityComparer.Default.Equals(core.Parameters[i].Type, _method.Parameters[i].Type))
+                return false;
+        }
+        return core.ReturnsVoid == _method.ReturnsVoid && SymbolEqualityComparer.Default.Equals(core.ReturnType, _method.ReturnType);
+    }
+
+    private string ExpectedCoreSignature(string coreName)
+    {
+        string typeParameters = _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">";
+        string parameters = string.Join(", ", _method.Parameters.Select(p => p.Type.ToDisplayString(MessageFormat) + " " + p.Name));
+        return $"private {(_method.IsStatic ? "static " : "")}{_method.ReturnType.ToDisplayString(MessageFormat)} {coreName}{typeParameters}({parameters})";
+    }
+
+    // ---- the HybridCache ----------------------------------------------------------------------------------------
+
+    private string FindHybridCache()
+    {
+        INamedTypeSymbol type = _method.ContainingType;
+        string typeName = type.ToDisplayString(MessageFormat);
+        if (_known.HybridCache is null)
+        {
+            Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, typeName, _method.IsStatic ? "static " : "", MethodName,
+                " (Microsoft.Extensions.Caching.Abstractions 9.0 or later is not referenced)");
+            return "null!";
+        }
+
+        var instanceMembers = new List<ISymbol>();
+        var staticMembers = new List<ISymbol>();
+        var seen = new HashSet<string>();
+        for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
+        {
+            foreach (ISymbol member in current.GetMembers())
+            {
+                ITypeSymbol? memberType = member switch
+                {
+                    IFieldSymbol field when !field.IsImplicitlyDeclared => field.Type,
+                    IPropertySymbol property when !property.IsIndexer && property.GetMethod is not null => property.Type,
+                    _ => null,
+                };
+                if (memberType is null || !IsHybridCache(memberType) || !seen.Add(member.Name)
+                    || !_compilation.IsSymbolAccessibleWithin(member, type)
+                    || (member is IPropertySymbol p && !_compilation.IsSymbolAccessibleWithin(p.GetMethod!, type)))
+                    continue;
+                (member.IsStatic ? staticMembers : instanceMembers).Add(member);
+            }
+        }
+
+        // A nested type can also use a static cache of the types it is nested in.
+        for (INamedTypeSymbol? outer = type.ContainingType; staticMembers.Count == 0 && instanceMembers.Count == 0 && outer is not null; outer = outer.ContainingType)
+        {
+            foreach (ISymbol member in outer.GetMembers())
+            {
+                ITypeSymbol? memberType = member switch
+                {
+                    IFieldSymbol { IsStatic: true, IsImplicitlyDeclared: false } field => field.Type,
+                    IPropertySymbol { IsStatic: true, IsIndexer: false, GetMethod: not null } property => property.Type,
+                    _ => null,
+                };
+                if (memberType is not null && IsHybridCache(memberType) && _compilation.IsSymbolAccessibleWithin(member, type))
+                    staticMembers.Add(member);
+            }
+        }
+
+        List<ISymbol> candidates = _method.IsStatic ? staticMembers : instanceMembers.Count > 0 ? instanceMembers : staticMembers;
+        if (candidates.Count > 1)
+        {
+            Report(DiagnosticDescriptors.MultipleHybridCaches, _syntax.Identifier, typeName,
+                string.Join(", ", candidates.Select(c => c.Name)), MethodName);
+            return "null!";
+        }
+        if (candidates.Count == 1)
+        {
+            ISymbol member = candidates[0];
+            return member.IsStatic
+                ? member.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "." + Escape(member.Name)
+                : "this." + Escape(member.Name);
+        }
+
+        if (!_method.IsStatic && PrimaryConstructorCacheParameter(type) is { } parameter)
+        {
+            if (_method.Parameters.Any(p => p.Name == parameter.Name))
+            {
+                Report(DiagnosticDescriptors.HybridCacheParameterHidden, _syntax.Identifier, parameter.Name, MethodName);
+                return "null!";
+            }
+            return Escape(parameter.Name);
+        }
+
+        Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, typeName, _method.IsStatic ? "static " : "", MethodName, "");
+        return "null!";
+    }
+
+    private IParameterSymbol? PrimaryConstructorCacheParameter(INamedTypeSymbol type)
+    {
+        foreach (IMethodSymbol constructor in type.InstanceConstructors)
+        {
+            bool isPrimary = constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax(_cancellationToken) is TypeDeclarationSyntax);
+            if (isPrimary)
+                return constructor.Parameters.FirstOrDefault(p => IsHybridCache(p.Type));
+        }
+        return null;
+    }
+
+    private bool IsHybridCache(ITypeSymbol type)
+    {
+        for (ITypeSymbol? current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, _known.HybridCache))
+                return true;
+        }
+        return false;
+    }
+
+    // ---- attributes and keys ------------------------------------------------------------------------------------
+
+    private CachedModel ParseCachedAttribute(AttributeData attribute)
+    {
+        string? region = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string : null;
+        string? template = NamedArgument<string>(attribute, "Key");
+        int ttl = NamedArgument<int?>(attribute, "TtlSeconds") ?? 0;
+        SyntaxNode? attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken);
+
+        CheckRegion(region, ArgumentSyntax(attributeSyntax, 0) ?? attributeSyntax);
+        _regions.Add(new RegionUse(region ?? "", IsCached: true, null));
+        if (ttl < 0)
+            Report(DiagnosticDescriptors.NegativeTtl, NamedArgumentSyntax(attributeSyntax, "TtlSeconds") ?? attributeSyntax, MethodName, ttl.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
+        EquatableArray<KeyPart> key = template is null
+            ? DefaultKey(region ?? "", keySyntax)
+            : TemplateKey(region ?? "", template, keySyntax);
+        return new CachedModel(region ?? "", key, ttl);
+    }
+
+    private InvalidationModel ParseInvalidatesAttribute(AttributeData attribute)
+    {
+        var regions = new List<string>();
+        SyntaxNode? attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken);
+        if (attribute.ConstructorArguments.Length > 0)
+        {
+            TypedConstant argument = attribute.ConstructorArguments[0];
+            IEnumerable<TypedConstant> values = argument.Kind == TypedConstantKind.Array ? argument.Values : new[] { argument };
+            int index = 0;
+            foreach (TypedConstant value in values)
+            {
+                string? region = value.Value as string;
+                SyntaxNode? location = ArgumentSyntax(attributeSyntax, index++) ?? attributeSyntax;
+                if (CheckRegion(region, location))
+                    _regions.Add(new RegionUse(region!, IsCached: false, LocationInfo.From(location)));
+                regions.Add(region ?? "");
+            }
+        }
+        if (regions.Count == 0)
+            Report(DiagnosticDescriptors.InvalidRegion, attributeSyntax, "");
+
+        string? template = NamedArgument<string>(attribute, "Key");
+        EquatableArray<KeyPart> key = EquatableArray<KeyPart>.Empty;
+        if (template is not null)
+        {
+            SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
+            if (regions.Count != 1)
+                Report(DiagnosticDescriptors.KeyNeedsSingleRegion, keySyntax, MethodName, regions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            key = TemplateKey(regions.FirstOrDefault() ?? "", template, keySyntax);
+        }
+        return new InvalidationModel(regions.ToEquatableArray(), key);
+    }
+
+    private bool CheckRegion(string? region, SyntaxNode? location)
+    {
+        if (string.IsNullOrWhiteSpace(region) || region!.IndexOf('{') >= 0 || region.IndexOf('}') >= 0)
+        {
+            Report(DiagnosticDescriptors.InvalidRegion, location, region ?? "null");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The default key: the region as a Redis hash tag, the method's full signature, then '|' and each generic type
+    /// argument and each argument (CancellationTokens excluded). The prefix holds no '|' and values are escaped, so
+    /// different calls never share a key.
+    /// </summary>
+    private EquatableArray<KeyPart> DefaultKey(string region, SyntaxNode? location)
+    {
+        var parts = new List<KeyPart> { new(KeyPartKind.Literal, RegionPrefix(region) + _method.ToDisplayString(SignatureFormat)) };
+        var typeParameters = new List<ITypeParameterSymbol>();
+        for (INamedTypeSymbol? type = _method.ContainingType; type is not null; type = type.ContainingType)
+            typeParameters.InsertRange(0, type.TypeParameters);
+        typeParameters.AddRange(_method.TypeParameters);
+        foreach (ITypeParameterSymbol typeParameter in typeParameters)
+        {
+            parts.Add(new KeyPart(KeyPartKind.Separator, ""));
+            parts.Add(new KeyPart(KeyPartKind.Type, $"typeof({typeParameter.Name})"));
+        }
+        for (int i = 0; i < _method.Parameters.Length; i++)
+        {
+            IParameterSymbol parameter = _method.Parameters[i];
+            if (IsCancellationToken(parameter.Type) || parameter.RefKind != RefKind.None)
+                continue;
+            parts.Add(new KeyPart(KeyPartKind.Separator, ""));
+            KeyPart? value = ValuePart(Escape(parameter.Name), parameter.Type);
+            if (value is null)
+                Report(DiagnosticDescriptors.NoStableTextForm, ParameterSyntax(i) ?? location, $"Parameter '{parameter.Name}'", parameter.Type.ToDisplayString(MessageFormat), MethodName);
+            else
+                parts.Add(value);
+        }
+        return parts.ToEquatableArray();
+    }
+
+    private EquatableArray<KeyPart> TemplateKey(string region, string template, SyntaxNode? location)
+    {
+        List<KeyTemplate.Segment>? segments = KeyTemplate.Parse(template, out string? error);
+        if (segments is null)
+        {
+            Report(DiagnosticDescriptors.MalformedKeyTemplate, location, template, MethodName, error!);
+            return EquatableArray<KeyPart>.Empty;
+        }
+        var parts = new List<KeyPart> { new(KeyPartKind.Literal, RegionPrefix(region)) };
+        foreach (KeyTemplate.Segment segment in segments)
+        {
+            if (!segment.IsPlaceholder)
+            {
+                parts.Add(new KeyPart(KeyPartKind.Literal, segment.Text));
+                continue;
+            }
+            if (ResolvePlaceholder(segment.Text, location) is { } part)
+                parts.Add(part);
+        }
+        return MergeLiterals(parts);
+    }
+
+    private KeyPart? ResolvePlaceholder(string path, SyntaxNode? location)
+    {
+        string[] names = path.Split('.');
+        IParameterSymbol? parameter = _method.Parameters.FirstOrDefault(p => p.Name == names[0]);
+        if (parameter is null)
+        {
+            string known = _method.Parameters.Length == 0 ? "" : " (parameters: " + string.Join(", ", _method.Parameters.Select(p => p.Name)) + ")";
+            Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, path, MethodName, $"a parameter of '{MethodName}'{known}");
+            return null;
+        }
+        if (parameter.RefKind != RefKind.None || IsCancellationToken(parameter.Type))
+        {
+            Report(DiagnosticDescriptors.NoStableTextForm, location, $"Key placeholder '{{{path}}}'", parameter.Type.ToDisplayString(MessageFormat), MethodName);
+            return null;
+        }
+
+        string expression = Escape(parameter.Name);
+        ITypeSymbol type = parameter.Type;
+        foreach (string name in names.Skip(1))
+        {
+            ITypeSymbol lookupType = UnderlyingIfNullable(type);
+            bool mayBeNull = type.IsReferenceType || !SymbolEqualityComparer.Default.Equals(lookupType, type) || type is ITypeParameterSymbol { IsValueType: false };
+            ISymbol? member = FindReadableMember(lookupType, name);
+            if (member is null)
+            {
+                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, path, MethodName,
+                    $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}'");
+                return null;
+            }
+            ITypeSymbol memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+            expression += (mayBeNull ? "?." : ".") + Escape(member.Name);
+            type = mayBeNull && memberType.IsValueType && !IsNullableValueType(memberType)
+                ? _compilation.GetSpecialType(SpecialType.System_Nullable_T).Construct(memberType)
+                : memberType;
+        }
+
+        KeyPart? part = ValuePart(expression, type);
+        if (part is null)
+            Report(DiagnosticDescriptors.NoStableTextForm, location, $"Key placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
+        return part;
+    }
+
+    private ISymbol? FindReadableMember(ITypeSymbol type, string name)
+    {
+        IEnumerable<ITypeSymbol> types = type is ITypeParameterSymbol typeParameter
+            ? typeParameter.ConstraintTypes
+            : new[] { type }.Concat(type.AllInterfaces);
+        foreach (ITypeSymbol candidateType in types)
+        {
+            for (ITypeSymbol? current = candidateType; current is not null; current = current.BaseType)
+            {
+                foreach (ISymbol member in current.GetMembers(name))
+                {
+                    bool readable = member switch
+                    {
+                        IPropertySymbol p => !p.IsIndexer && !p.IsStatic && p.GetMethod is not null && _compilation.IsSymbolAccessibleWithin(p.GetMethod, _method.ContainingType),
+                        IFieldSymbol f => !f.IsStatic && _compilation.IsSymbolAccessibleWithin(f, _method.ContainingType),
+                        _ => false,
+                    };
+                    if (readable)
+                        return member;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>How a value of <paramref name="type"/> is written into a key, or null when it has no stable text form.</summary>
+    private KeyPart? ValuePart(string expression, ITypeSymbol type)
+    {
+        ITypeSymbol underlying = UnderlyingIfNullable(type);
+        switch (underlying.SpecialType)
+        {
+            case SpecialType.System_String:
+                return new KeyPart(KeyPartKind.String, expression);
+            case SpecialType.System_Boolean:
+                return new KeyPart(KeyPartKind.Boolean, expression);
+            case SpecialType.System_DateTime:
+                return new KeyPart(KeyPartKind.SpanFormattable, expression, "O");
+            case SpecialType.System_Object:
+                return null;
+        }
+        string metadataName = underlying.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        string? format = metadataName switch
+        {
+            "global::System.DateTimeOffset" or "global::System.DateOnly" or "global::System.TimeOnly" => "O",
+            "global::System.TimeSpan" => "c",
+            _ => null,
+        };
+        if (Implements(underlying, _known.SpanFormattable))
+            return new KeyPart(KeyPartKind.SpanFormattable, expression, format);
+        if (Implements(underlying, _known.Formattable))
+            return new KeyPart(KeyPartKind.Formattable, expression, format);
+        if (underlying is ITypeParameterSymbol typeParameter)
+        {
+            // Only what every type argument is guaranteed to have counts: the constraints.
+            foreach (ITypeSymbol constraint in typeParameter.ConstraintTypes)
+            {
+                if (ValuePart(expression, constraint) is { Kind: not KeyPartKind.Object } part)
+                    return part;
+            }
+            return null;
+        }
+        return OverridesToString(underlying) ? new KeyPart(KeyPartKind.Object, expression) : null;
+    }
+
+    private static bool Implements(ITypeSymbol type, INamedTypeSymbol? @interface) =>
+        @interface is not null
+        && (SymbolEqualityComparer.Default.Equals(type, @interface) || type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, @interface)));
+
+    private static bool OverridesToString(ITypeSymbol type)
+    {
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct or TypeKind.Enum))
+            return false;
+        for (ITypeSymbol? current = type; current is not null && current.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); current = current.BaseType)
+        {
+            if (current.GetMembers("ToString").OfType<IMethodSymbol>().Any(m => m.IsOverride && m.Parameters.Length == 0 && !m.IsStatic))
+                return true;
+        }
+        return false;
+    }
+
+    private static ITypeSymbol UnderlyingIfNullable(ITypeSymbol type) =>
+        IsNullableValueType(type) ? ((INamedTypeSymbol)type).TypeArguments[0] : type;
+
+    private static bool IsNullableValueType(ITypeSymbol type) =>
+        type is INamedTypeSymbol { IsGenericType: true } named && named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+
+    /// <summary>Joins neighbouring literal parts so the emitted key is one literal where it can be.</summary>
+    private static EquatableArray<KeyPart> MergeLiterals(List<KeyPart> parts)
+    {
+        var merged = new List<KeyPart>();
+        foreach (KeyPart part in parts)
+        {
+            if (part.Kind == KeyPartKind.Literal && merged.Count > 0 && merged[merged.Count - 1].Kind == KeyPartKind.Literal)
+                merged[merged.Count - 1] = new KeyPart(KeyPartKind.Literal, merged[merged.Count - 1].Text + part.Text);
+            else
+                merged.Add(part);
+        }
+        return merged.ToEquatableArray();
+    }
+
+    private static string RegionPrefix(string region) => "{" + region + "}:";
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private static T? NamedArgument<T>(AttributeData attribute, string name)
+    {
+        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        {
+            if (argument.Key == name && argument.Value.Value is T value)
+                return value;
+        }
+        return default;
+    }
+
+    private static SyntaxNode? ArgumentSyntax(SyntaxNode? attribute, int index)
+    {
+        if (attribute is not AttributeSyntax { ArgumentList: { } list })
+            return null;
+        var positional = list.Arguments.Where(a => a.NameEquals is null && a.NameColon is null).ToList();
+        return index < positional.Count ? positional[index] : null;
+    }
+
+    private static SyntaxNode? NamedArgumentSyntax(SyntaxNode? attribute, string name) =>
+        attribute is AttributeSyntax { ArgumentList: { } list }
+            ? list.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.Text == name)
+            : null;
+
+    private SyntaxNode? ParameterSyntax(int index) =>
+        index < _syntax.ParameterList.Parameters.Count ? _syntax.ParameterList.Parameters[index] : null;
+
+    internal static string Escape(string identifier) =>
+        SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None ? "@" + identifier : identifier;
+
+    internal static string HintNameOf(IMethodSymbol method)
+    {
+        string signature = method.ToDisplayString(SignatureFormat);
+        var hint = new System.Text.StringBuilder(signature.Length);
+        foreach (char c in signature)
+        {
+            hint.Append(c switch
+            {
+                '<' => '{',
+                '>' => '}',
+                ' ' => '\0',
+                _ when char.IsLetterOrDigit(c) || c is '.' or '_' or ',' or '(' or ')' or '[' or ']' or '{' or '}' or '-' => c,
+                _ => '_',
+            });
+        }
+        return hint.ToString().Replace("\0", "") + ".g.cs";
+    }
+
+    private void Report(DiagnosticDescriptor descriptor, SyntaxToken token, params string[] arguments) =>
+        Report(descriptor, LocationInfo.From(token.GetLocation()), arguments);
+
+    private void Report(DiagnosticDescriptor descriptor, SyntaxNode? node, params string[] arguments) =>
+        Report(descriptor, LocationInfo.From(node) ?? LocationInfo.From(_syntax.Identifier.GetLocation()), arguments);
+
+    private void Report(DiagnosticDescriptor descriptor, LocationInfo? location, string[] arguments)
+    {
+        _diagnostics.Add(new DiagnosticInfo(descriptor, location, arguments.ToEquatableArray()));
+        if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
+            _hasErrors = true;
+    }
+}
