@@ -30,7 +30,7 @@ internal static class Emitter
         if (method.Namespace is not null)
             writer.OpenBlock("namespace " + method.Namespace);
         foreach (ContainingTypeModel type in method.ContainingTypes)
-            writer.OpenBlock($"partial {type.Keyword} {type.Name}{type.TypeParameterList}");
+            writer.OpenBlock($"{type.Modifiers}partial {type.Keyword} {type.Name}{type.TypeParameterList}");
 
         var statics = new List<string>();
         WriteMethod(writer, method, statics);
@@ -127,6 +127,12 @@ internal static class Emitter
         {
             writer.WriteLine(call);
             return;
+        }
+        if (stateItems.Count > 1)
+        {
+            // Captured before the key is built: a '?.' in the key must not make the arguments look nullable.
+            writer.WriteLine($"var __cacheGenState = {state};");
+            call = call.Replace($", {state}, static", ", __cacheGenState, static");
         }
         WithKeyBuilder(writer, cached.Key, () => writer.WriteLine(call));
     }

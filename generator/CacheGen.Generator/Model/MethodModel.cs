@@ -24,7 +24,7 @@ internal sealed record MethodModel(
     bool EmitErrorStub);
 
 /// <summary>A type the method is nested in, outermost first: enough to re-declare it as <c>partial</c>.</summary>
-internal sealed record ContainingTypeModel(string Keyword, string Name, string TypeParameterList);
+internal sealed record ContainingTypeModel(string Modifiers, string Keyword, string Name, string TypeParameterList);
 
 /// <summary>A parameter as it is re-declared on the implementation and passed to the core method.</summary>
 internal sealed record ParameterModel(string Name, string Type, string Modifier, bool IsCancellationToken);

@@ -29,6 +29,9 @@ internal sealed class Parser
         parameterOptions: SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut,
         miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
 
+    private static readonly SymbolDisplayFormat HintFormat = SymbolDisplayFormat.MinimallyQualifiedFormat.RemoveMiscellaneousOptions(
+        SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
     private static readonly SymbolDisplayFormat MessageFormat = SymbolDisplayFormat.MinimallyQualifiedFormat;
 
     private readonly GeneratorAttributeSyntaxContext _context;
@@ -95,7 +98,7 @@ internal sealed class Parser
             HintName: HintNameOf(_method),
             Namespace: _method.ContainingNamespace.IsGlobalNamespace ? null : _method.ContainingNamespace.ToDisplayString(),
             ContainingTypes: ContainingTypes(),
-            Modifiers: string.Join(" ", _syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword)).Select(m => m.Text)),
+            Modifiers: Modifiers(),
             ReturnType: _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(TypeFormat),
             Shape: shape ?? ReturnShape.Value,
             ResultType: resultType,
@@ -110,6 +113,12 @@ internal sealed class Parser
             Invalidation: invalidation,
             EmitErrorStub: _hasErrors);
         return Result(model);
+    }
+
+    private string Modifiers()
+    {
+        var modifiers = _syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword)).Select(m => m.Text).ToList();
+        return string.Join(" ", modifiers);
     }
 
     private ParseResult Result(MethodModel? model) =>
@@ -169,10 +178,17 @@ internal sealed class Parser
                     VarianceKind.Out => "out " + t.Name,
                     _ => t.Name,
                 })) + ">";
-            types.Insert(0, new ContainingTypeModel(keyword, Escape(symbol.Name), typeParameters));
+            // Pointers in the signature need an unsafe context, which the user's own declaration of the type may have
+            // given only to its own part.
+            string modifiers = type == _syntax.Parent && UsesPointers() ? "unsafe " : "";
+            types.Insert(0, new ContainingTypeModel(modifiers, keyword, Escape(symbol.Name), typeParameters));
         }
         return types.ToEquatableArray();
     }
+
+    private bool UsesPointers() =>
+        _method.Parameters.Any(p => p.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol)
+        || _method.ReturnType is IPointerTypeSymbol or IFunctionPointerTypeSymbol;
 
     // ---- return type and parameters ------------------------------------------------------------------------------
 
@@ -238,6 +254,14 @@ internal sealed class Parser
     private ParameterModel ParameterModelOf(IParameterSymbol parameter, int index)
     {
         string modifier = parameter.IsParams ? "params " : index == 0 && _method.IsExtensionMethod ? "this " : "";
+        modifier += parameter.RefKind switch
+        {
+            RefKind.Ref => "ref ",
+            RefKind.Out => "out ",
+            RefKind.In => "in ",
+            RefKind.None => "",
+            _ => "ref readonly ",
+        };
         return new ParameterModel(Escape(parameter.Name), parameter.Type.ToDisplayString(TypeFormat), modifier, IsCancellationToken(parameter.Type));
     }
 
@@ -705,22 +729,43 @@ internal sealed class Parser
     internal static string Escape(string identifier) =>
         SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None ? "@" + identifier : identifier;
 
+    /// <summary>
+    /// A readable, unique file name: namespace, types and method, with parameter types (short names) telling
+    /// overloads apart; very long signatures are cut and made unique with a hash of the full signature.
+    /// </summary>
     internal static string HintNameOf(IMethodSymbol method)
     {
-        string signature = method.ToDisplayString(SignatureFormat);
-        var hint = new System.Text.StringBuilder(signature.Length);
-        foreach (char c in signature)
+        string container = method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted));
+        string parameters = string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(HintFormat)));
+        string typeParameters = method.TypeParameters.Length == 0 ? "" : "<" + string.Join(",", method.TypeParameters.Select(t => t.Name)) + ">";
+        string readable = Sanitize($"{container}.{method.Name}{typeParameters}({parameters})");
+        const int MaximumLength = 120;
+        if (readable.Length > MaximumLength)
         {
+            uint hash = 2166136261; // FNV-1a: stable across runs and platforms, unlike string.GetHashCode
+            foreach (char c in method.ToDisplayString(SignatureFormat))
+                hash = unchecked((hash ^ c) * 16777619);
+            readable = readable.Substring(0, MaximumLength) + "-" + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return readable + ".g.cs";
+    }
+
+    private static string Sanitize(string text)
+    {
+        var hint = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c == ' ')
+                continue;
             hint.Append(c switch
             {
                 '<' => '{',
                 '>' => '}',
-                ' ' => '\0',
                 _ when char.IsLetterOrDigit(c) || c is '.' or '_' or ',' or '(' or ')' or '[' or ']' or '{' or '}' or '-' => c,
                 _ => '_',
             });
         }
-        return hint.ToString().Replace("\0", "") + ".g.cs";
+        return hint.ToString();
     }
 
     private void Report(DiagnosticDescriptor descriptor, SyntaxToken token, params string[] arguments) =>

@@ -1,0 +1,551 @@
+using CacheGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace CacheGen.Generator.Tests;
+
+/// <summary>
+/// One test per diagnostic: it fires on the misuse, at the marked <c>[|span|]</c> of the user's code, no C# error
+/// appears inside generated code, and the corrected code is silent and compiles cleanly.
+/// </summary>
+public sealed class DiagnosticTests
+{
+    private const string Prelude = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using CacheGen;
+        using Microsoft.Extensions.Caching.Hybrid;
+        namespace App;
+
+        """;
+
+    [Fact]
+    public void CG0001_MethodIsNotAPartialDeclaration() => Check("CG0001",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public Task<int> [|GetAsync|](int id) => GetCoreAsync(id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0001_PartialImplementationWrittenByHand() => Check("CG0001",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            public partial Task<int> GetAsync(int id);
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id) => GetCoreAsync(id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        allowCSharpErrorsInUserCode: true);
+
+    [Fact]
+    public void CG0002_ContainingTypeIsNotPartial_AtAnyLevel() => Check("CG0002",
+        """
+        public class [|Outer|]
+        {
+            public partial class Service(HybridCache cache)
+            {
+                [InvalidatesCache("items")]
+                public partial void Clear();
+                private void ClearCore() { }
+                [Cached("items")]
+                public partial int Count();
+                private int CountCore() => 0;
+            }
+        }
+        """,
+        """
+        public partial class Outer
+        {
+            public partial class Service(HybridCache cache)
+            {
+                [InvalidatesCache("items")]
+                public partial void Clear();
+                private void ClearCore() { }
+                [Cached("items")]
+                public partial int Count();
+                private int CountCore() => 0;
+            }
+        }
+        """,
+        allowCSharpErrorsInUserCode: true, expectedCount: 2);
+
+    [Fact]
+    public void CG0003_CoreMethodIsMissing() => Check("CG0003",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id);
+            private Task<int> GetCore(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0004_CoreMethodSignatureDoesNotMatch() => Check("CG0004",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id, CancellationToken ct);
+            private Task<int> GetCoreAsync(long id, CancellationToken ct) => Task.FromResult((int)id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id, CancellationToken ct);
+            private Task<int> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult(id);
+        }
+        """);
+
+    [Theory]
+    [InlineData("void", "")]
+    [InlineData("Task", "return Task.CompletedTask;")]
+    [InlineData("ValueTask", "return default;")]
+    public void CG0005_ReturnTypeCannotBeCached(string returnType, string body) => Check("CG0005",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial [|{{returnType}}|] Refresh(int id);
+            private {{returnType}} RefreshCore(int id) { {{body}} }
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> RefreshAsync(int id);
+            private Task<int> RefreshCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Theory]
+    [InlineData("ref int id")]
+    [InlineData("out int id")]
+    [InlineData("in int id")]
+    [InlineData("Span<int> id")]
+    public void CG0006_UnsupportedParameter(string parameter) => Check("CG0006",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [InvalidatesCache("items")]
+            public partial void Remove([|{{parameter}}|]);
+            private void RemoveCore({{parameter}}) { {{(parameter.StartsWith("out") ? "id = 0;" : "")}} }
+            [Cached("items")]
+            public partial int Count();
+            private int CountCore() => 0;
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [InvalidatesCache("items")]
+            public partial void Remove(int id);
+            private void RemoveCore(int id) { }
+            [Cached("items")]
+            public partial int Count();
+            private int CountCore() => 0;
+        }
+        """);
+
+    [Fact]
+    public void CG0006_PointerParameter() => Check("CG0006",
+        """
+        public unsafe partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial int Read([|int* value|]);
+            private int ReadCore(int* value) => *value;
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial int Read(int value);
+            private int ReadCore(int value) => value;
+        }
+        """,
+        unsafeCode: true);
+
+    [Theory]
+    [InlineData("post:{postId}", "post:{id}")]
+    [InlineData("post:{id.Missing}", "post:{id}")]
+    public void CG0007_PlaceholderNamesNoParameterOrMember(string bad, string good) => Check("CG0007",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", [|Key = "{{bad}}"|])]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", Key = "{{good}}")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0008_NoHybridCacheMember() => Check("CG0008",
+        """
+        public partial class Service
+        {
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0008_StaticMethodNeedsAStaticCache() => Check("CG0008",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public static partial int [|Count|]();
+            private static int CountCore() => 0;
+        }
+        """,
+        """
+        public partial class Service
+        {
+            public static HybridCache Cache { get; set; } = null!;
+            [Cached("items")]
+            public static partial int Count();
+            private static int CountCore() => 0;
+        }
+        """);
+
+    [Fact]
+    public void CG0009_MoreThanOneHybridCacheMember() => Check("CG0009",
+        """
+        public partial class Service(HybridCache primary, HybridCache secondary)
+        {
+            private readonly HybridCache _primary = primary;
+            private readonly HybridCache _secondary = secondary;
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache primary)
+        {
+            private readonly HybridCache _primary = primary;
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"a{b}\"")]
+    public void CG0010_InvalidRegion(string region) => Check("CG0010",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached([|{{region}}|])]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0011_NegativeTtl() => Check("CG0011",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", [|TtlSeconds = -5|])]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", TtlSeconds = 5)]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0012_DefaultKeyArgumentHasNoStableTextForm() => Check("CG0012",
+        """
+        public sealed class Query { public int Page { get; init; } }
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> FindAsync([|Query query|], CancellationToken ct);
+            private Task<int> FindCoreAsync(Query query, CancellationToken ct) => Task.FromResult(query.Page);
+        }
+        """,
+        """
+        public sealed class Query { public int Page { get; init; } }
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", Key = "page:{query.Page}")]
+            public partial Task<int> FindAsync(Query query, CancellationToken ct);
+            private Task<int> FindCoreAsync(Query query, CancellationToken ct) => Task.FromResult(query.Page);
+        }
+        """);
+
+    [Fact]
+    public void CG0012_UnconstrainedGenericArgument() => Check("CG0012",
+        """
+        public partial class Service<T>(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> FindAsync([|T value|]);
+            private Task<int> FindCoreAsync(T value) => Task.FromResult(0);
+        }
+        """,
+        """
+        public partial class Service<T>(HybridCache cache) where T : IFormattable
+        {
+            [Cached("items")]
+            public partial Task<int> FindAsync(T value);
+            private Task<int> FindCoreAsync(T value) => Task.FromResult(0);
+        }
+        """);
+
+    [Fact]
+    public void CG0013_EvictedRegionIsCachedNowhere() => Check("CG0013",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("posts")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache([|"post"|])]
+            public partial Task SaveAsync(int id);
+            private Task SaveCoreAsync(int id) => Task.CompletedTask;
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("posts")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("posts")]
+            public partial Task SaveAsync(int id);
+            private Task SaveCoreAsync(int id) => Task.CompletedTask;
+        }
+        """,
+        severity: DiagnosticSeverity.Warning);
+
+    [Fact]
+    public void CG0014_KeyedEvictionNamesOneRegion() => Check("CG0014",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("posts", Key = "post:{id}")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            [Cached("lists")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("posts", "lists", [|Key = "post:{id}"|])]
+            public partial Task SaveAsync(int id);
+            private Task SaveCoreAsync(int id) => Task.CompletedTask;
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("posts", Key = "post:{id}")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            [Cached("lists")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("posts", Key = "post:{id}")]
+            public partial Task SaveAsync(int id);
+            private Task SaveCoreAsync(int id) => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public void CG0015_CachedAndInvalidatesOnOneMethod() => Check("CG0015",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            [InvalidatesCache("items")]
+            public partial Task<int> [|GetAsync|](int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Theory]
+    [InlineData("post:{id")]
+    [InlineData("post:id}")]
+    [InlineData("post:{}")]
+    [InlineData("post:{id:D4}")]
+    public void CG0016_MalformedKeyTemplate(string template) => Check("CG0016",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", [|Key = "{{template}}"|])]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", Key = "post:{id}")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0017_ParameterHidesThePrimaryConstructorCache() => Check("CG0017",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int cache);
+            private Task<int> GetCoreAsync(int cache) => Task.FromResult(cache);
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void Diagnostics_AreReportedInTheUsersSourceTree()
+    {
+        // The compiler applies #pragma warning and .editorconfig severities only to diagnostics located in a
+        // syntax tree of the compilation, so diagnostics must keep the user's tree, not a copied file path.
+        GeneratorRun run = GeneratorHarness.Run(Prelude + """
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("posts")]
+                public partial Task<int> CountAsync();
+                private Task<int> CountCoreAsync() => Task.FromResult(0);
+                [InvalidatesCache("typo")]
+                public partial Task SaveAsync(int id);
+                private Task SaveCoreAsync(int id) => Task.CompletedTask;
+            }
+            """);
+        Diagnostic warning = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("CG0013", warning.Id);
+        Assert.True(warning.Location.IsInSource);
+        Assert.Same(run.Input.SyntaxTrees.Single(), warning.Location.SourceTree);
+    }
+
+    private static void Check(string id, string misuse, string corrected, bool allowCSharpErrorsInUserCode = false,
+        DiagnosticSeverity severity = DiagnosticSeverity.Error, bool unsafeCode = false, int expectedCount = 1)
+    {
+        (string source, TextSpan expectedSpan) = ExtractSpan(Prelude + misuse);
+        GeneratorRun run = GeneratorHarness.Run(Compile(source, unsafeCode));
+
+        Diagnostic[] found = run.GeneratorDiagnostics.Where(d => d.Id == id).ToArray();
+        Assert.True(found.Length == expectedCount,
+            $"Expected {expectedCount} × {id}; got: {string.Join("; ", run.GeneratorDiagnostics.Select(d => d.ToString()))}");
+        Assert.Contains(found, d => d.Location.SourceSpan == expectedSpan);
+        Assert.All(found, d =>
+        {
+            Assert.Equal(severity, d.Severity);
+            Assert.False(string.IsNullOrWhiteSpace(d.GetMessage()));
+            Assert.DoesNotMatch(@"\{\d+\}", d.GetMessage()); // every message argument was filled in
+        });
+
+        // Whatever the misuse, the generated code itself never carries a C# error.
+        var generatedTrees = run.Output.SyntaxTrees.Except(run.Input.SyntaxTrees).ToHashSet();
+        Diagnostic[] errors = run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+        Assert.DoesNotContain(errors, d => d.Location.SourceTree is { } tree && generatedTrees.Contains(tree));
+        if (!allowCSharpErrorsInUserCode)
+            Assert.Empty(errors);
+
+        GeneratorRun fixedRun = GeneratorHarness.Run(Compile(Prelude + corrected, unsafeCode));
+        Assert.Empty(fixedRun.GeneratorDiagnostics);
+        Assert.Empty(fixedRun.CompilationDiagnostics);
+        Assert.NotEmpty(fixedRun.Sources);
+    }
+
+    private static Microsoft.CodeAnalysis.CSharp.CSharpCompilation Compile(string source, bool unsafeCode)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        return unsafeCode ? compilation.WithOptions(compilation.Options.WithAllowUnsafe(true)) : compilation;
+    }
+
+    private static (string Source, TextSpan Span) ExtractSpan(string marked)
+    {
+        int start = marked.IndexOf("[|", StringComparison.Ordinal);
+        int end = marked.IndexOf("|]", StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "The misuse must mark the expected location with [| |].");
+        string source = marked.Remove(end, 2).Remove(start, 2);
+        return (source, TextSpan.FromBounds(start, end - 2));
+    }
+}
