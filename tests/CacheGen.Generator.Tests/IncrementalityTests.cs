@@ -1,0 +1,96 @@
+using System.Collections;
+using System.Reflection;
+using CacheGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace CacheGen.Generator.Tests;
+
+/// <summary>The generator re-uses its work when nothing it depends on changed, which keeps the IDE responsive.</summary>
+public sealed class IncrementalityTests
+{
+    private const string Service = """
+        using System.Threading;
+        using System.Threading.Tasks;
+        using CacheGen;
+        using Microsoft.Extensions.Caching.Hybrid;
+        namespace App;
+
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items", Key = "item:{id}")]
+            public partial Task<int> GetAsync(int id, CancellationToken ct = default);
+            private Task<int> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult(id);
+
+            [InvalidatesCache("items")]
+            public partial Task SaveAsync(int id);
+            private Task SaveCoreAsync(int id) => Task.CompletedTask;
+        }
+        """;
+
+    [Fact]
+    public void UnrelatedEdit_LeavesEveryStepCachedOrUnchanged()
+    {
+        GeneratorRun first = GeneratorHarness.Run(Service, "namespace App; public class Other { }");
+        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(
+            first.Input.SyntaxTrees.Last(),
+            CSharpSyntaxTree.ParseText("namespace App; public class Other { public int Added => 42; }", GeneratorHarness.ParseOptions, path: "Source1.cs"));
+        GeneratorRun second = GeneratorHarness.Run(edited, first.Driver);
+
+        var steps = second.Driver.GetRunResult().Results.Single().TrackedSteps;
+        foreach (string name in new[] { TrackingNames.CachedMethods, TrackingNames.InvalidatingMethods, TrackingNames.CachedModels, TrackingNames.InvalidatingModels })
+        {
+            Assert.True(steps.ContainsKey(name), $"step {name} was not tracked");
+            var reasons = steps[name].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+            Assert.NotEmpty(reasons);
+            Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {r}"));
+        }
+        Assert.All(second.Driver.GetRunResult().Results.Single().TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
+    public void EditInsideTheCoreMethodBody_DoesNotRegenerate()
+    {
+        GeneratorRun first = GeneratorHarness.Run(Service);
+        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(
+            first.Input.SyntaxTrees.Single(),
+            CSharpSyntaxTree.ParseText(Service.Replace("Task.FromResult(id)", "Task.FromResult(id + 1)"), GeneratorHarness.ParseOptions, path: "Source0.cs"));
+        GeneratorRun second = GeneratorHarness.Run(edited, first.Driver);
+
+        var outputs = second.Driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.CachedModels].SelectMany(s => s.Outputs);
+        Assert.All(outputs, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+
+    [Fact]
+    public void Models_HoldNoSymbolsSyntaxOrCompilation()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Service);
+        var steps = run.Driver.GetRunResult().Results.Single().TrackedSteps;
+        object[] models = steps[TrackingNames.CachedModels].Concat(steps[TrackingNames.InvalidatingModels])
+            .SelectMany(s => s.Outputs).Select(o => o.Value).ToArray();
+        Assert.NotEmpty(models);
+        foreach (object model in models)
+            AssertPlainData(model, model.GetType().Name, new HashSet<object>(ReferenceEqualityComparer.Instance));
+    }
+
+    private static void AssertPlainData(object? value, string path, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !seen.Add(value))
+            return;
+        Assert.False(value is ISymbol or SyntaxNode or SyntaxTree or Compilation or SemanticModel or Location,
+            $"{path} holds a {value.GetType().Name}, which pins a compilation in memory and breaks caching");
+        if (value is IEnumerable items)
+        {
+            int i = 0;
+            foreach (object? item in items)
+                AssertPlainData(item, $"{path}[{i++}]", seen);
+            return;
+        }
+        foreach (PropertyInfo property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length == 0)
+                AssertPlainData(property.GetValue(value), $"{path}.{property.Name}", seen);
+        }
+    }
+}
