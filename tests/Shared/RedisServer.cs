@@ -150,7 +150,9 @@ public sealed class RedisServer : IDisposable
                 stream.Write("PING\r\n"u8);
                 var reply = new byte[64];
                 int read = stream.Read(reply, 0, reply.Length);
-                if (Encoding.ASCII.GetString(reply, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
+                string answer = Encoding.ASCII.GetString(reply, 0, read);
+                // A server started with --requirepass answers -NOAUTH: it is up all the same.
+                if (answer.StartsWith("+PONG", StringComparison.Ordinal) || answer.StartsWith("-NOAUTH", StringComparison.Ordinal))
                     return;
             }
             catch (SocketException)

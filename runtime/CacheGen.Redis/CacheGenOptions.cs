@@ -1,0 +1,86 @@
+using System.Text.Json;
+
+namespace CacheGen.Redis;
+
+/// <summary>
+/// Options of the CacheGen runtime. Bound from the <c>CacheGen</c> configuration section (when an
+/// <c>IConfiguration</c> is registered) and then from the delegate given to <c>AddCacheGen</c>.
+/// </summary>
+public sealed class CacheGenOptions
+{
+    /// <summary>The configuration section that <c>AddCacheGen</c> binds.</summary>
+    public const string SectionName = "CacheGen";
+
+    /// <summary>
+    /// A StackExchange.Redis configuration string, such as <c>127.0.0.1:6379,defaultDatabase=1</c>. <see langword="null"/>
+    /// (the default) runs on the in-process cache only.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// Prepended to every Redis key, like Django's <c>KEY_PREFIX</c>: <c>{KeyPrefix}:{KeyVersion}:{key}</c>. It must not
+    /// contain <c>{</c> or <c>}</c>, which would move the Redis Cluster hash tag away from the region.
+    /// </summary>
+    public string KeyPrefix { get; set; } = "";
+
+    /// <summary>The key version, like Django's <c>VERSION</c>; bump it to abandon every existing entry at once.</summary>
+    public int KeyVersion { get; set; } = 1;
+
+    /// <summary>The lifetime of an entry that does not set one (Django's <c>TIMEOUT</c>). Every Redis entry carries a TTL.</summary>
+    public TimeSpan DefaultExpiration { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>
+    /// The in-process (L1) lifetime of an entry when Redis is configured, capped by the entry's own expiration. This
+    /// bounds how long another instance can serve a value after an eviction whose pub/sub message was lost. Without
+    /// Redis the in-process entry lives for the entry's expiration.
+    /// </summary>
+    public TimeSpan LocalCacheExpiration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The bound on each Redis operation; after it the call falls through (a read is a miss, a write is skipped).</summary>
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most entries the in-process cache holds; past it, expired entries and then arbitrary ones are dropped.</summary>
+    public int MaximumLocalEntries { get; set; } = 100_000;
+
+    /// <summary>
+    /// Whether evictions are published on Redis pub/sub so that other instances drop their in-process copies at once
+    /// (otherwise they expire within <see cref="LocalCacheExpiration"/>). Only used when <see cref="Redis"/> is set.
+    /// </summary>
+    public bool Backplane { get; set; } = true;
+
+    /// <summary>
+    /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
+    /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
+    /// </summary>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
+
+    /// <summary>Returns the first problem with these options, or <see langword="null"/> when they are usable.</summary>
+    internal string? Validate()
+    {
+        if (KeyPrefix is null)
+            return "CacheGen:KeyPrefix must not be null (use \"\" for no prefix).";
+        if (KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            return $"CacheGen:KeyPrefix '{KeyPrefix}' must not contain '{{' or '}}': the region's hash tag must be the first one in every key.";
+        if (DefaultExpiration <= TimeSpan.Zero)
+            return "CacheGen:DefaultExpiration must be positive.";
+        if (LocalCacheExpiration < TimeSpan.Zero)
+            return "CacheGen:LocalCacheExpiration must not be negative.";
+        if (RedisTimeout <= TimeSpan.Zero)
+            return "CacheGen:RedisTimeout must be positive.";
+        if (MaximumLocalEntries < 1)
+            return "CacheGen:MaximumLocalEntries must be at least 1.";
+        if (!string.IsNullOrWhiteSpace(Redis))
+        {
+            try
+            {
+                StackExchange.Redis.ConfigurationOptions.Parse(Redis);
+            }
+            catch (ArgumentException e)
+            {
+                // Parse names the offending keyword, never a password value.
+                return "CacheGen:Redis is not a valid StackExchange.Redis configuration string: " + e.Message;
+            }
+        }
+        return null;
+    }
+}

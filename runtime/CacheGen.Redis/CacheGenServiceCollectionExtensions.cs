@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using CacheGen.Redis;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers CacheGen's <see cref="HybridCache"/>.</summary>
+public static class CacheGenServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers CacheGen's <see cref="HybridCache"/> (a singleton, replacing any registered before): Redis when <see cref="CacheGenOptions.Redis"/> is
+    /// set, the in-process cache only otherwise. Options are bound from the <c>CacheGen</c> configuration section when an
+    /// <see cref="IConfiguration"/> is registered, then <paramref name="configure"/> runs. Invalid options fail when the
+    /// cache is first resolved (and at host start).
+    /// </summary>
+    public static IServiceCollection AddCacheGen(this IServiceCollection services, Action<CacheGenOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        OptionsBuilder<CacheGenOptions> options = services.AddOptions<CacheGenOptions>();
+        // Like OptionsBuilder.BindConfiguration, but an application without IConfiguration (a console tool, a test)
+        // just gets the delegate's options instead of an exception.
+        if (!services.Any(d => d.ServiceType == typeof(ConfigureFromConfiguration)))
+        {
+            services.AddSingleton<ConfigureFromConfiguration>();
+            services.AddSingleton<IConfigureOptions<CacheGenOptions>>(sp => sp.GetRequiredService<ConfigureFromConfiguration>());
+        }
+        if (configure is not null)
+            options.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CacheGenOptions>, Validator>());
+        options.ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        // Replaces any HybridCache registered before (Microsoft's AddHybridCache, say): the call asks for CacheGen's.
+        services.RemoveAll<HybridCache>();
+        services.AddSingleton<HybridCache>(sp => new RedisHybridCache(
+            sp.GetRequiredService<IOptions<CacheGenOptions>>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
+        return services;
+    }
+
+    private sealed class Validator : IValidateOptions<CacheGenOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, CacheGenOptions options) =>
+            options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
+
+    private sealed class ConfigureFromConfiguration(IServiceProvider services) : IConfigureOptions<CacheGenOptions>
+    {
+        public void Configure(CacheGenOptions options)
+        {
+            if (services.GetService<IConfiguration>() is { } configuration)
+                configuration.GetSection(CacheGenOptions.SectionName).Bind(options);
+        }
+    }
+}

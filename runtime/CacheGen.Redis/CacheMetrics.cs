@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace CacheGen.Redis;
+
+/// <summary>
+/// The <c>CacheGen</c> meter: hits (tagged <c>level</c> = <c>l1</c> | <c>l2</c>), misses, evictions, rejected stale
+/// sets and Redis errors. One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
+/// Also the <c>CacheGen</c> activity source, which traces fills (misses that ran the data call).
+/// </summary>
+internal sealed class CacheMetrics : IDisposable
+{
+    public const string MeterName = "CacheGen";
+
+    public static readonly ActivitySource ActivitySource = new(MeterName);
+
+    private static readonly KeyValuePair<string, object?> L1 = new("level", "l1");
+    private static readonly KeyValuePair<string, object?> L2 = new("level", "l2");
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _hits;
+    private readonly Counter<long> _misses;
+    private readonly Counter<long> _evictions;
+    private readonly Counter<long> _staleSetsRejected;
+    private readonly Counter<long> _redisErrors;
+
+    public CacheMetrics(IMeterFactory? meterFactory)
+    {
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _hits = _meter.CreateCounter<long>("cachegen.hits", "{hit}", "Cache hits, by level (l1 = in-process, l2 = Redis).");
+        _misses = _meter.CreateCounter<long>("cachegen.misses", "{miss}", "Calls that ran the data call.");
+        _evictions = _meter.CreateCounter<long>("cachegen.evictions", "{eviction}", "Evicted keys and regions.");
+        _staleSetsRejected = _meter.CreateCounter<long>("cachegen.stale_sets_rejected", "{write}", "Values not stored because they were computed before an eviction.");
+        _redisErrors = _meter.CreateCounter<long>("cachegen.redis_errors", "{error}", "Redis calls that failed or timed out.");
+    }
+
+    public Meter Meter => _meter;
+
+    public void LocalHit() => _hits.Add(1, L1);
+
+    public void RedisHit() => _hits.Add(1, L2);
+
+    public void Miss() => _misses.Add(1);
+
+    public void Eviction() => _evictions.Add(1);
+
+    public void StaleSetRejected() => _staleSetsRejected.Add(1);
+
+    public void RedisError() => _redisErrors.Add(1);
+
+    public void Dispose()
+    {
+        // A factory's meters belong to the factory.
+        if (_ownsMeter)
+            _meter.Dispose();
+    }
+}

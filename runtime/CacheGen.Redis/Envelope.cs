@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+
+namespace CacheGen.Redis;
+
+/// <summary>What a Redis entry value turned out to be.</summary>
+internal enum EnvelopeKind
+{
+    /// <summary>Bytes we did not write, or wrote in a format we no longer read: a miss.</summary>
+    Invalid,
+
+    /// <summary>A cached value: header, generations, JSON.</summary>
+    Value,
+
+    /// <summary>A single-entry eviction marker: a miss whose stamp still guards against stale writes.</summary>
+    Tombstone,
+}
+
+/// <summary>
+/// The binary format of a Redis entry.
+/// <list type="bullet">
+/// <item>value: byte 0 = 1; bytes 1..8 = a random stamp unique to the write; byte 9 = tag count n; n × int64
+/// little-endian tag generations (tag order); then the UTF-8 JSON of the value.</item>
+/// <item>tombstone: byte 0 = 2; bytes 1..8 = a random stamp.</item>
+/// </list>
+/// The stamp lets the write script tell "the same thing I read" from "something written since" without comparing
+/// whole values (Lua's <c>string.sub(v, 2, 9)</c> is <see cref="StampOf"/>).
+/// </summary>
+internal static class Envelope
+{
+    public const byte ValueVersion = 1;
+    public const byte TombstoneVersion = 2;
+    public const int StampLength = 8;
+    public const int MaximumTags = byte.MaxValue;
+    private const int TagCountOffset = 1 + StampLength;
+    private const int GenerationsOffset = TagCountOffset + 1;
+
+    /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the JSON starts there.</summary>
+    public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long);
+
+    /// <summary>Writes a value header with a fresh stamp and zero generations (see <see cref="SetGenerations"/>).</summary>
+    public static void WriteValueHeader(Span<byte> header, int tagCount)
+    {
+        header[0] = ValueVersion;
+        Random.Shared.NextBytes(header.Slice(1, StampLength));
+        header[TagCountOffset] = checked((byte)tagCount);
+        header[GenerationsOffset..HeaderLength(tagCount)].Clear();
+    }
+
+    /// <summary>Stores the tag generations a value was computed under.</summary>
+    public static void SetGenerations(Span<byte> envelope, ReadOnlySpan<long> generations)
+    {
+        for (int i = 0; i < generations.Length; i++)
+            BinaryPrimitives.WriteInt64LittleEndian(envelope.Slice(GenerationsOffset + i * sizeof(long)), generations[i]);
+    }
+
+    /// <summary>A tombstone with a fresh stamp.</summary>
+    public static byte[] CreateTombstone()
+    {
+        var tombstone = new byte[1 + StampLength];
+        tombstone[0] = TombstoneVersion;
+        Random.Shared.NextBytes(tombstone.AsSpan(1));
+        return tombstone;
+    }
+
+    /// <summary>
+    /// Bytes 1..8 (fewer when the value is shorter): what the write script compares with <c>GETRANGE key 1 8</c>.
+    /// Works on any bytes, so a corrupt value is guarded as exactly as one of ours.
+    /// </summary>
+    public static byte[] StampOf(ReadOnlySpan<byte> value) =>
+        value.Length <= 1 ? [] : value.Slice(1, Math.Min(StampLength, value.Length - 1)).ToArray();
+
+    /// <summary>
+    /// Reads the header of <paramref name="value"/>. For a value, <paramref name="tagCount"/> and
+    /// <paramref name="jsonOffset"/> say where the generations end and the JSON starts; <paramref name="problem"/> says
+    /// why bytes are <see cref="EnvelopeKind.Invalid"/>.
+    /// </summary>
+    public static EnvelopeKind Parse(ReadOnlySpan<byte> value, out int tagCount, out int jsonOffset, out string? problem)
+    {
+        tagCount = 0;
+        jsonOffset = 0;
+        problem = null;
+        if (value.IsEmpty)
+        {
+            problem = "empty value";
+            return EnvelopeKind.Invalid;
+        }
+        switch (value[0])
+        {
+            case TombstoneVersion when value.Length == 1 + StampLength:
+                return EnvelopeKind.Tombstone;
+            case ValueVersion when value.Length > TagCountOffset:
+                tagCount = value[TagCountOffset];
+                jsonOffset = HeaderLength(tagCount);
+                if (value.Length <= jsonOffset)
+                {
+                    problem = "truncated envelope";
+                    return EnvelopeKind.Invalid;
+                }
+                return EnvelopeKind.Value;
+            case TombstoneVersion or ValueVersion:
+                problem = "truncated envelope";
+                return EnvelopeKind.Invalid;
+            default:
+                problem = "unknown format version " + value[0];
+                return EnvelopeKind.Invalid;
+        }
+    }
+
+    /// <summary>The stored generation of tag <paramref name="index"/> of a parsed value.</summary>
+    public static long GetGeneration(ReadOnlySpan<byte> value, int index) =>
+        BinaryPrimitives.ReadInt64LittleEndian(value.Slice(GenerationsOffset + index * sizeof(long)));
+}

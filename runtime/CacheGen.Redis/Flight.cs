@@ -1,0 +1,125 @@
+namespace CacheGen.Redis;
+
+/// <summary>
+/// A fill in progress for one key on this instance (stampede protection): the first caller starts it, concurrent
+/// callers join it, and the data call runs once.
+/// </summary>
+internal abstract class Flight(string key, LocalValidity validity)
+{
+    private int _invalidated;
+
+    public string Key { get; } = key;
+
+    /// <summary>The in-process epoch and tag generations when the fill started; a later eviction makes it stale.</summary>
+    public LocalValidity Validity { get; } = validity;
+
+    /// <summary>Set by RemoveAsync/SetAsync of this key while the fill runs: its result must not reach the in-process cache.</summary>
+    public bool IsInvalidated
+    {
+        get
+        {
+            // Pairs with the full fence in Invalidate: the fill stores, then checks; the evictor marks, then removes.
+            Interlocked.MemoryBarrier();
+            return Volatile.Read(ref _invalidated) != 0;
+        }
+    }
+
+    public void Invalidate() => Interlocked.Exchange(ref _invalidated, 1);
+}
+
+/// <summary>The outcome of a fill: the value, and its JSON when one was made (to give each joiner its own copy).</summary>
+internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset)
+{
+    public T Value { get; } = value;
+
+    public byte[]? Buffer { get; } = buffer;
+
+    public ReadOnlySpan<byte> Json => Buffer.AsSpan(jsonOffset);
+}
+
+/// <summary>
+/// A fill of a <typeparamref name="T"/>. The data call gets the fill's own token, which is cancelled only when every
+/// waiter has given up; a waiter whose token cancels leaves with <see cref="OperationCanceledException"/> alone. All
+/// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy.
+/// </summary>
+internal sealed class Flight<T>(string key, LocalValidity validity) : Flight(key, validity)
+{
+    // Continuations run on the thread pool, so completing the fill never runs a waiter's code inline.
+    private readonly TaskCompletionSource<FlightResult<T>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Not disposed: it has no timer and no linked parents, and a late Leave must still be able to Cancel it.
+    private readonly CancellationTokenSource _cancellation = new();
+
+    // The creator counts as the first waiter.
+    private int _waiters = 1;
+
+    /// <summary>The token the fill (and the data call) runs under.</summary>
+    public CancellationToken Token => _cancellation.Token;
+
+    /// <summary>Joins unless every waiter has already left (then the fill is being cancelled and a new one is needed).</summary>
+    public bool TryJoin()
+    {
+        int waiters = Volatile.Read(ref _waiters);
+        while (waiters > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _waiters, waiters + 1, waiters);
+            if (seen == waiters)
+                return true;
+            waiters = seen;
+        }
+        return false;
+    }
+
+    public void Complete(FlightResult<T> result) => _completion.TrySetResult(result);
+
+    public void Fail(Exception exception)
+    {
+        if (exception is OperationCanceledException && _cancellation.IsCancellationRequested)
+            _completion.TrySetCanceled(_cancellation.Token);
+        else
+            _completion.TrySetException(exception);
+        // Observed here so a fill nobody waits for any more does not raise UnobservedTaskException; waiters still get it.
+        _ = _completion.Task.Exception;
+    }
+
+    /// <summary>Waits for the fill. <paramref name="creator"/> gets the very instance the fill produced.</summary>
+    public async ValueTask<T> WaitAsync(bool creator, PayloadSerializer serializer, CancellationToken cancellationToken)
+    {
+        Task<FlightResult<T>> completion = _completion.Task;
+        FlightResult<T> result;
+        if (completion.IsCompleted || !cancellationToken.CanBeCanceled)
+        {
+            result = await completion.ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                result = await completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !completion.IsCompleted)
+            {
+                Leave();
+                throw;
+            }
+        }
+
+        if (creator || ImmutableType<T>.Value || result.Buffer is null)
+            return result.Value;
+        return serializer.Deserialize<T>(result.Json);
+    }
+
+    private void Leave()
+    {
+        if (Interlocked.Decrement(ref _waiters) != 0)
+            return;
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback the data call registered threw; the fill reports its own outcome.
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace CacheGen.Redis;
+
+/// <summary>
+/// The Lua scripts. Each touches one entry key and its tags' generation keys, which share a hash slot (see
+/// <see cref="RedisKeyLayout"/>), so they run atomically on one node, Redis Cluster included. Generations are kept as
+/// decimal strings (INCR's format) and compared as strings.
+/// </summary>
+internal static class LuaScripts
+{
+    /// <summary>
+    /// KEYS = [entry, gen(tag1), ...]; ARGV = [init1, ...] random initial generations.
+    /// Returns [entry or nil, gen1, ...]. A missing generation key is created here, so the generations a reader
+    /// remembers always exist and a later eviction (INCR) changes them.
+    /// </summary>
+    public const string Read = """
+        local result = { redis.call('GET', KEYS[1]) }
+        for i = 2, #KEYS do
+          local gen = redis.call('GET', KEYS[i])
+          if not gen then
+            gen = ARGV[i - 1]
+            redis.call('SET', KEYS[i], gen)
+          end
+          result[i] = gen
+        end
+        return result
+        """;
+
+    /// <summary>
+    /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, expect ('0' = the entry was
+    /// missing, '1' = it existed), stamp (bytes 2..9 of what was there), gen1, ...].
+    /// Writes the envelope only if nothing was written or evicted since the read; returns 1 if it wrote, 0 if not.
+    /// GETRANGE reads just the stamp, not the whole value.
+    /// </summary>
+    public const string GuardedSet = """
+        if ARGV[3] == '0' then
+          if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        else
+          if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+          if redis.call('GETRANGE', KEYS[1], 1, 8) ~= ARGV[4] then return 0 end
+        end
+        for i = 2, #KEYS do
+          if redis.call('GET', KEYS[i]) ~= ARGV[i + 3] then return 0 end
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS = [gen(tag1), ...]; ARGV = [init1, ...]. Returns the current generations, creating missing ones (for
+    /// an unconditional set, which must carry the generations it is written under).
+    /// </summary>
+    public const string Generations = """
+        local result = {}
+        for i = 1, #KEYS do
+          local gen = redis.call('GET', KEYS[i])
+          if not gen then
+            gen = ARGV[i]
+            redis.call('SET', KEYS[i], gen)
+          end
+          result[i] = gen
+        end
+        return result
+        """;
+
+    /// <summary>
+    /// Region eviction, O(1). KEYS = [gen(tag)]; ARGV = [random]. INCR the generation, or if it was lost, start it at
+    /// a random value that no old entry carries. No TTL, so volatile-* eviction policies leave it alone.
+    /// </summary>
+    public const string Evict = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+          return redis.call('INCR', KEYS[1])
+        end
+        redis.call('SET', KEYS[1], ARGV[1])
+        return 0
+        """;
+}

@@ -1,0 +1,458 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CacheGen.Redis;
+
+/// <summary>
+/// CacheGen's <see cref="HybridCache"/>: an in-process L1 in front of Redis (L2), with O(1) region eviction through
+/// per-tag generations, a guarded write against the stale-set race, one fill per key per instance, and a Redis that
+/// may be slow or gone without the caller noticing more than a miss.
+/// </summary>
+internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDisposable, IDisposable
+{
+    private const string AllTags = "*";
+
+    private readonly CacheGenOptions _options;
+    private readonly ILogger _logger;
+    private readonly CacheMetrics _metrics;
+    private readonly PayloadSerializer _serializer;
+    private readonly LocalCache _local;
+    private readonly RedisStore? _store;
+    private readonly Backplane? _backplane;
+    private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+
+    public RedisHybridCache(IOptions<CacheGenOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+    {
+        _options = options.Value;
+        if (_options.Validate() is { } problem)
+            throw new OptionsValidationException(Options.DefaultName, typeof(CacheGenOptions), [problem]);
+
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CacheGen.Redis");
+        _metrics = new CacheMetrics(meterFactory);
+        _serializer = new PayloadSerializer(_options.SerializerOptions);
+        _local = new LocalCache(_serializer, timeProvider ?? TimeProvider.System, _options.MaximumLocalEntries);
+
+        if (string.IsNullOrWhiteSpace(_options.Redis))
+        {
+            Log.InProcessOnly(_logger);
+            return;
+        }
+        var keys = new RedisKeyLayout(_options.KeyPrefix, _options.KeyVersion);
+        _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics);
+        if (_options.Backplane)
+            _backplane = new Backplane(_store, keys, this, _logger);
+    }
+
+    /// <summary>The meter this instance reports on (tests listen to it).</summary>
+    internal Meter Meter => _metrics.Meter;
+
+    /// <summary>Completes once this instance listens for other instances' evictions.</summary>
+    internal Task BackplaneReady => _backplane?.Ready ?? Task.CompletedTask;
+
+    /// <summary>How many evictions from other instances this one has applied (tests).</summary>
+    internal int BackplaneMessagesApplied => _backplane?.MessagesApplied ?? 0;
+
+    /// <summary>The number of fills in flight (tests).</summary>
+    internal int FlightCount => _flights.Count;
+
+    /// <summary>The number of in-process entries (tests).</summary>
+    internal int LocalCount => _local.Count;
+
+    /// <inheritdoc />
+    public override ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(factory);
+        if (CanReadLocal(options) && _local.TryGet(key, out T value))
+        {
+            _metrics.LocalHit();
+            return new ValueTask<T>(value);
+        }
+        return GetOrCreateSlowAsync(key, state, factory, options, tags, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Generated code calls this for keys with arguments: an in-process hit looks the span up without making a string.</remarks>
+    public override ValueTask<T> GetOrCreateAsync<TState, T>(ReadOnlySpan<char> key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (CanReadLocal(options) && _local.TryGet(key, out T value))
+        {
+            _metrics.LocalHit();
+            return new ValueTask<T>(value);
+        }
+        // The span cannot cross an await: the slow path owns a string.
+        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, cancellationToken);
+    }
+
+    private static bool CanReadLocal(HybridCacheEntryOptions? options) =>
+        options?.Flags is not { } flags || (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0;
+
+    private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        EntrySettings settings = Settings(options, tags);
+
+        if (!settings.RunsFactory)
+            return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);
+
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out Flight? existing))
+            {
+                // Join a fill of the same type that no eviction has overtaken since it started.
+                if (existing is Flight<T> running && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
+                    return await running.WaitAsync(creator: false, _serializer, cancellationToken).ConfigureAwait(false);
+                var replacement = new Flight<T>(key, _local.Capture(settings.Tags));
+                if (_flights.TryUpdate(key, replacement, existing))
+                    return await StartFill(replacement, state, factory, settings, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // A fill may have landed between the caller's miss and here.
+            if (settings.ReadLocal && _local.TryGet(key, out T landed))
+            {
+                _metrics.LocalHit();
+                return landed;
+            }
+
+            var flight = new Flight<T>(key, _local.Capture(settings.Tags));
+            if (_flights.TryAdd(key, flight))
+                return await StartFill(flight, state, factory, settings, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private ValueTask<T> StartFill<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        EntrySettings settings, CancellationToken cancellationToken)
+    {
+        _ = RunFillAsync(flight, state, factory, settings);
+        return flight.WaitAsync(creator: true, _serializer, cancellationToken);
+    }
+
+    private async Task RunFillAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, EntrySettings settings)
+    {
+        try
+        {
+            FlightResult<T> result = await FillAsync(flight, state, factory, settings).ConfigureAwait(false);
+            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+            flight.Complete(result);
+        }
+        catch (Exception e)
+        {
+            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+            flight.Fail(e);
+        }
+    }
+
+    /// <summary>L2 read, else the data call, then the guarded L2 write and the L1 fill. Runs once per key per instance.</summary>
+    private async Task<FlightResult<T>> FillAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        EntrySettings settings)
+    {
+        string key = flight.Key;
+        string[] tags = settings.Tags;
+        CancellationToken token = flight.Token;
+
+        RedisRead read = RedisRead.Failed;
+        if (_store is not null && (settings.ReadRedis || settings.WriteRedis))
+        {
+            // Even with L2 reads off, the read supplies the generations and stamp that guard the write.
+            read = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
+            if (settings.ReadRedis && TryReadRedisValue(key, tags, read, out T cached, out int cachedJsonOffset))
+            {
+                _metrics.RedisHit();
+                StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
+                return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
+            }
+        }
+
+        _metrics.Miss();
+        T value;
+        using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
+        {
+            activity?.SetTag("cachegen.key", key);
+            value = await factory(state, token).ConfigureAwait(false);
+        }
+
+        // Serialize once: the same bytes go to Redis, to L1 and to joiners' copies (a mutable value always needs them,
+        // since a joiner may arrive until the fill completes).
+        bool writeRedis = settings.WriteRedis && read.Succeeded;
+        byte[]? buffer = null;
+        int jsonOffset = 0;
+        if (writeRedis || !ImmutableType<T>.Value)
+            buffer = TrySerialize(key, value, writeRedis ? tags.Length : 0, out jsonOffset);
+
+        if (writeRedis && buffer is not null)
+        {
+            Envelope.SetGenerations(buffer, read.Generations);
+            bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.Expiration, token).ConfigureAwait(false);
+            if (written == false)
+            {
+                _metrics.StaleSetRejected();
+                Log.StaleSetRejected(_logger, key);
+            }
+        }
+
+        StoreLocal(flight, settings, value, buffer, jsonOffset);
+        return new FlightResult<T>(value, buffer, jsonOffset);
+    }
+
+    private byte[]? TrySerialize<T>(string key, T value, int tagCount, out int jsonOffset)
+    {
+        try
+        {
+            return _serializer.CreateEnvelope(value, tagCount, out jsonOffset);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            Log.SerializeFailed(_logger, key, typeof(T).FullName ?? typeof(T).Name, e);
+            jsonOffset = 0;
+            return null;
+        }
+    }
+
+    /// <summary>A Redis value is a hit iff it is a value envelope written under the tags' current generations and reads as a <typeparamref name="T"/>.</summary>
+    private bool TryReadRedisValue<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset)
+    {
+        value = default!;
+        jsonOffset = 0;
+        if (!read.Succeeded || read.Value is not { } bytes)
+            return false;
+        switch (Envelope.Parse(bytes, out int tagCount, out jsonOffset, out string? problem))
+        {
+            case EnvelopeKind.Tombstone:
+                return false;
+            case EnvelopeKind.Invalid:
+                Log.CorruptEntry(_logger, key, problem!);
+                return false;
+        }
+        // Written under other tags, or before an eviction of one of them: stale, not corrupt.
+        if (tagCount != tags.Length)
+            return false;
+        for (int i = 0; i < tagCount; i++)
+        {
+            if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
+                return false;
+        }
+        try
+        {
+            value = _serializer.Deserialize<T>(bytes.AsSpan(jsonOffset));
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            Log.CorruptEntry(_logger, key, "JSON that is not a " + typeof(T).Name, e);
+            value = default!;
+            return false;
+        }
+    }
+
+    /// <summary>Fills L1 unless the key or one of its tags was evicted since the fill started.</summary>
+    private void StoreLocal<T>(Flight flight, EntrySettings settings, T value, byte[]? buffer, int jsonOffset)
+    {
+        if (!settings.WriteLocal || flight.IsInvalidated)
+            return;
+        LocalEntry? entry = NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset);
+        // Evicted between the check and the store: take it back out (the evictor marks first, then removes).
+        if (entry is not null && _local.Set(flight.Key, entry) && flight.IsInvalidated)
+            _local.RemoveExact(flight.Key, entry);
+    }
+
+    private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset)
+    {
+        long expiresAt = _local.ExpiryFor(settings.LocalExpiration);
+        if (ImmutableType<T>.Value)
+            return new LocalEntry<T>(value, null, 0, expiresAt, validity);
+        return buffer is null ? null : new LocalEntry(buffer, jsonOffset, expiresAt, validity);
+    }
+
+    /// <summary>DisableUnderlyingData: L1, then L2, else <c>default</c>; no fill, nothing stored.</summary>
+    private async ValueTask<T> ReadOnlyAsync<T>(string key, EntrySettings settings, CancellationToken cancellationToken)
+    {
+        if (_store is null || !settings.ReadRedis)
+            return default!;
+        RedisRead read = await _store.ReadAsync(key, settings.Tags, cancellationToken).ConfigureAwait(false);
+        if (!TryReadRedisValue(key, settings.Tags, read, out T value, out _))
+            return default!;
+        _metrics.RedisHit();
+        return value;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        EntrySettings settings = Settings(options, tags);
+        // A fill that started before this set must not overwrite it in L1 (nor in Redis: the stamp changes below).
+        if (_flights.TryRemove(key, out Flight? running))
+            running.Invalidate();
+        LocalValidity validity = _local.Capture(settings.Tags);
+
+        bool writeRedis = settings.WriteRedis;
+        byte[]? buffer = null;
+        int jsonOffset = 0;
+        if (writeRedis || (settings.WriteLocal && !ImmutableType<T>.Value))
+            buffer = TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, out jsonOffset);
+
+        if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset) is { } entry)
+            _local.Set(key, entry);
+        else
+            _local.Remove(key);
+
+        if (writeRedis && buffer is not null)
+        {
+            if (await _store!.GetGenerationsAsync(key, settings.Tags, cancellationToken).ConfigureAwait(false) is { } generations)
+            {
+                Envelope.SetGenerations(buffer, generations);
+                await _store.WriteAsync(key, buffer, settings.Expiration, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (_backplane is not null)
+            await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _metrics.Eviction();
+        EvictLocalKey(key);
+        if (_store is null)
+            return;
+        await _store.TombstoneAsync(key, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        if (_backplane is not null)
+            await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var pending = new List<Task>();
+        foreach (string key in keys)
+            pending.Add(RemoveAsync(key, cancellationToken).AsTask());
+        return new ValueTask(Task.WhenAll(pending));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// O(1) in the number of entries: the tag's generation moves on (in-process and in Redis) and entries written
+    /// under the old one read as misses until their TTL removes them. <c>"*"</c> clears the in-process caches of every
+    /// instance; Redis entries then expire by their TTL (bump <see cref="CacheGenOptions.KeyVersion"/> to drop them all).
+    /// </remarks>
+    public override async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        _metrics.Eviction();
+        if (tag == AllTags)
+        {
+            ClearLocal();
+            if (_backplane is not null)
+                await _backplane.PublishClearAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        EvictLocalTag(tag);
+        if (_store is null)
+            return;
+        await _store.EvictTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        if (_backplane is not null)
+            await _backplane.PublishTagAsync(tag, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        var pending = new List<Task>();
+        foreach (string tag in tags)
+            pending.Add(RemoveByTagAsync(tag, cancellationToken).AsTask());
+        return new ValueTask(Task.WhenAll(pending));
+    }
+
+    /// <summary>Evicts a key in-process: mark its fill (so it stays out of L1), then drop the entry.</summary>
+    public void EvictLocalKey(string key)
+    {
+        if (_flights.TryRemove(key, out Flight? running))
+            running.Invalidate();
+        _local.Remove(key);
+    }
+
+    /// <summary>Evicts a tag in-process, O(1); fills that started before no longer reach L1 or take joiners.</summary>
+    public void EvictLocalTag(string tag) => _local.InvalidateTag(tag);
+
+    /// <summary>Drops every in-process entry and stales every fill in flight.</summary>
+    public void ClearLocal() => _local.Clear();
+
+    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags)
+    {
+        string[] tagArray = MaterializeTags(tags);
+        TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
+        TimeSpan localExpiration = options?.LocalCacheExpiration ?? (_store is null ? expiration : _options.LocalCacheExpiration);
+        if (localExpiration > expiration)
+            localExpiration = expiration;
+        HybridCacheEntryFlags flags = options?.Flags ?? HybridCacheEntryFlags.None;
+        bool positive = expiration > TimeSpan.Zero;
+        return new EntrySettings(
+            tagArray,
+            expiration,
+            localExpiration,
+            ReadLocal: (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0,
+            WriteLocal: (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0 && localExpiration > TimeSpan.Zero,
+            ReadRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0,
+            WriteRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0 && positive,
+            RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0);
+    }
+
+    private static string[] MaterializeTags(IEnumerable<string>? tags)
+    {
+        string[] array = tags switch
+        {
+            null => [],
+            string[] given => given,
+            _ => [.. tags],
+        };
+        if (array.Length > Envelope.MaximumTags)
+            throw new ArgumentException($"An entry can have at most {Envelope.MaximumTags} tags.", nameof(tags));
+        foreach (string tag in array)
+        {
+            if (string.IsNullOrEmpty(tag))
+                throw new ArgumentException("Tags must not be null or empty.", nameof(tags));
+        }
+        return array;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _backplane?.Dispose();
+        if (_store is not null)
+            await _store.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _backplane?.Dispose();
+        _store?.Dispose();
+        _metrics.Dispose();
+    }
+
+    private readonly record struct EntrySettings(
+        string[] Tags,
+        TimeSpan Expiration,
+        TimeSpan LocalExpiration,
+        bool ReadLocal,
+        bool WriteLocal,
+        bool ReadRedis,
+        bool WriteRedis,
+        bool RunsFactory);
+}
