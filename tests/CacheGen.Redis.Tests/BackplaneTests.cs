@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using CacheGen.Redis.Tests.Infrastructure;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>
+/// Evictions reach other instances' in-process copies through Redis pub/sub. The in-process lifetime here is a
+/// minute, so only a message can explain a copy going away within the test.
+/// </summary>
+public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(5);
+
+    private async Task<CacheInstance> Instance(bool backplane = true)
+    {
+        var instance = CacheInstance.Create(redis.Configuration, o =>
+        {
+            o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
+            o.Backplane = backplane;
+        });
+        await instance.Implementation.BackplaneReady.WaitAsync(Delivery);
+        return instance;
+    }
+
+    /// <summary>Reads through <paramref name="instance"/>'s in-process cache until it stops returning <paramref name="old"/>.</summary>
+    private static async Task<string> ReadUntilChanged(CacheInstance instance, string key, string old, string computed)
+    {
+        var clock = Stopwatch.StartNew();
+        string value;
+        do
+        {
+            value = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(computed), tags: Entry.Posts);
+            if (value != old)
+                break;
+            await Task.Delay(20);
+        }
+        while (clock.Elapsed < Delivery);
+        return value;
+    }
+
+    [Fact]
+    public async Task A_region_eviction_drops_the_region_from_other_instances_memory()
+    {
+        await using var a = await Instance();
+        await using var b = await Instance();
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        await a.Cache.RemoveByTagAsync("posts");
+
+        Assert.Equal("new", await ReadUntilChanged(b, key, "old", "new"));
+    }
+
+    [Fact]
+    public async Task A_single_entry_eviction_drops_the_entry_from_other_instances_memory()
+    {
+        await using var a = await Instance();
+        await using var b = await Instance();
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        await a.Cache.RemoveAsync(key);
+
+        Assert.Equal("new", await ReadUntilChanged(b, key, "old", "new"));
+    }
+
+    [Fact]
+    public async Task A_set_replaces_other_instances_copies()
+    {
+        await using var a = await Instance();
+        await using var b = await Instance();
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        await a.Cache.SetAsync(key, "set by A", tags: Entry.Posts);
+
+        Assert.Equal("set by A", await ReadUntilChanged(b, key, "old", "computed by B"));
+    }
+
+    [Fact]
+    public async Task Without_the_backplane_another_instance_keeps_its_copy_for_its_local_lifetime()
+    {
+        await using var a = await Instance(backplane: false);
+        await using var b = await Instance(backplane: false);
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        await a.Cache.RemoveByTagAsync("posts");
+        await Task.Delay(300);
+
+        // This is the bound the backplane shortens: LocalCacheExpiration.
+        Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+        Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), Entry.NoLocal, Entry.Posts));
+    }
+
+    [Fact]
+    public async Task An_instance_ignores_its_own_messages()
+    {
+        await using var a = await Instance();
+        await using var b = await Instance();
+
+        await a.Cache.RemoveByTagAsync("posts");
+        await a.Cache.RemoveAsync(Entry.UniqueKey());
+
+        // Pub/sub delivers in order on one connection: once B has both messages, A has had its echoes too.
+        var clock = Stopwatch.StartNew();
+        while (b.Implementation.BackplaneMessagesApplied < 2 && clock.Elapsed < Delivery)
+            await Task.Delay(20);
+        await Task.Delay(100);
+        Assert.Equal(2, b.Implementation.BackplaneMessagesApplied);
+        Assert.Equal(0, a.Implementation.BackplaneMessagesApplied);
+    }
+}

@@ -1,0 +1,149 @@
+using CacheGen.Redis.Tests.Infrastructure;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>Concurrent misses of one key on one instance run the factory once.</summary>
+public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    [Fact]
+    public async Task A_hundred_concurrent_callers_on_a_cold_key_run_the_factory_once()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int calls = 0;
+
+        Task<MutablePost>[] callers = Enumerable.Range(0, 100).Select(_ => instance.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            Interlocked.Increment(ref calls);
+            await release.Task;
+            return new MutablePost { Id = 1, Title = "slow" };
+        }, tags: Entry.Posts).AsTask()).ToArray();
+        await Task.Delay(100);
+        release.SetResult();
+        MutablePost[] results = await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, calls);
+        Assert.All(results, r => Assert.Equal("slow", r.Title));
+        // A mutable value: every joiner got its own copy.
+        Assert.Equal(100, results.Distinct(ReferenceEqualityComparer.Instance).Count());
+        Assert.Equal(0, instance.Implementation.FlightCount);
+    }
+
+    [Fact]
+    public async Task One_waiter_cancelling_leaves_the_others_and_the_factory_running()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CancellationToken factoryToken = default;
+        Func<CancellationToken, ValueTask<string>> factory = async ct =>
+        {
+            factoryToken = ct;
+            started.SetResult();
+            await release.Task;
+            return "value";
+        };
+        using var impatient = new CancellationTokenSource();
+
+        Task<string> first = instance.Cache.GetOrCreateAsync(key, factory, tags: Entry.Posts).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Task<string> leaving = instance.Cache.GetOrCreateAsync(key, factory, tags: Entry.Posts, cancellationToken: impatient.Token).AsTask();
+        Task<string> staying = instance.Cache.GetOrCreateAsync(key, factory, tags: Entry.Posts).AsTask();
+
+        impatient.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving);
+        Assert.False(factoryToken.IsCancellationRequested);
+        release.SetResult();
+
+        Assert.Equal("value", await first);
+        Assert.Equal("value", await staying);
+    }
+
+    [Fact]
+    public async Task When_every_waiter_has_cancelled_the_factory_is_cancelled()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var factoryCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<CancellationToken, ValueTask<string>> factory = async ct =>
+        {
+            started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                factoryCancelled.TrySetResult();
+            }
+            return "never";
+        };
+        using var one = new CancellationTokenSource();
+        using var two = new CancellationTokenSource();
+
+        Task<string> a = instance.Cache.GetOrCreateAsync(key, factory, tags: Entry.Posts, cancellationToken: one.Token).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Task<string> b = instance.Cache.GetOrCreateAsync(key, factory, tags: Entry.Posts, cancellationToken: two.Token).AsTask();
+        one.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a);
+        Assert.False(factoryCancelled.Task.IsCompleted);
+        two.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
+
+        await factoryCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The abandoned fill is gone: a new caller starts afresh instead of joining it.
+        Assert.Equal("again", await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("again"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task Every_waiter_gets_the_factory_exception_and_nothing_is_cached()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int calls = 0;
+        Func<CancellationToken, ValueTask<string>> failing = async _ =>
+        {
+            Interlocked.Increment(ref calls);
+            await release.Task;
+            throw new InvalidOperationException("database down");
+        };
+
+        Task<string>[] callers = Enumerable.Range(0, 5).Select(_ => instance.Cache.GetOrCreateAsync(key, failing, tags: Entry.Posts).AsTask()).ToArray();
+        release.SetResult();
+
+        foreach (Task<string> caller in callers)
+            Assert.Equal("database down", (await Assert.ThrowsAsync<InvalidOperationException>(() => caller)).Message);
+        Assert.Equal(1, calls);
+        Assert.Equal("ok", await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("ok"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task A_region_eviction_during_a_fill_makes_new_callers_start_their_own()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<string> before = instance.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            started.SetResult();
+            await release.Task;
+            return "old";
+        }, tags: Entry.Posts).AsTask();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await instance.Cache.RemoveByTagAsync("posts");
+
+        // Started after the eviction returned: must not get the fill that began before it.
+        string after = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts);
+        release.SetResult();
+
+        Assert.Equal("new", after);
+        Assert.Equal("old", await before);
+        Assert.Equal("new", await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("x"), tags: Entry.Posts));
+    }
+}
