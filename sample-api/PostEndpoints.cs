@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CacheGen.SampleApi;
+
+/// <summary>The <c>/posts</c> routes. Reads go through <see cref="PostService"/>'s cache, writes evict it.</summary>
+internal static class PostEndpoints
+{
+    public static IEndpointRouteBuilder MapPosts(this IEndpointRouteBuilder routes)
+    {
+        RouteGroupBuilder posts = routes.MapGroup("/posts").WithTags("Posts");
+
+        posts.MapGet("/", ListAsync)
+            .WithName("ListPosts")
+            .WithSummary("Every post, keyed post_{id}, in id order (cached in region \"posts\").")
+            .Produces<Dictionary<string, Post>>(StatusCodes.Status200OK);
+        posts.MapGet("/{id}", GetAsync)
+            .WithName("GetPost")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        posts.MapPost("/", CreateAsync)
+            .WithName("CreatePost");
+        posts.MapPut("/{id}", UpdateAsync)
+            .WithName("UpdatePost")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        posts.MapDelete("/{id}", DeleteAsync)
+            .WithName("DeletePost")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return routes;
+    }
+
+    private static async Task<PostListResult> ListAsync(PostService service, CancellationToken ct) =>
+        new(await service.GetAllAsync(ct));
+
+    private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> GetAsync(int id, PostService service, CancellationToken ct)
+    {
+        if (!IsValidId(id, out ValidationProblem? invalid))
+            return invalid;
+        return await service.GetAsync(id, ct) is { } post ? TypedResults.Ok(post) : NotFound(id);
+    }
+
+    private static async Task<Results<Created<Post>, ValidationProblem>> CreateAsync(PostInput? input, PostService service, CancellationToken ct)
+    {
+        if (!IsValidInput(input, out string title, out string content, out ValidationProblem? invalid))
+            return invalid;
+        Post post = await service.CreateAsync(title, content, ct);
+        return TypedResults.Created($"/posts/{post.Id}", post);
+    }
+
+    private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> UpdateAsync(int id, PostInput? input, PostService service, CancellationToken ct)
+    {
+        if (!IsValidId(id, out ValidationProblem? invalid) || !IsValidInput(input, out string title, out string content, out invalid))
+            return invalid;
+        return await service.UpdateAsync(id, title, content, ct) is { } post ? TypedResults.Ok(post) : NotFound(id);
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(int id, PostService service, CancellationToken ct)
+    {
+        if (!IsValidId(id, out ValidationProblem? invalid))
+            return invalid;
+        return await service.DeleteAsync(id, ct) ? TypedResults.NoContent() : NotFound(id);
+    }
+
+    // Ids come from SQLite's AUTOINCREMENT, so zero and negatives can never exist: refuse them before any lookup.
+    private static bool IsValidId(int id, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out ValidationProblem? invalid)
+    {
+        invalid = id > 0 ? null : TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["id"] = [$"The id must be a positive integer (got {id})."] });
+        return invalid is null;
+    }
+
+    private static bool IsValidInput(PostInput? input, out string title, out string content,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out ValidationProblem? invalid)
+    {
+        input ??= new PostInput(null, null); // an empty body or a JSON null: report both fields as missing
+        invalid = input.TryValidate(out title, out content, out Dictionary<string, string[]> errors)
+            ? null
+            : TypedResults.ValidationProblem(errors);
+        return invalid is null;
+    }
+
+    private static ProblemHttpResult NotFound(int id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Post not found", detail: $"There is no post with id {id}.");
+}

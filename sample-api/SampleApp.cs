@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace CacheGen.SampleApi;
+
+/// <summary>
+/// The sample's entry points, shared by <c>Program</c> and the end-to-end tests (which start the same app on real
+/// Kestrel with their own arguments).
+/// </summary>
+public static partial class SampleApp
+{
+    /// <summary>The largest <c>addpost</c> batch: enough for any load test, small enough to finish in seconds.</summary>
+    public const int MaxAddPostCount = 1_000_000;
+
+    /// <summary>
+    /// Runs the command line: <c>addpost N [config...]</c> bulk-inserts N posts and exits; anything else runs the
+    /// web API until it is stopped. Returns the process exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        if (args.Length > 0 && args[0] == "addpost")
+            return await AddPostsAsync(args, stdout ?? Console.Out, stderr ?? Console.Error);
+        await using WebApplication app = Build(args);
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// Builds the web API without starting it. <paramref name="configure"/> runs before the app is built (tests add
+    /// logger providers there).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        WebApplicationBuilder builder = CreateBuilder(args);
+        configure?.Invoke(builder);
+        WebApplication app = builder.Build();
+
+        PostStore store = app.Services.GetRequiredService<PostStore>();
+        store.EnsureCreated();
+        LogDatabase(app.Logger, store.DatabasePath);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(); // empty 4xx answers (unknown route, wrong method) become problem+json too
+        app.MapOpenApi();
+        app.MapPosts();
+        return app;
+    }
+
+    private static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        IServiceCollection services = builder.Services;
+
+        // Binds the "CacheGen" section: CacheGen:Redis (null = in-process only) and CacheGen:KeyPrefix.
+        services.AddCacheGen();
+
+        string database = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["Posts:Database"] ?? "posts.db");
+        services.AddSingleton(new PostStore(database));
+        services.AddSingleton<PostService>();
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures throw so BadRequestExceptionHandler can explain them; otherwise they are an empty 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, SampleJsonContext.Default));
+        services.AddOpenApi();
+        return builder;
+    }
+
+    private static async Task<int> AddPostsAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length < 2 || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count)
+            || count < 1 || count > MaxAddPostCount)
+        {
+            await stderr.WriteLineAsync(
+                $"usage: addpost N [--Posts:Database=FILE] [--CacheGen:Redis=CONFIG]   (N: a whole number from 1 to {MaxAddPostCount})"
+                + (args.Length < 2 ? "" : $"; got '{args[1]}'"));
+            return 2;
+        }
+
+        WebApplicationBuilder builder = CreateBuilder(args[2..]);
+        // The command prints one line on stdout; logs go to stderr and only for trouble. PostConfigure, so the
+        // "Logging" section of appsettings.json cannot turn Information back on.
+        builder.Services.PostConfigure<LoggerFilterOptions>(o =>
+        {
+            o.Rules.Clear();
+            o.MinLevel = LogLevel.Warning;
+        });
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        await using WebApplication app = builder.Build();
+        app.Services.GetRequiredService<PostStore>().EnsureCreated();
+
+        // Through the service, so a list cached by a running API is evicted too.
+        int added = await app.Services.GetRequiredService<PostService>().AddManyAsync(count);
+        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Successfully added {added} posts"));
+        return 0;
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "Database", Level = LogLevel.Information, Message = "Posts are stored in SQLite file {Database}")]
+    private static partial void LogDatabase(ILogger logger, string database);
+}
+
+[JsonSerializable(typeof(Post))]
+[JsonSerializable(typeof(PostInput))]
+[JsonSerializable(typeof(Dictionary<string, Post>))]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+internal sealed partial class SampleJsonContext : JsonSerializerContext;

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace CacheGen.SampleApi.Tests;
+
+/// <summary>The Django article's story end to end: addpost, a cached list, writes that evict it, Redis's view of it.</summary>
+public sealed class PostsApiTests
+{
+    [Fact]
+    public async Task AddPost1000_ThenList_ReturnsEveryPostInTheOriginalShape()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
+
+        (JsonElement posts, _) = await host.ListAsync();
+
+        Assert.Equal(1000, posts.EnumerateObject().Count());
+        AssertPost(posts.GetProperty("post_1"), 1, "Test Post0", "This is the test post 0");
+        AssertPost(posts.GetProperty("post_1000"), 1000, "Test Post999", "This is the test post 999");
+        // In id order, like the Django view's queryset.
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => $"post_{i}"), posts.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task SecondList_IsServedFromTheCache_WithoutTouchingTheDatabase()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
+
+        (_, string first) = await host.ListAsync();
+        long queries = host.Store.QueryCount;
+        (_, string second) = await host.ListAsync();
+        (_, string third) = await host.ListAsync();
+
+        Assert.Equal(queries, host.Store.QueryCount);
+        Assert.Equal(first, second);
+        Assert.Equal(first, third);
+    }
+
+    [Fact]
+    public async Task SinglePost_IsCachedToo()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 10);
+
+        Post? first = await host.Client.GetFromJsonAsync<Post>("/posts/3");
+        long queries = host.Store.QueryCount;
+        Post? second = await host.Client.GetFromJsonAsync<Post>("/posts/3");
+
+        Assert.Equal(new Post(3, "Test Post2", "This is the test post 2"), first);
+        Assert.Equal(first, second);
+        Assert.Equal(queries, host.Store.QueryCount);
+    }
+
+    [Fact]
+    public async Task CreateUpdateDelete_AreVisibleOnTheVeryNextReads()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
+        (JsonElement before, _) = await host.ListAsync(); // warm the list cache
+        Assert.Equal(1000, before.EnumerateObject().Count());
+
+        // POST: 201 + Location, and the next list (and single read) has it.
+        using HttpResponseMessage created = await host.SendJsonAsync(HttpMethod.Post, "/posts/", new { title = "Hello", content = "From CacheGen" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Post post = (await created.Content.ReadFromJsonAsync<Post>())!;
+        Assert.Equal(new Post(1001, "Hello", "From CacheGen"), post);
+        Assert.Equal("/posts/1001", created.Headers.Location?.OriginalString);
+        (JsonElement afterCreate, _) = await host.ListAsync();
+        Assert.Equal(1001, afterCreate.EnumerateObject().Count());
+        AssertPost(afterCreate.GetProperty("post_1001"), 1001, "Hello", "From CacheGen");
+        Assert.Equal(post, await host.Client.GetFromJsonAsync<Post>("/posts/1001"));
+
+        // PUT: both the list and the (now cached) single read change.
+        using HttpResponseMessage updated = await host.SendJsonAsync(HttpMethod.Put, "/posts/1001", new { title = "Hello again", content = "Edited" });
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal(new Post(1001, "Hello again", "Edited"), await updated.Content.ReadFromJsonAsync<Post>());
+        (JsonElement afterUpdate, _) = await host.ListAsync();
+        AssertPost(afterUpdate.GetProperty("post_1001"), 1001, "Hello again", "Edited");
+        Assert.Equal(new Post(1001, "Hello again", "Edited"), await host.Client.GetFromJsonAsync<Post>("/posts/1001"));
+
+        // DELETE: 204, gone from the list, 404 on the single read.
+        using HttpResponseMessage deleted = await host.Client.DeleteAsync("/posts/1001");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        (JsonElement afterDelete, _) = await host.ListAsync();
+        Assert.Equal(1000, afterDelete.EnumerateObject().Count());
+        Assert.False(afterDelete.TryGetProperty("post_1001", out _));
+        using HttpResponseMessage missing = await host.Client.GetAsync("/posts/1001");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task AddPostCommand_EvictsTheListCachedByARunningApi()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 100);
+        (JsonElement before, _) = await host.ListAsync();
+        Assert.Equal(100, before.EnumerateObject().Count());
+
+        // Another process (here: another app instance in this one) adds posts; the eviction reaches the API through
+        // Redis, so its in-process copy goes within the pub/sub delivery time.
+        var output = new StringWriter();
+        Assert.Equal(0, await SampleApp.RunAsync(["addpost", "5", .. host.ConfigArguments], output, new StringWriter()));
+
+        int count = 0;
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(50))
+        {
+            count = (await host.ListAsync()).Posts.EnumerateObject().Count();
+            if (count == 105)
+                break;
+        }
+        Assert.Equal(105, count);
+    }
+
+    [Fact]
+    public async Task RedisKeys_ReadLikeDjangos_PrefixVersionKey_InDatabase1()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 10);
+
+        await host.ListAsync();
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/posts/1")).StatusCode);
+
+        string[] keys = host.Redis!.Cli("-n", "1", "KEYS", "*").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Entries: KEY_PREFIX:VERSION:{region}:key; the region's generation counter: KEY_PREFIX:VERSION:gen:{region}.
+        Assert.All(keys, key => Assert.StartsWith("example:1:", key, StringComparison.Ordinal));
+        string[] entries = keys.Where(key => !key.StartsWith("example:1:gen:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, entries.Length); // the list and post 1
+        Assert.All(entries, key => Assert.StartsWith("example:1:{posts}:", key, StringComparison.Ordinal));
+        Assert.All(entries, key => Assert.InRange(long.Parse(host.Redis.Cli("-n", "1", "TTL", key), System.Globalization.CultureInfo.InvariantCulture), 1, 300));
+        // Nothing lands in database 0.
+        Assert.Equal("0", host.Redis.Cli("-n", "0", "DBSIZE"));
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesThePostRoutes()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 0);
+
+        using JsonDocument document = JsonDocument.Parse(await host.Client.GetStringAsync("/openapi/v1.json"));
+        JsonElement paths = document.RootElement.GetProperty("paths");
+
+        JsonElement list = paths.GetProperty("/posts");
+        Assert.True(list.TryGetProperty("get", out _));
+        Assert.True(list.TryGetProperty("post", out _));
+        JsonElement single = paths.GetProperty("/posts/{id}");
+        Assert.True(single.TryGetProperty("get", out _));
+        Assert.True(single.TryGetProperty("put", out _));
+        Assert.True(single.TryGetProperty("delete", out _));
+    }
+
+    private static void AssertPost(JsonElement post, int id, string title, string content)
+    {
+        Assert.Equal(3, post.EnumerateObject().Count());
+        Assert.Equal(id, post.GetProperty("id").GetInt32());
+        Assert.Equal(title, post.GetProperty("title").GetString());
+        Assert.Equal(content, post.GetProperty("content").GetString());
+    }
+}
