@@ -34,6 +34,7 @@ public static class CacheGenServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CacheGenOptions>, Validator>());
         options.ValidateOnStart();
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CacheGenStartup>());
         services.TryAddSingleton(TimeProvider.System);
         // Replaces any HybridCache registered before (Microsoft's AddHybridCache, say): the call asks for CacheGen's.
         services.RemoveAll<HybridCache>();

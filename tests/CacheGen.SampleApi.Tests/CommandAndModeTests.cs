@@ -59,6 +59,8 @@ public sealed class CommandAndModeTests
     public async Task WithoutRedis_ServesFromTheInProcessCache_AndSaysSoInTheLog()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 20, withRedis: false);
+        // Said at start-up, before any request touched the cache.
+        Assert.Contains(host.Logs.Lines, line => line.Contains("CacheGen is running on the in-process cache only", StringComparison.Ordinal));
 
         (JsonElement posts, string first) = await host.ListAsync();
         long queries = host.Store.QueryCount;
