@@ -16,8 +16,10 @@ internal interface IEvictionTarget
 /// <summary>
 /// Tells other instances about evictions over Redis pub/sub, so their in-process copies go at once instead of at the
 /// end of their local lifetime. A message is <c>{instance}:{kind}:{name}</c> (kind <c>k</c> = key, <c>t</c> = tag,
-/// <c>a</c> = everything) and never carries a value. An instance ignores its own echoes; after a reconnect (when
-/// messages may have been lost) it flushes its in-process cache.
+/// <c>a</c> = everything, <c>p</c> = this instance's own probe) and never carries a value. An instance ignores its own
+/// echoes. When a connection drops, messages may be lost: the instance flushes its in-process cache at once, and again
+/// once it hears its own probe on the channel (proof that the subscription is back), since entries filled between the
+/// two may have missed an eviction.
 /// </summary>
 internal sealed class Backplane : IDisposable
 {
@@ -25,25 +27,38 @@ internal sealed class Backplane : IDisposable
     private readonly RedisKeyLayout _keys;
     private readonly IEvictionTarget _target;
     private readonly ILogger _logger;
+    private readonly CacheMetrics _metrics;
+    private readonly Func<bool>? _dropIncoming;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly Action<RedisChannel, RedisValue> _handler;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationToken _stopToken;
+    private string? _pendingProbe;
     private int _applied;
+    private int _resubscribed;
     private int _disposed;
 
-    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger)
+    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger, CacheMetrics metrics, Func<bool>? dropIncoming)
     {
         _store = store;
         _keys = keys;
         _target = target;
         _logger = logger;
+        _metrics = metrics;
+        _dropIncoming = dropIncoming;
         _handler = OnMessage;
+        // Kept apart from the source: a connection event racing Dispose may still read it.
+        _stopToken = _stop.Token;
+        _store.Disconnected += OnDisconnected;
         _store.Reconnected += OnReconnected;
         Ready = SubscribeAsync(_stop.Token);
     }
 
     /// <summary>How many other instances' messages this one has acted on (tests).</summary>
     public int MessagesApplied => Volatile.Read(ref _applied);
+
+    /// <summary>How many times the subscription was confirmed back after a connection loss (tests).</summary>
+    public int Resubscriptions => Volatile.Read(ref _resubscribed);
 
     /// <summary>Completes once the subscription is in place.</summary>
     public Task Ready { get; }
@@ -92,18 +107,68 @@ internal sealed class Backplane : IDisposable
         }
     }
 
+    private void OnDisconnected(ConnectionType connectionType)
+    {
+        // From here until the subscription is proven back, evictions from other instances may be lost.
+        _target.ClearLocal();
+        Log.LocalCacheFlushedOnDisconnect(_logger, connectionType);
+    }
+
     private void OnReconnected(ConnectionType connectionType)
     {
-        // Evictions published while this instance was cut off were lost: drop everything held in-process.
+        // Evictions published while this instance was cut off were lost: drop everything held in-process now, and
+        // once more when the probe shows the subscription itself is renewed (it is restored after the connection).
         _target.ClearLocal();
         Log.LocalCacheFlushed(_logger, connectionType);
+        string probe = Guid.NewGuid().ToString("N");
+        Volatile.Write(ref _pendingProbe, probe);
+        _ = ProbeAsync(probe, _stopToken);
+    }
+
+    /// <summary>Publishes the probe until it comes back (or a newer reconnect supersedes it).</summary>
+    private async Task ProbeAsync(string probe, CancellationToken stop)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!stop.IsCancellationRequested && Volatile.Read(ref _pendingProbe) == probe)
+        {
+            await _store.PublishAsync($"{_instance}:p:{probe}", CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(delay, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+        }
     }
 
     private void OnMessage(RedisChannel channel, RedisValue message)
     {
         string? text = message;
-        if (text is null || !TryParse(text, out string instance, out char kind, out string name) || instance == _instance)
+        if (text is null || !TryParse(text, out string instance, out char kind, out string name))
+        {
+            _metrics.BackplaneDropped();
             return;
+        }
+        if (instance == _instance)
+        {
+            // Compare by value, then swap by reference: only the latest probe counts, and only once.
+            if (kind == 'p' && Volatile.Read(ref _pendingProbe) is { } pending && pending == name
+                && Interlocked.CompareExchange(ref _pendingProbe, null, pending) == pending)
+            {
+                _target.ClearLocal();
+                Interlocked.Increment(ref _resubscribed);
+                Log.BackplaneResubscribed(_logger);
+            }
+            return;
+        }
+        if (_dropIncoming?.Invoke() == true)
+        {
+            _metrics.BackplaneDropped();
+            return;
+        }
         switch (kind)
         {
             case 'k':
@@ -115,9 +180,13 @@ internal sealed class Backplane : IDisposable
             case 'a':
                 _target.ClearLocal();
                 break;
+            case 'p':
+                return;
             default:
+                _metrics.BackplaneDropped();
                 return;
         }
+        _metrics.BackplaneReceived();
         Interlocked.Increment(ref _applied);
     }
 
@@ -140,14 +209,18 @@ internal sealed class Backplane : IDisposable
 
     public ValueTask PublishClearAsync(CancellationToken cancellationToken) => Publish('a', "", cancellationToken);
 
-    private ValueTask Publish(char kind, string name, CancellationToken cancellationToken) =>
-        _store.PublishAsync($"{_instance}:{kind}:{name}", cancellationToken);
+    private async ValueTask Publish(char kind, string name, CancellationToken cancellationToken)
+    {
+        if (await _store.PublishAsync($"{_instance}:{kind}:{name}", cancellationToken).ConfigureAwait(false))
+            _metrics.BackplaneSent();
+    }
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
         _store.Reconnected -= OnReconnected;
+        _store.Disconnected -= OnDisconnected;
         _stop.Cancel();
         _stop.Dispose();
     }

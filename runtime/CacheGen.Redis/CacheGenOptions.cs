@@ -49,6 +49,38 @@ public sealed class CacheGenOptions
     public bool Backplane { get; set; } = true;
 
     /// <summary>
+    /// Cross-instance stampede protection: on a miss, an instance takes a short lease in Redis (<c>SET NX PX</c> on a key
+    /// in the entry's hash slot) before it runs the data call; other instances that miss the same key meanwhile wait for
+    /// the value to appear in Redis instead of running the data call too. Off by default: it costs a round trip per miss.
+    /// Only used when <see cref="Redis"/> is set.
+    /// </summary>
+    public bool DistributedStampedeProtection { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistributedStampedeProtection"/>: the lease's lifetime, and the longest another instance waits
+    /// for the lease holder's value before it runs the data call itself. A crashed holder delays others by at most this.
+    /// </summary>
+    public TimeSpan DistributedLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Test hook (fault injection, never set in production): called for every backplane message from another instance;
+    /// returning <see langword="true"/> drops it as if pub/sub had lost it. The consistency checker drops 10% this way.
+    /// </summary>
+    internal Func<bool>? DropIncomingBackplaneMessage { get; set; }
+
+    /// <summary>
+    /// Test hook: awaited after a fill's Redis read returns and before its result is used, so a test can hold a read
+    /// "in flight" while an eviction arrives. Gets the cache key.
+    /// </summary>
+    internal Func<string, ValueTask>? AfterRedisRead { get; set; }
+
+    /// <summary>
+    /// Test hook: awaited by an eviction after it evicted in-process and before it evicts in Redis (gets the key or tag),
+    /// so a test can start a read in that window.
+    /// </summary>
+    internal Func<string, ValueTask>? BeforeRedisEviction { get; set; }
+
+    /// <summary>
     /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
     /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
     /// </summary>
@@ -67,6 +99,8 @@ public sealed class CacheGenOptions
             return "CacheGen:LocalCacheExpiration must not be negative.";
         if (RedisTimeout <= TimeSpan.Zero)
             return "CacheGen:RedisTimeout must be positive.";
+        if (DistributedLockTimeout <= TimeSpan.Zero)
+            return "CacheGen:DistributedLockTimeout must be positive.";
         if (MaximumLocalEntries < 1)
             return "CacheGen:MaximumLocalEntries must be at least 1.";
         if (!string.IsNullOrWhiteSpace(Redis))

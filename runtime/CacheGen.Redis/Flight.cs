@@ -4,11 +4,17 @@ namespace CacheGen.Redis;
 /// A fill in progress for one key on this instance (stampede protection): the first caller starts it, concurrent
 /// callers join it, and the data call runs once.
 /// </summary>
-internal abstract class Flight(string key, LocalValidity validity)
+internal abstract class Flight(string key, LocalValidity validity, long startedAt)
 {
     private int _invalidated;
 
     public string Key { get; } = key;
+
+    /// <summary>
+    /// When the fill started (a <see cref="TimeProvider"/> timestamp). Its value was read after this, so the in-process
+    /// lifetime counts from here: a copy that missed an eviction message lives at most that long after the eviction.
+    /// </summary>
+    public long StartedAt { get; } = startedAt;
 
     /// <summary>The in-process epoch and tag generations when the fill started; a later eviction makes it stale.</summary>
     public LocalValidity Validity { get; } = validity;
@@ -42,7 +48,7 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 /// waiter has given up; a waiter whose token cancels leaves with <see cref="OperationCanceledException"/> alone. All
 /// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy.
 /// </summary>
-internal sealed class Flight<T>(string key, LocalValidity validity) : Flight(key, validity)
+internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt)
 {
     // Continuations run on the thread pool, so completing the fill never runs a waiter's code inline.
     private readonly TaskCompletionSource<FlightResult<T>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -153,12 +153,17 @@ internal sealed class LocalCache
 
     public bool IsCurrent(LocalValidity validity) => validity.IsCurrent(Volatile.Read(ref _epoch));
 
+    /// <summary>The current <see cref="TimeProvider"/> timestamp.</summary>
+    public long Now => _time.GetTimestamp();
+
     /// <summary>The absolute expiry, in <see cref="TimeProvider"/> timestamps, of an entry stored now for <paramref name="lifetime"/>.</summary>
-    public long ExpiryFor(TimeSpan lifetime)
+    public long ExpiryFor(TimeSpan lifetime) => ExpiryFor(lifetime, _time.GetTimestamp());
+
+    /// <summary>The absolute expiry of an entry whose value was read at <paramref name="from"/> and lives for <paramref name="lifetime"/>.</summary>
+    public long ExpiryFor(TimeSpan lifetime, long from)
     {
         double ticks = lifetime.Ticks * _timestampTicksPerTimeSpanTick;
-        long now = _time.GetTimestamp();
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+        return ticks >= long.MaxValue - from ? long.MaxValue : from + (long)ticks;
     }
 
     /// <summary>Stores an entry unless it is already stale (expired, or evicted while it was being filled); says whether it did.</summary>

@@ -54,6 +54,18 @@ internal static partial class Log
         Message = "CacheGen flushed its in-process cache after the Redis {ConnectionType} connection came back (evictions may have been missed)")]
     public static partial void LocalCacheFlushed(ILogger logger, ConnectionType connectionType);
 
+    [LoggerMessage(EventId = 16, EventName = "LocalCacheFlushedOnDisconnect", Level = LogLevel.Information,
+        Message = "CacheGen flushed its in-process cache: the Redis {ConnectionType} connection dropped, so evictions from other instances may be missed until it is back")]
+    public static partial void LocalCacheFlushedOnDisconnect(ILogger logger, ConnectionType connectionType);
+
+    [LoggerMessage(EventId = 17, EventName = "BackplaneResubscribed", Level = LogLevel.Information,
+        Message = "CacheGen heard its own probe on the eviction channel again: the subscription is back, and the in-process cache was flushed once more")]
+    public static partial void BackplaneResubscribed(ILogger logger);
+
+    [LoggerMessage(EventId = 18, EventName = "DistributedLockWaitTimedOut", Level = LogLevel.Debug,
+        Message = "CacheGen waited {Milliseconds} ms for another instance to fill '{Key}' and now runs the data call itself")]
+    public static partial void DistributedLockWaitTimedOut(ILogger logger, string key, long milliseconds);
+
     [LoggerMessage(EventId = 20, EventName = "CorruptEntry", Level = LogLevel.Warning,
         Message = "CacheGen found unreadable bytes under '{Key}' in Redis ({Problem}); treating it as a miss")]
     public static partial void CorruptEntry(ILogger logger, string key, string problem, Exception? exception = null);

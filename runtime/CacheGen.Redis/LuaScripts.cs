@@ -73,4 +73,15 @@ internal static class LuaScripts
         redis.call('SET', KEYS[1], ARGV[1])
         return 0
         """;
+
+    /// <summary>
+    /// Releases a fill lease only if it is still ours. KEYS = [lease]; ARGV = [token]. A lease that expired and was taken
+    /// by another instance is left alone.
+    /// </summary>
+    public const string ReleaseLease = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
 }

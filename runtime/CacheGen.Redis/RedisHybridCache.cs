@@ -26,6 +26,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     private readonly RedisStore? _store;
     private readonly Backplane? _backplane;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+    private int _distributedWaits;
 
     public RedisHybridCache(IOptions<CacheGenOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null)
@@ -47,7 +48,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         var keys = new RedisKeyLayout(_options.KeyPrefix, _options.KeyVersion);
         _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics);
         if (_options.Backplane)
-            _backplane = new Backplane(_store, keys, this, _logger);
+            _backplane = new Backplane(_store, keys, this, _logger, _metrics, _options.DropIncomingBackplaneMessage);
     }
 
     /// <summary>The meter this instance reports on (tests listen to it).</summary>
@@ -58,6 +59,12 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
     /// <summary>How many evictions from other instances this one has applied (tests).</summary>
     internal int BackplaneMessagesApplied => _backplane?.MessagesApplied ?? 0;
+
+    /// <summary>How many times the subscription was confirmed back after a connection loss (tests).</summary>
+    internal int BackplaneResubscriptions => _backplane?.Resubscriptions ?? 0;
+
+    /// <summary>How many fills found another instance's lease and waited for its value (tests).</summary>
+    internal int DistributedWaits => Volatile.Read(ref _distributedWaits);
 
     /// <summary>The number of fills in flight (tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -112,8 +119,11 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             {
                 // Join a fill of the same type that no eviction has overtaken since it started.
                 if (existing is Flight<T> running && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
+                {
+                    _metrics.LocalStampedeJoin();
                     return await running.WaitAsync(creator: false, _serializer, cancellationToken).ConfigureAwait(false);
-                var replacement = new Flight<T>(key, _local.Capture(settings.Tags));
+                }
+                var replacement = NewFlight<T>(key, settings);
                 if (_flights.TryUpdate(key, replacement, existing))
                     return await StartFill(replacement, state, factory, settings, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -126,11 +136,14 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
                 return landed;
             }
 
-            var flight = new Flight<T>(key, _local.Capture(settings.Tags));
+            Flight<T> flight = NewFlight<T>(key, settings);
             if (_flights.TryAdd(key, flight))
                 return await StartFill(flight, state, factory, settings, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // Captured before anything is read: the validity catches evictions during the fill, the time bounds its L1 lifetime.
+    private Flight<T> NewFlight<T>(string key, EntrySettings settings) => new(key, _local.Capture(settings.Tags), _local.Now);
 
     private ValueTask<T> StartFill<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         EntrySettings settings, CancellationToken cancellationToken)
@@ -167,6 +180,8 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         {
             // Even with L2 reads off, the read supplies the generations and stamp that guard the write.
             read = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
+            if (_options.AfterRedisRead is { } hook)
+                await hook(key).ConfigureAwait(false);
             if (settings.ReadRedis && TryReadRedisValue(key, tags, read, out T cached, out int cachedJsonOffset))
             {
                 _metrics.RedisHit();
@@ -175,13 +190,47 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             }
         }
 
+        string? lease = null;
+        if (_options.DistributedStampedeProtection && read.Succeeded && settings.ReadRedis && settings.WriteRedis)
+        {
+            LeaseOutcome<T> outcome = await AcquireOrWaitAsync<T>(key, tags, read, token).ConfigureAwait(false);
+            if (outcome.Hit)
+            {
+                StoreLocal(flight, settings, outcome.Value, outcome.Read.Value, outcome.JsonOffset);
+                return new FlightResult<T>(outcome.Value, outcome.Read.Value, outcome.JsonOffset);
+            }
+            read = outcome.Read;
+            lease = outcome.Lease;
+        }
+
+        try
+        {
+            return await ComputeAndStoreAsync(flight, state, factory, settings, read).ConfigureAwait(false);
+        }
+        finally
+        {
+            // After the write, so an instance that waited on the lease finds the value once the lease is gone.
+            if (lease is not null)
+                await _store!.ReleaseLeaseAsync(key, lease).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<FlightResult<T>> ComputeAndStoreAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        EntrySettings settings, RedisRead read)
+    {
+        string key = flight.Key;
+        string[] tags = settings.Tags;
+        CancellationToken token = flight.Token;
+
         _metrics.Miss();
         T value;
+        long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
         {
             activity?.SetTag("cachegen.key", key);
             value = await factory(state, token).ConfigureAwait(false);
         }
+        _metrics.FillDuration(Stopwatch.GetElapsedTime(started));
 
         // Serialize once: the same bytes go to Redis, to L1 and to joiners' copies (a mutable value always needs them,
         // since a joiner may arrive until the fill completes).
@@ -204,6 +253,69 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
         StoreLocal(flight, settings, value, buffer, jsonOffset);
         return new FlightResult<T>(value, buffer, jsonOffset);
+    }
+
+    /// <summary>
+    /// Cross-instance stampede protection. Takes the key's lease, or waits (bounded by
+    /// <see cref="CacheGenOptions.DistributedLockTimeout"/>) for the holder's value to appear in Redis. Every attempt
+    /// re-reads the entry after trying the lease, so a holder that wrote and released in between is seen rather than
+    /// duplicated. Ends with a hit, the lease, or (timed out, Redis failing) permission to run the data call anyway.
+    /// </summary>
+    private async Task<LeaseOutcome<T>> AcquireOrWaitAsync<T>(string key, string[] tags, RedisRead read, CancellationToken token)
+    {
+        string leaseToken = Guid.NewGuid().ToString("N");
+        TimeSpan timeout = _options.DistributedLockTimeout;
+        long startedWaiting = Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(5);
+        bool waited = false;
+        while (true)
+        {
+            bool? acquired = await _store!.TryAcquireLeaseAsync(key, leaseToken, timeout, token).ConfigureAwait(false);
+            if (acquired is null)
+                return new LeaseOutcome<T>(read, null);
+            RedisRead again = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
+            if (TryReadRedisValue(key, tags, again, out T value, out int jsonOffset))
+            {
+                if (acquired == true)
+                    await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
+                _metrics.RedisHit();
+                if (waited)
+                    _metrics.DistributedStampedeJoin();
+                return new LeaseOutcome<T>(again, null) { Hit = true, Value = value, JsonOffset = jsonOffset };
+            }
+            if (!again.Succeeded)
+            {
+                if (acquired == true)
+                    await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
+                return new LeaseOutcome<T>(again, null);
+            }
+            if (acquired == true)
+                return new LeaseOutcome<T>(again, leaseToken);
+
+            if (!waited)
+            {
+                waited = true;
+                Interlocked.Increment(ref _distributedWaits);
+            }
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(startedWaiting);
+            if (elapsed >= timeout)
+            {
+                Log.DistributedLockWaitTimedOut(_logger, key, (long)elapsed.TotalMilliseconds);
+                return new LeaseOutcome<T>(again, null);
+            }
+            // Short first polls (a fast holder is done in milliseconds), then at most every 100 ms.
+            await Task.Delay(delay, token).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+        }
+    }
+
+    private readonly record struct LeaseOutcome<T>(RedisRead Read, string? Lease)
+    {
+        public bool Hit { get; init; }
+
+        public T Value { get; init; } = default!;
+
+        public int JsonOffset { get; init; }
     }
 
     private byte[]? TrySerialize<T>(string key, T value, int tagCount, out int jsonOffset)
@@ -261,15 +373,15 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     {
         if (!settings.WriteLocal || flight.IsInvalidated)
             return;
-        LocalEntry? entry = NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset);
+        LocalEntry? entry = NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt);
         // Evicted between the check and the store: take it back out (the evictor marks first, then removes).
         if (entry is not null && _local.Set(flight.Key, entry) && flight.IsInvalidated)
             _local.RemoveExact(flight.Key, entry);
     }
 
-    private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset)
+    private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset, long readAt)
     {
-        long expiresAt = _local.ExpiryFor(settings.LocalExpiration);
+        long expiresAt = _local.ExpiryFor(settings.LocalExpiration, readAt);
         if (ImmutableType<T>.Value)
             return new LocalEntry<T>(value, null, 0, expiresAt, validity);
         return buffer is null ? null : new LocalEntry(buffer, jsonOffset, expiresAt, validity);
@@ -304,7 +416,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         if (writeRedis || (settings.WriteLocal && !ImmutableType<T>.Value))
             buffer = TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, out jsonOffset);
 
-        if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset) is { } entry)
+        if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) is { } entry)
             _local.Set(key, entry);
         else
             _local.Remove(key);
@@ -329,7 +441,11 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         EvictLocalKey(key);
         if (_store is null)
             return;
+        if (_options.BeforeRedisEviction is { } hook)
+            await hook(key).ConfigureAwait(false);
         await _store.TombstoneAsync(key, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        // Again: a fill that started after the first eviction may have read the old entry before the tombstone landed.
+        EvictLocalKey(key);
         if (_backplane is not null)
             await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
     }
@@ -364,7 +480,12 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         EvictLocalTag(tag);
         if (_store is null)
             return;
+        if (_options.BeforeRedisEviction is { } hook)
+            await hook(tag).ConfigureAwait(false);
         await _store.EvictTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        // Again: a fill that started after the first bump may have read the old entry from Redis before the INCR ran;
+        // it must not reach L1. Fills that start from here on read the new generation.
+        EvictLocalTag(tag);
         if (_backplane is not null)
             await _backplane.PublishTagAsync(tag, cancellationToken).ConfigureAwait(false);
     }

@@ -28,6 +28,9 @@ internal sealed class RedisKeyLayout
 
     public RedisKey Entry(string key) => _prefix + key;
 
+    /// <summary>The cross-instance fill lease of an entry: the key's own hash tag comes first, so it shares the entry's slot.</summary>
+    public RedisKey Lease(string key) => _prefix + "lease:" + key;
+
     public RedisKey Generation(string tag) => _prefix + "gen:{" + tag + "}";
 
     /// <summary>The entry key followed by one generation key per tag, in tag order: the KEYS of the read and write scripts.</summary>

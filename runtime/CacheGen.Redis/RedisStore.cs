@@ -55,6 +55,9 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>Raised when a connection is (re)established; messages sent while it was down may have been lost.</summary>
     public event Action<ConnectionType>? Reconnected;
 
+    /// <summary>Raised when a connection fails; pub/sub messages may be lost until it is back.</summary>
+    public event Action<ConnectionType>? Disconnected;
+
     /// <summary>The connection, however long it takes to set up (the backplane subscribes in the background).</summary>
     public Task<ConnectionMultiplexer?> WaitForConnectionAsync() => _connection;
 
@@ -76,6 +79,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             {
                 _metrics.RedisError();
                 Log.RedisConnectionFailed(_logger, e.EndPoint?.ToString(), e.ConnectionType, e.FailureType);
+                Disconnected?.Invoke(e.ConnectionType);
             };
             connection.ConnectionRestored += (_, e) =>
             {
@@ -266,20 +270,56 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Publishes a backplane message; a lost message is bounded by the in-process lifetime.</summary>
-    public async ValueTask PublishAsync(RedisValue message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Tries to take the cross-instance fill lease of <paramref name="key"/> (<c>SET NX PX</c>). Returns true if taken,
+    /// false if another instance holds it, null if Redis failed (logged; the caller runs the data call unprotected).
+    /// </summary>
+    public async ValueTask<bool?> TryAcquireLeaseAsync(string key, string token, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        try
+        {
+            IDatabase database = await GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            return await Bounded(database.StringSetAsync(_keys.Lease(key), token, lifetime, When.NotExists), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsFailure(e, cancellationToken))
+        {
+            _metrics.RedisError();
+            Log.RedisWriteFailed(_logger, key, e);
+            return null;
+        }
+    }
+
+    /// <summary>Releases the lease if it is still ours (compare and delete); a failure leaves it to its TTL.</summary>
+    public async ValueTask ReleaseLeaseAsync(string key, string token)
+    {
+        try
+        {
+            IDatabase database = await GetDatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+            await Bounded(database.ScriptEvaluateAsync(LuaScripts.ReleaseLease, [_keys.Lease(key)], [token]), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _metrics.RedisError();
+            Log.RedisWriteFailed(_logger, key, e);
+        }
+    }
+
+    /// <summary>Publishes a backplane message; a lost message is bounded by the in-process lifetime. Says whether it was sent.</summary>
+    public async ValueTask<bool> PublishAsync(RedisValue message, CancellationToken cancellationToken)
     {
         try
         {
             ConnectionMultiplexer? connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
             if (connection is null)
-                return;
+                return false;
             await Bounded(connection.GetSubscriber().PublishAsync(_keys.EvictionChannel, message), cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (IsFailure(e, cancellationToken))
         {
             _metrics.RedisError();
             Log.BackplanePublishFailed(_logger, e);
+            return false;
         }
     }
 
