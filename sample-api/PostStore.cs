@@ -42,10 +42,19 @@ public sealed class PostStore
             CREATE TABLE IF NOT EXISTS posts (
                 id      INTEGER PRIMARY KEY AUTOINCREMENT,
                 title   TEXT NOT NULL,
-                content TEXT NOT NULL
+                content TEXT NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1
             );
             """;
         command.ExecuteNonQuery();
+
+        // A database made before posts had a version gets the column (existing posts start at 1).
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('posts') WHERE name = 'version'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            command.CommandText = "ALTER TABLE posts ADD COLUMN version INTEGER NOT NULL DEFAULT 1";
+            command.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Every post, in id order.</summary>
@@ -53,7 +62,7 @@ public sealed class PostStore
     {
         await using SqliteConnection connection = await OpenAsync(ct);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT id, title, content FROM posts ORDER BY id";
+        command.CommandText = "SELECT id, title, content, version FROM posts ORDER BY id";
         Counted();
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(ct);
         var posts = new List<Post>();
@@ -67,7 +76,7 @@ public sealed class PostStore
     {
         await using SqliteConnection connection = await OpenAsync(ct);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT id, title, content FROM posts WHERE id = $id";
+        command.CommandText = "SELECT id, title, content, version FROM posts WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         Counted();
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(ct);
@@ -87,17 +96,18 @@ public sealed class PostStore
         return new Post(checked((int)id), title, content);
     }
 
-    /// <summary>Replaces a post's title and content; <c>null</c> when there is no such post.</summary>
+    /// <summary>Replaces a post's title and content and increments its version; <c>null</c> when there is no such post.</summary>
     public async Task<Post?> UpdateAsync(int id, string title, string content, CancellationToken ct = default)
     {
         await using SqliteConnection connection = await OpenAsync(ct);
         await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "UPDATE posts SET title = $title, content = $content WHERE id = $id";
+        // One statement: the version returned is the one this update wrote, even with concurrent updates.
+        command.CommandText = "UPDATE posts SET title = $title, content = $content, version = version + 1 WHERE id = $id RETURNING version";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$title", title);
         command.Parameters.AddWithValue("$content", content);
         Counted();
-        return await command.ExecuteNonQueryAsync(ct) == 1 ? new Post(id, title, content) : null;
+        return await command.ExecuteScalarAsync(ct) is long version ? new Post(id, title, content, checked((int)version)) : null;
     }
 
     /// <summary>Deletes a post; <c>false</c> when there was no such post.</summary>
@@ -137,7 +147,7 @@ public sealed class PostStore
         return count;
     }
 
-    private static Post Read(SqliteDataReader reader) => new(reader.GetInt32(0), reader.GetString(1), reader.GetString(2));
+    private static Post Read(SqliteDataReader reader) => new(reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
 
     private void Counted() => Interlocked.Increment(ref _queryCount);
 

@@ -110,4 +110,27 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(2, b.Implementation.BackplaneMessagesApplied);
         Assert.Equal(0, a.Implementation.BackplaneMessagesApplied);
     }
+
+    [Fact]
+    public async Task Messages_go_on_a_channel_named_after_the_key_prefix_and_carry_no_values()
+    {
+        await using var a = await Instance();
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        // Pub/sub ignores the database number: the prefix is what keeps two applications' evictions apart.
+        await listener.GetSubscriber().SubscribeAsync(StackExchange.Redis.RedisChannel.Literal("example:1:cachegen:evict"), (_, m) => messages.Enqueue(m!));
+        string key = Entry.UniqueKey();
+
+        await a.Cache.SetAsync(key, "a secret value", tags: Entry.Posts);
+        await a.Cache.RemoveAsync(key);
+        await a.Cache.RemoveByTagAsync("posts");
+
+        var clock = Stopwatch.StartNew();
+        while (messages.Count < 3 && clock.Elapsed < Delivery)
+            await Task.Delay(20);
+        Assert.Equal(3, messages.Count);
+        Assert.All(messages, m => Assert.DoesNotContain("secret", m));
+        Assert.Equal(2, messages.Count(m => m.EndsWith(":k:" + key, StringComparison.Ordinal)));
+        Assert.Single(messages, m => m.EndsWith(":t:posts", StringComparison.Ordinal));
+    }
 }

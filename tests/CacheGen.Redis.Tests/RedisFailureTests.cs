@@ -185,6 +185,12 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         }
         while (value == "before" && clock.Elapsed < TimeSpan.FromSeconds(20));
         Assert.Equal("after", value);
+        // Flushed when the connection dropped (16), when it came back (15) and once the subscription was proven back (17).
+        clock.Restart();
+        while (instance.Implementation.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
+            await Task.Delay(50);
+        Assert.NotEmpty(instance.Logs.WithEventId(16));
         Assert.NotEmpty(instance.Logs.WithEventId(15));
+        Assert.NotEmpty(instance.Logs.WithEventId(17));
     }
 }

@@ -5,6 +5,117 @@ namespace CacheGen.Redis.Tests;
 /// <summary>Concurrent misses of one key on one instance run the factory once.</summary>
 public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(100)]
+    [InlineData(1000)]
+    public async Task Concurrent_cold_callers_run_a_slow_factory_once(int callers)
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        string key = Entry.UniqueKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int calls = 0;
+        Func<CancellationToken, ValueTask<string>> slow = async _ =>
+        {
+            Interlocked.Increment(ref calls);
+            await release.Task;
+            return "slow";
+        };
+
+        // Each call joins or starts the fill before its first await, so all of them are waiting when this returns.
+        Task<string>[] waiting = Enumerable.Range(0, callers).Select(_ => instance.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask()).ToArray();
+        release.SetResult();
+        string[] results = await Task.WhenAll(waiting).WaitAsync(HangGuard);
+
+        Assert.Equal(1, calls);
+        Assert.All(results, r => Assert.Equal("slow", r));
+        Assert.Equal(callers - 1, metrics.Sum("cachegen.stampede.joins", "scope=local"));
+        Assert.Equal(1, metrics.Sum("cachegen.misses"));
+    }
+
+    /// <summary>Two instances, many callers each, a factory held until both instances are waiting for it.</summary>
+    private async Task<int> CrossInstanceCallsAsync(bool distributed, int callersPerInstance)
+    {
+        Action<CacheGenOptions> options = o =>
+        {
+            o.DistributedStampedeProtection = distributed;
+            o.DistributedLockTimeout = TimeSpan.FromSeconds(30);
+        };
+        await using var a = CacheInstance.Create(redis.Configuration, options);
+        await using var b = CacheInstance.Create(redis.Configuration, options);
+        string key = Entry.UniqueKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int calls = 0;
+        Func<CancellationToken, ValueTask<string>> slow = async _ =>
+        {
+            Interlocked.Increment(ref calls);
+            await release.Task;
+            return "slow";
+        };
+
+        Task<string>[] onA = Enumerable.Range(0, callersPerInstance).Select(_ => a.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask()).ToArray();
+        Task<string>[] onB = Enumerable.Range(0, callersPerInstance).Select(_ => b.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask()).ToArray();
+        // Hold the factory until both instances are committed: either both run it, or one runs it and the other waits on its lease.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref calls) + a.Implementation.DistributedWaits + b.Implementation.DistributedWaits < 2 && clock.Elapsed < HangGuard)
+            await Task.Delay(10);
+        release.SetResult();
+        string[] results = await Task.WhenAll(onA.Concat(onB)).WaitAsync(HangGuard);
+        Assert.All(results, r => Assert.Equal("slow", r));
+        return calls;
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(100)]
+    [InlineData(1000)]
+    public async Task With_distributed_protection_two_instances_run_the_factory_once_between_them(int callersPerInstance)
+    {
+        Assert.Equal(1, await CrossInstanceCallsAsync(distributed: true, callersPerInstance));
+    }
+
+    [Fact]
+    public async Task Without_distributed_protection_each_instance_runs_the_factory_once()
+    {
+        Assert.Equal(2, await CrossInstanceCallsAsync(distributed: false, 100));
+    }
+
+    [Fact]
+    public async Task A_lease_holder_that_never_writes_delays_other_instances_by_the_lock_timeout_at_most()
+    {
+        // A crashed holder: its lease sits in Redis until its TTL. The waiter gives up after the timeout and runs the factory.
+        await using var b = CacheInstance.Create(redis.Configuration, o =>
+        {
+            o.DistributedStampedeProtection = true;
+            o.DistributedLockTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        string key = Entry.UniqueKey();
+        await redis.Database.StringSetAsync("example:1:lease:" + key, "someone else", TimeSpan.FromMinutes(1));
+
+        string value = await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed"), tags: Entry.Posts).AsTask().WaitAsync(HangGuard);
+
+        Assert.Equal("computed", value);
+        Assert.Equal(1, b.Implementation.DistributedWaits);
+        Assert.Single(b.Logs.WithEventId(18));
+        // The lease was not ours: it is left alone.
+        Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:lease:" + key));
+    }
+
+    [Fact]
+    public async Task The_lease_is_released_after_the_write()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration, o => o.DistributedStampedeProtection = true);
+        string key = Entry.UniqueKey();
+
+        await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
+
+        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
+        Assert.False(await redis.Database.KeyExistsAsync("example:1:lease:" + key));
+    }
+
     [Fact]
     public async Task A_hundred_concurrent_callers_on_a_cold_key_run_the_factory_once()
     {

@@ -71,10 +71,10 @@ public sealed class PostsApiTests
         // PUT: both the list and the (now cached) single read change.
         using HttpResponseMessage updated = await host.SendJsonAsync(HttpMethod.Put, "/posts/1001", new { title = "Hello again", content = "Edited" });
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
-        Assert.Equal(new Post(1001, "Hello again", "Edited"), await updated.Content.ReadFromJsonAsync<Post>());
+        Assert.Equal(new Post(1001, "Hello again", "Edited", Version: 2), await updated.Content.ReadFromJsonAsync<Post>());
         (JsonElement afterUpdate, _) = await host.ListAsync();
         AssertPost(afterUpdate.GetProperty("post_1001"), 1001, "Hello again", "Edited");
-        Assert.Equal(new Post(1001, "Hello again", "Edited"), await host.Client.GetFromJsonAsync<Post>("/posts/1001"));
+        Assert.Equal(new Post(1001, "Hello again", "Edited", Version: 2), await host.Client.GetFromJsonAsync<Post>("/posts/1001"));
 
         // DELETE: 204, gone from the list, 404 on the single read.
         using HttpResponseMessage deleted = await host.Client.DeleteAsync("/posts/1001");
@@ -142,6 +142,54 @@ public sealed class PostsApiTests
         Assert.True(single.TryGetProperty("get", out _));
         Assert.True(single.TryGetProperty("put", out _));
         Assert.True(single.TryGetProperty("delete", out _));
+    }
+
+    [Fact]
+    public async Task EveryUpdate_IncrementsTheVersion_ShownOnTheSinglePostButNotInTheList()
+    {
+        await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 3);
+        Assert.Equal("""{"id":2,"title":"Test Post1","content":"This is the test post 1","version":1}""", await host.Client.GetStringAsync("/posts/2"));
+
+        for (int i = 0; i < 3; i++)
+        {
+            using HttpResponseMessage updated = await host.SendJsonAsync(HttpMethod.Put, "/posts/2", new { title = "t" + i, content = "c" });
+            Assert.Equal(i + 2, (await updated.Content.ReadFromJsonAsync<Post>())!.Version);
+        }
+
+        Assert.Equal(4, (await host.Client.GetFromJsonAsync<Post>("/posts/2"))!.Version);
+        (JsonElement list, string body) = await host.ListAsync();
+        AssertPost(list.GetProperty("post_2"), 2, "t2", "c");
+        Assert.DoesNotContain("version", body);
+    }
+
+    [Fact]
+    public async Task ADatabaseFromBeforeVersions_GetsTheColumn_AndItsPostsStartAtVersion1()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "cachegen-old-" + Guid.NewGuid().ToString("N") + ".db");
+        try
+        {
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + file))
+            {
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, content TEXT NOT NULL);
+                    INSERT INTO posts (title, content) VALUES ('old', 'post');
+                    """;
+                await command.ExecuteNonQueryAsync();
+            }
+            var store = new PostStore(file);
+            store.EnsureCreated();
+            store.EnsureCreated();   // idempotent
+
+            Assert.Equal(new Post(1, "old", "post", Version: 1), await store.FindAsync(1));
+            Assert.Equal(2, (await store.UpdateAsync(1, "new", "post"))!.Version);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(file);
+        }
     }
 
     private static void AssertPost(JsonElement post, int id, string title, string content)

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using CacheGen.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>
+/// The races between instances that the consistency checker can only hit by chance, each forced deterministically:
+/// a guarded write that lands late, an eviction message that overtakes an L2 read, and a lost pub/sub connection.
+/// </summary>
+public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private const int StaleSetRejected = 21;
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task A_write_held_in_the_network_that_lands_after_another_instance_evicted_is_rejected()
+    {
+        // A talks to Redis through a relay; its guarded SET is sent after the eviction started... and held until after it.
+        await using var relay = new TcpRelay(redis.Server.Port);
+        await using var a = CacheInstance.Create(relay.Configuration, o => o.RedisTimeout = TimeSpan.FromSeconds(30));
+        await using var b = CacheInstance.Create(redis.Configuration);
+        await using var c = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            readTheDatabase.SetResult();
+            await release.Task;
+            return "old";
+        }, tags: Entry.Posts).AsTask();
+        await readTheDatabase.Task.WaitAsync(HangGuard);
+        relay.Pause();
+        release.SetResult();
+        // A's write script is on the wire (in the relay), not yet executed.
+        await Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
+        Assert.False(result.IsCompleted);
+
+        await b.Cache.RemoveByTagAsync("posts");   // the writer saved and evicted, while A's write was in the network
+        relay.Resume();
+
+        Assert.Equal("old", await result.WaitAsync(HangGuard));
+        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
+        Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task The_same_held_write_without_an_eviction_is_stored()
+    {
+        await using var relay = new TcpRelay(redis.Server.Port);
+        await using var a = CacheInstance.Create(relay.Configuration, o => o.RedisTimeout = TimeSpan.FromSeconds(30));
+        await using var c = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            readTheDatabase.SetResult();
+            await release.Task;
+            return "old";
+        }, tags: Entry.Posts).AsTask();
+        await readTheDatabase.Task.WaitAsync(HangGuard);
+        relay.Pause();
+        release.SetResult();
+        await Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
+        relay.Resume();
+
+        Assert.Equal("old", await result.WaitAsync(HangGuard));
+        Assert.Empty(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+    }
+
+    /// <summary>B reads "old" from Redis; the read is held after Redis answered while <paramref name="evict"/> runs.</summary>
+    private async Task AssertAnEvictionDuringTheL2ReadKeepsTheValueOutOfL1(bool fromAnotherInstance)
+    {
+        string key = Entry.UniqueKey();
+        var readDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var a = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
+        await using var b = CacheInstance.Create(redis.Configuration, o =>
+        {
+            o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
+            o.AfterRedisRead = async k =>
+            {
+                if (k != key || readDone.Task.IsCompleted)
+                    return;
+                readDone.SetResult();
+                await release.Task;
+            };
+        });
+        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        Task<string> inFlight = b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed by B"), tags: Entry.Posts).AsTask();
+        await readDone.Task.WaitAsync(HangGuard);
+        if (fromAnotherInstance)
+        {
+            await a.Cache.RemoveByTagAsync("posts");
+            await Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
+        }
+        else
+        {
+            await b.Cache.RemoveByTagAsync("posts");
+        }
+        release.SetResult();
+
+        // The read overlapped the eviction, so "old" is a fair answer for it; but L1 must not keep it.
+        Assert.Equal("old", await inFlight.WaitAsync(HangGuard));
+        Assert.Equal(0, b.Implementation.LocalCount);
+        Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task An_eviction_message_arriving_while_an_L2_read_is_in_flight_keeps_the_old_value_out_of_L1()
+    {
+        await AssertAnEvictionDuringTheL2ReadKeepsTheValueOutOfL1(fromAnotherInstance: true);
+    }
+
+    [Fact]
+    public async Task A_local_eviction_while_an_L2_read_is_in_flight_keeps_the_old_value_out_of_L1()
+    {
+        await AssertAnEvictionDuringTheL2ReadKeepsTheValueOutOfL1(fromAnotherInstance: false);
+    }
+
+    /// <summary>
+    /// An eviction on B is held after its in-process step and before Redis has it; a read on B in that window reads
+    /// the old entry from Redis. Once the eviction returns, B's L1 must not hold that value. (Found by the checker.)
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_read_between_the_local_and_the_redis_step_of_an_eviction_keeps_the_old_value_out_of_L1(bool region)
+    {
+        string key = Entry.UniqueKey();
+        var evicting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var b = CacheInstance.Create(redis.Configuration, o =>
+        {
+            o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
+            o.BeforeRedisEviction = async _ =>
+            {
+                evicting.TrySetResult();
+                await release.Task;
+            };
+        });
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+
+        Task eviction = region ? b.Cache.RemoveByTagAsync("posts").AsTask() : b.Cache.RemoveAsync(key).AsTask();
+        await evicting.Task.WaitAsync(HangGuard);
+        // Concurrent with the eviction, so "old" (still in Redis) is a fair answer.
+        Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed"), tags: Entry.Posts));
+        release.SetResult();
+        await eviction.WaitAsync(HangGuard);
+
+        Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task When_the_pubsub_connection_is_killed_the_instance_flushes_L1_and_resubscribes()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
+        await a.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        // An eviction whose message B never gets (as if published while B's subscription was down): only the
+        // generation in Redis moves. B's L1 still answers "old" -- the copy the flush must drop.
+        await redis.Database.StringIncrementAsync("example:1:gen:{posts}");
+        Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+
+        string killed = redis.Cli("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(int.Parse(killed) >= 2, "CLIENT KILL TYPE pubsub killed " + killed);
+        await Until(() => b.Implementation.BackplaneResubscriptions >= 1 && a.Implementation.BackplaneResubscriptions >= 1, "both subscriptions to come back");
+
+        Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+        Assert.NotEmpty(b.Logs.WithEventId(16));
+        Assert.NotEmpty(b.Logs.WithEventId(17));
+
+        // Subscribed again: an eviction by A reaches B's L1 at once (its local lifetime is a minute).
+        await a.Cache.RemoveByTagAsync("posts");
+        await Until(() => b.Implementation.BackplaneMessagesApplied >= 1, "A's eviction to reach B");
+        Assert.Equal("newer", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("newer"), tags: Entry.Posts));
+    }
+
+    [Fact]
+    public async Task The_L1_lifetime_counts_from_when_the_fill_started_so_a_lost_message_is_bounded_by_it()
+    {
+        // A value read at t=0 is what a lost eviction at t>0 leaves behind; it must be gone by t=5 s however slow the fill was.
+        var time = new FakeTimeProvider();
+        await using var instance = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromSeconds(5), time);
+        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        string key = Entry.UniqueKey();
+
+        await instance.Cache.GetOrCreateAsync(key, _ =>
+        {
+            time.Advance(TimeSpan.FromSeconds(3));   // a slow query
+            return ValueTask.FromResult("v");
+        }, tags: Entry.Posts);
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("x"), tags: Entry.Posts);
+        Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l1"));
+
+        time.Advance(TimeSpan.FromSeconds(1));   // 5.5 s after the fill started, 2.5 s after it ended
+        await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("x"), tags: Entry.Posts);
+        Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l1"));
+        Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l2"));
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using CacheGen.Redis.Tests.Infrastructure;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>Every instrument of the CacheGen meter, read through a real MeterListener, plus the fill activity.</summary>
+public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Hits_by_level_misses_evictions_stale_sets_backplane_and_stampede_joins_are_measured()
+    {
+        var activities = new ConcurrentQueue<Activity>();
+        using var activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "CacheGen",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activities.Enqueue,
+        };
+        ActivitySource.AddActivityListener(activityListener);
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        await using var deaf = CacheInstance.Create(redis.Configuration, o => o.DropIncomingBackplaneMessage = () => true);
+        using var am = new MetricsRecorder(a.Implementation.Meter);
+        using var bm = new MetricsRecorder(b.Implementation.Meter);
+        using var deafm = new MetricsRecorder(deaf.Implementation.Meter);
+        await Task.WhenAll(a.Implementation.BackplaneReady, b.Implementation.BackplaneReady, deaf.Implementation.BackplaneReady).WaitAsync(HangGuard);
+        string key = Entry.UniqueKey();
+
+        // A miss that two callers share (one stampede join), then an L1 hit on A and an L2 hit on B.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<CancellationToken, ValueTask<string>> slow = async _ =>
+        {
+            await release.Task;
+            return "v";
+        };
+        Task<string> first = a.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask();
+        Task<string> second = a.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask();
+        release.SetResult();
+        await Task.WhenAll(first, second).WaitAsync(HangGuard);
+        await a.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts);
+        await b.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts);
+
+        // A stale set: B's fill reads, A evicts, B's write is rejected.
+        string other = Entry.UniqueKey();
+        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string> stale = b.Cache.GetOrCreateAsync(other, async _ =>
+        {
+            readTheDatabase.SetResult();
+            await finish.Task;
+            return "old";
+        }, tags: Entry.Posts).AsTask();
+        await readTheDatabase.Task.WaitAsync(HangGuard);
+        await a.Cache.RemoveByTagAsync("posts");
+        finish.SetResult();
+        await stale.WaitAsync(HangGuard);
+        await Until(() => b.Implementation.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
+
+        Assert.Equal(1, am.Sum("cachegen.misses"));
+        Assert.Equal(1, am.Sum("cachegen.stampede.joins", "scope=local"));
+        Assert.Equal(1, am.Sum("cachegen.hits", "level=l1"));
+        Assert.Equal(1, bm.Sum("cachegen.hits", "level=l2"));
+        Assert.Equal(1, am.Count("cachegen.fill.duration"));
+        Assert.Equal(1, am.Sum("cachegen.evictions"));
+        Assert.Equal(1, bm.Sum("cachegen.stale_sets_rejected"));
+        Assert.Single(b.Logs.WithEventId(21));
+        Assert.Equal(1, am.Sum("cachegen.backplane.sent"));
+        Assert.Equal(1, bm.Sum("cachegen.backplane.received"));
+        Assert.Equal(0, am.Sum("cachegen.backplane.received"));   // its own echo is ignored
+        Assert.Equal(0, deafm.Sum("cachegen.backplane.received"));
+        Assert.Equal(0, deaf.Implementation.BackplaneMessagesApplied);
+        Assert.Contains(activities, activity => activity.OperationName == "cachegen.fill" && (string?)activity.GetTagItem("cachegen.key") == key);
+    }
+}
