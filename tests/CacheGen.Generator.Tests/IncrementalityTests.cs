@@ -29,6 +29,14 @@ public sealed class IncrementalityTests
         """;
 
     [Fact]
+    public void SameCompilationTwice_LeavesEveryStepAndOutputCached()
+    {
+        GeneratorRun first = GeneratorHarness.Run(Service);
+        GeneratorRun second = GeneratorHarness.Run(first.Input, first.Driver);
+        AssertEveryStepCachedOrUnchanged(second);
+    }
+
+    [Fact]
     public void UnrelatedEdit_LeavesEveryStepCachedOrUnchanged()
     {
         GeneratorRun first = GeneratorHarness.Run(Service, "namespace App; public class Other { }");
@@ -37,8 +45,13 @@ public sealed class IncrementalityTests
             CSharpSyntaxTree.ParseText("namespace App; public class Other { public int Added => 42; }", GeneratorHarness.ParseOptions, path: "Source1.cs"));
         GeneratorRun second = GeneratorHarness.Run(edited, first.Driver);
 
+        AssertEveryStepCachedOrUnchanged(second);
+    }
+
+    private static void AssertEveryStepCachedOrUnchanged(GeneratorRun second)
+    {
         var steps = second.Driver.GetRunResult().Results.Single().TrackedSteps;
-        foreach (string name in new[] { TrackingNames.CachedMethods, TrackingNames.InvalidatingMethods, TrackingNames.CachedModels, TrackingNames.InvalidatingModels })
+        foreach (string name in TrackingNames.All)
         {
             Assert.True(steps.ContainsKey(name), $"step {name} was not tracked");
             var reasons = steps[name].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
@@ -63,11 +76,28 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void EveryStepHasATrackingName()
+    {
+        // The generator's own steps are the tracked names; anything else tracked would be a step we forgot to name.
+        GeneratorRun run = GeneratorHarness.Run(Service);
+        var tracked = run.Driver.GetRunResult().Results.Single().TrackedSteps.Keys
+            .Where(k => !k.StartsWith("compilationAndGroupedNodes", StringComparison.Ordinal) && !k.StartsWith("result_ForAttribute", StringComparison.Ordinal))
+            .ToHashSet();
+        Assert.Superset(TrackingNames.All.ToHashSet(), tracked);
+        Assert.Subset(tracked, TrackingNames.All.ToHashSet());
+    }
+
+    [Fact]
     public void Models_HoldNoSymbolsSyntaxOrCompilation()
     {
-        GeneratorRun run = GeneratorHarness.Run(Service);
+        // Every value any tracked step holds, including the parser's output: a misused method too, so error paths count.
+        GeneratorRun run = GeneratorHarness.Run(Service, """
+            using CacheGen;
+            namespace App;
+            public partial class Broken { [Cached("x")] public partial int Count(); }
+            """);
         var steps = run.Driver.GetRunResult().Results.Single().TrackedSteps;
-        object[] models = steps[TrackingNames.CachedModels].Concat(steps[TrackingNames.InvalidatingModels])
+        object[] models = TrackingNames.All.SelectMany(name => steps[name])
             .SelectMany(s => s.Outputs).Select(o => o.Value).ToArray();
         Assert.NotEmpty(models);
         foreach (object model in models)
@@ -78,7 +108,7 @@ public sealed class IncrementalityTests
     {
         if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !seen.Add(value))
             return;
-        Assert.False(value is ISymbol or SyntaxNode or SyntaxTree or Compilation or SemanticModel or Location,
+        Assert.False(value is ISymbol or SyntaxNode or SyntaxTree or Compilation or SemanticModel or Location or SyntaxToken or SyntaxReference or AttributeData,
             $"{path} holds a {value.GetType().Name}, which pins a compilation in memory and breaks caching");
         if (value is IEnumerable items)
         {

@@ -21,7 +21,7 @@ public sealed class SnapshotTests
     private static GeneratorRun RunClean(string source)
     {
         GeneratorRun run = GeneratorHarness.Run(Usings + source);
-        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CacheGenDiagnostics);
         Assert.Empty(run.CompilationDiagnostics);
         return run;
     }

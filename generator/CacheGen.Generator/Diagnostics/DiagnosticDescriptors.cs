@@ -7,8 +7,17 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "CacheGen";
 
+    /// <summary>
+    /// Help links are relative to the repository root (<c>docs/diagnostics/CG0001.md</c>): CacheGen has no published
+    /// documentation host, and a made-up absolute URL would send users nowhere. A fork that publishes its docs can
+    /// change this one constant to its own absolute base.
+    /// </summary>
+    public const string HelpLinkBase = "docs/diagnostics/";
+
+    public static string HelpLink(string id) => HelpLinkBase + id + ".md";
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
     public static readonly DiagnosticDescriptor NotPartialDeclaration = Error(
         "CG0001",
@@ -76,7 +85,10 @@ internal static class DiagnosticDescriptors
         "No [Cached] method in this compilation uses region '{0}', so evicting it does nothing here; is the name misspelled?",
         Category,
         DiagnosticSeverity.Warning,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("CG0013"),
+        // Needs every method of the compilation, so the analyzer reports it at compilation end.
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor KeyNeedsSingleRegion = Error(
         "CG0014",
@@ -97,4 +109,24 @@ internal static class DiagnosticDescriptors
         "CG0017",
         "A parameter hides the HybridCache primary-constructor parameter",
         "Parameter '{0}' of '{1}' has the same name as the primary-constructor parameter that holds the HybridCache, so the generated code could not reach the cache; rename one of them");
+
+    /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
+    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
+        NotPartialDeclaration,
+        ContainingTypeNotPartial,
+        MissingCoreMethod,
+        CoreMethodSignatureMismatch,
+        UncachableReturnType,
+        UnsupportedParameter,
+        UnknownKeyPlaceholder,
+        MissingHybridCache,
+        MultipleHybridCaches,
+        InvalidRegion,
+        NegativeTtl,
+        NoStableTextForm,
+        UnusedRegion,
+        KeyNeedsSingleRegion,
+        CachedAndInvalidates,
+        MalformedKeyTemplate,
+        HybridCacheParameterHidden);
 }

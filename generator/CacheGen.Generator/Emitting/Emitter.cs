@@ -19,7 +19,7 @@ internal static class Emitter
     private const int StackKeyLength = 256;
 
     private static readonly string GeneratedCodeAttribute =
-        $"[global::System.CodeDom.Compiler.GeneratedCode(\"CacheGen.Generator\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
+        $"[global::System.CodeDom.Compiler.GeneratedCode(\"{Parsing.Parser.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
 
     public static string Emit(MethodModel method)
     {

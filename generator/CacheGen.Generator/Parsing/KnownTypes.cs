@@ -5,7 +5,12 @@ namespace CacheGen.Generator.Parsing;
 /// <summary>The framework types the parser recognises, looked up once per compilation.</summary>
 internal sealed class KnownTypes
 {
-    public KnownTypes(Compilation compilation)
+    // One lookup per compilation rather than per method: a thousand methods would otherwise repeat ten lookups each.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Compilation, KnownTypes> Cache = new();
+
+    public static KnownTypes For(Compilation compilation) => Cache.GetValue(compilation, static c => new KnownTypes(c));
+
+    private KnownTypes(Compilation compilation)
     {
         HybridCache = compilation.GetTypeByMetadataName("Microsoft.Extensions.Caching.Hybrid.HybridCache");
         Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");

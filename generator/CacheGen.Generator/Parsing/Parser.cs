@@ -34,7 +34,7 @@ internal sealed class Parser
 
     private static readonly SymbolDisplayFormat MessageFormat = SymbolDisplayFormat.MinimallyQualifiedFormat;
 
-    private readonly GeneratorAttributeSyntaxContext _context;
+    private readonly AttributeData _attribute;
     private readonly IMethodSymbol _method;
     private readonly MethodDeclarationSyntax _syntax;
     private readonly Compilation _compilation;
@@ -44,27 +44,38 @@ internal sealed class Parser
     private readonly List<RegionUse> _regions = new();
     private bool _hasErrors;
 
-    private Parser(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, CancellationToken cancellationToken)
     {
-        _context = context;
-        _method = (IMethodSymbol)context.TargetSymbol;
-        _syntax = (MethodDeclarationSyntax)context.TargetNode;
-        _compilation = context.SemanticModel.Compilation;
-        _known = new KnownTypes(_compilation);
+        _attribute = attribute;
+        _method = method;
+        _syntax = syntax;
+        _compilation = compilation;
+        _known = KnownTypes.For(_compilation);
         _cancellationToken = cancellationToken;
     }
 
-    public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        new Parser(context, cancellationToken).Parse(isCached: true);
+    /// <summary>
+    /// Parses the method declared by <paramref name="syntax"/>, as the generator and the analyzer both see it:
+    /// <paramref name="attribute"/> is the <c>[Cached]</c> or <c>[InvalidatesCache]</c> written on that declaration.
+    /// </summary>
+    public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, bool isCached,
+        Compilation compilation, CancellationToken cancellationToken) =>
+        new Parser(method, syntax, attribute, compilation, cancellationToken).Parse(isCached);
 
-    public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        new Parser(context, cancellationToken).Parse(isCached: false);
+    // The generator only needs the model; the analyzer reports the diagnostics (see CacheGenAnalyzer).
+    public static MethodModel? ModelOfCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: true,
+            context.SemanticModel.Compilation, cancellationToken).Model;
+
+    public static MethodModel? ModelOfInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: false,
+            context.SemanticModel.Compilation, cancellationToken).Model;
 
     private string MethodName => _method.Name;
 
     private ParseResult Parse(bool isCached)
     {
-        AttributeData attribute = _context.Attributes[0];
+        AttributeData attribute = _attribute;
         bool alsoOther = HasAttribute(isCached ? _known.InvalidatesCacheAttribute : _known.CachedAttribute);
         if (!isCached && alsoOther)
             return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<RegionUse>.Empty); // reported once, by the [Cached] side
@@ -134,7 +145,7 @@ internal sealed class Parser
         bool ok = true;
         bool isPartial = _syntax.Modifiers.Any(SyntaxKind.PartialKeyword);
         bool hasBody = _syntax.Body is not null || _syntax.ExpressionBody is not null;
-        if (!isPartial || hasBody || _method.PartialImplementationPart is not null)
+        if (!isPartial || hasBody || HasHandWrittenImplementation())
         {
             string why = !isPartial ? " (it is not declared 'partial')"
                 : hasBody ? " (this declaration has a body; put the logic in the core method)"
@@ -155,6 +166,20 @@ internal sealed class Parser
         return ok;
     }
 
+    // The analyzer sees the compilation with the generated code in it, where the implementation part is ours.
+    private bool HasHandWrittenImplementation() =>
+        _method.PartialImplementationPart is { } implementation
+        && !implementation.DeclaringSyntaxReferences.Any(r => r.GetSyntax(_cancellationToken) is MethodDeclarationSyntax declaration && IsGeneratedByCacheGen(declaration));
+
+    internal static bool IsGeneratedByCacheGen(MethodDeclarationSyntax declaration) =>
+        declaration.AttributeLists.SelectMany(l => l.Attributes).Any(a =>
+            a.Name.ToString().EndsWith("GeneratedCode", System.StringComparison.Ordinal)
+            && a.ArgumentList?.Arguments.FirstOrDefault()?.Expression is LiteralExpressionSyntax literal
+            && literal.Token.ValueText == GeneratorName);
+
+    /// <summary>The tool name the emitter writes into <c>[GeneratedCode]</c>.</summary>
+    internal const string GeneratorName = "CacheGen.Generator";
+
     private EquatableArray<ContainingTypeModel> ContainingTypes()
     {
         var types = new List<ContainingTypeModel>();
@@ -168,8 +193,6 @@ internal sealed class Parser
                 InterfaceDeclarationSyntax => "interface",
                 _ => "class",
             };
-            if (symbol.IsRefLikeType)
-                keyword = "ref " + keyword;
             string typeParameters = symbol.TypeParameters.Length == 0
                 ? ""
                 : "<" + string.Join(", ", symbol.TypeParameters.Select(t => t.Variance switch
@@ -180,7 +203,7 @@ internal sealed class Parser
                 })) + ">";
             // Pointers in the signature need an unsafe context, which the user's own declaration of the type may have
             // given only to its own part.
-            string modifiers = type == _syntax.Parent && UsesPointers() ? "unsafe " : "";
+            string modifiers = (type == _syntax.Parent && UsesPointers() ? "unsafe " : "") + (symbol.IsRefLikeType ? "ref " : "");
             types.Insert(0, new ContainingTypeModel(modifiers, keyword, Escape(symbol.Name), typeParameters));
         }
         return types.ToEquatableArray();
@@ -249,6 +272,10 @@ internal sealed class Parser
             if (problem is not null)
                 Report(DiagnosticDescriptors.UnsupportedParameter, ParameterSyntax(i), parameter.Name, MethodName, problem);
         }
+        // 'this' is an implicit parameter: a ref struct cannot be carried into the cache's factory or an async method.
+        if (!_method.IsStatic && _method.ContainingType.IsRefLikeType)
+            Report(DiagnosticDescriptors.UnsupportedParameter, _syntax.Identifier, "this", MethodName,
+                $"a ref struct ('{_method.ContainingType.ToDisplayString(MessageFormat)}')");
     }
 
     private ParameterModel ParameterModelOf(IParameterSymbol parameter, int index)
@@ -303,14 +330,14 @@ internal sealed class Parser
                     candidates.Add(method);
             }
         }
-        string expected = ExpectedCoreSignature(coreName);
+        // The expected signature (display strings) is built only when a diagnostic needs it.
         if (candidates.Count == 0)
         {
-            Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, expected);
+            Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, ExpectedCoreSignature(coreName));
             return;
         }
         if (!candidates.Any(Matches))
-            Report(DiagnosticDescriptors.CoreMethodSignatureMismatch, _syntax.Identifier, coreName, MethodName, expected);
+            Report(DiagnosticDescriptors.CoreMethodSignatureMismatch, _syntax.Identifier, coreName, MethodName, ExpectedCoreSignature(coreName));
     }
 
     private bool Matches(IMethodSymbol core)
@@ -341,10 +368,10 @@ internal sealed class Parser
     private string FindHybridCache()
     {
         INamedTypeSymbol type = _method.ContainingType;
-        string typeName = type.ToDisplayString(MessageFormat);
+        string TypeName() => type.ToDisplayString(MessageFormat);
         if (_known.HybridCache is null)
         {
-            Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, typeName, _method.IsStatic ? "static " : "", MethodName,
+            Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, TypeName(), _method.IsStatic ? "static " : "", MethodName,
                 " (Microsoft.Extensions.Caching.Abstractions 9.0 or later is not referenced)");
             return "null!";
         }
@@ -389,7 +416,7 @@ internal sealed class Parser
         List<ISymbol> candidates = _method.IsStatic ? staticMembers : instanceMembers.Count > 0 ? instanceMembers : staticMembers;
         if (candidates.Count > 1)
         {
-            Report(DiagnosticDescriptors.MultipleHybridCaches, _syntax.Identifier, typeName,
+            Report(DiagnosticDescriptors.MultipleHybridCaches, _syntax.Identifier, TypeName(),
                 string.Join(", ", candidates.Select(c => c.Name)), MethodName);
             return "null!";
         }
@@ -411,7 +438,7 @@ internal sealed class Parser
             return Escape(parameter.Name);
         }
 
-        Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, typeName, _method.IsStatic ? "static " : "", MethodName, "");
+        Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, TypeName(), _method.IsStatic ? "static " : "", MethodName, "");
         return "null!";
     }
 
@@ -636,13 +663,15 @@ internal sealed class Parser
             case SpecialType.System_Object:
                 return null;
         }
-        string metadataName = underlying.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-        string? format = metadataName switch
-        {
-            "global::System.DateTimeOffset" or "global::System.DateOnly" or "global::System.TimeOnly" => "O",
-            "global::System.TimeSpan" => "c",
-            _ => null,
-        };
+        // Compared by name parts rather than a display string: this runs for every key value of every method.
+        string? format = underlying is INamedTypeSymbol { ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true }, Arity: 0 } system
+            ? system.Name switch
+            {
+                "DateTimeOffset" or "DateOnly" or "TimeOnly" => "O",
+                "TimeSpan" => "c",
+                _ => null,
+            }
+            : null;
         if (Implements(underlying, _known.SpanFormattable))
             return new KeyPart(KeyPartKind.SpanFormattable, expression, format);
         if (Implements(underlying, _known.Formattable))

@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using Basic.Reference.Assemblies;
 using CacheGen.Generator;
+using CacheGen.Generator.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace CacheGen.Generator.Tests.Infrastructure;
@@ -18,6 +20,17 @@ public sealed record GeneratorRun(
     /// <summary>Errors and warnings of the compilation with the generated code in it (CS1591-style noise excluded).</summary>
     public ImmutableArray<Diagnostic> CompilationDiagnostics =>
         Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
+
+    /// <summary>
+    /// The CGxxxx diagnostics: <see cref="Analysis.CacheGenAnalyzer"/> run over the compilation with the generated code
+    /// in it, as the compiler runs analyzers after generators.
+    /// </summary>
+    public ImmutableArray<Diagnostic> AnalyzerDiagnostics => _analyzerDiagnostics ??= GeneratorHarness.Analyze(Output);
+
+    private ImmutableArray<Diagnostic>? _analyzerDiagnostics;
+
+    /// <summary>Everything CacheGen reports: the generator's own diagnostics (there should be none) and the analyzer's.</summary>
+    public ImmutableArray<Diagnostic> CacheGenDiagnostics => GeneratorDiagnostics.AddRange(AnalyzerDiagnostics);
 
     public string Source(string hintNameStart) =>
         Sources.Single(s => s.HintName.StartsWith(hintNameStart, StringComparison.Ordinal)).SourceText.ToString();
@@ -56,5 +69,18 @@ public static class GeneratorHarness
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         GeneratorDriverRunResult result = driver.GetRunResult();
         return new GeneratorRun(driver, compilation, output, diagnostics, result.Results.Single().GeneratedSources);
+    }
+
+    public static ImmutableArray<Diagnostic> Analyze(Compilation compilation)
+    {
+        Exception? crash = null;
+        var options = new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions([]), onAnalyzerException: (e, _, _) => crash ??= e, concurrentAnalysis: true, logAnalyzerExecutionTime: false);
+        ImmutableArray<Diagnostic> diagnostics = compilation.WithAnalyzers([new CacheGenAnalyzer()], options)
+            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        // An analyzer that throws reports nothing; fail loudly instead of passing a test that expects silence.
+        if (crash is not null)
+            throw new InvalidOperationException("CacheGenAnalyzer threw", crash);
+        return diagnostics;
     }
 }

@@ -1,0 +1,62 @@
+using System.Text.RegularExpressions;
+using CacheGen.Generator.Analysis;
+using CacheGen.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+
+namespace CacheGen.Generator.Tests;
+
+/// <summary>Every diagnostic is documented, linked from its descriptor, and tracked in the analyzer release files.</summary>
+public sealed class DiagnosticDocsTests
+{
+    private static readonly string Root = FindRepositoryRoot();
+
+    public static TheoryData<string> Ids() => [.. DiagnosticDescriptors.All.Select(d => d.Id)];
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void HelpLink_NamesADocumentWithEverySection(string id)
+    {
+        DiagnosticDescriptor descriptor = DiagnosticDescriptors.All.Single(d => d.Id == id);
+        Assert.Equal($"docs/diagnostics/{id}.md", descriptor.HelpLinkUri);
+        string page = Path.Combine(Root, descriptor.HelpLinkUri);
+        Assert.True(File.Exists(page), $"{page} is missing");
+        string text = File.ReadAllText(page);
+        Assert.StartsWith($"# {id}: ", text);
+        foreach (string section in new[] { "## What it means", "## Why it is an error", "## How to fix it", "## Example", "```csharp" })
+            Assert.Contains(section, text);
+        Assert.Contains($"[{id}]({id}.md)", File.ReadAllText(Path.Combine(Root, "docs/diagnostics/README.md")));
+        Assert.Contains($"docs/diagnostics/{id}.md", File.ReadAllText(Path.Combine(Root, "README.md")));
+    }
+
+    [Fact]
+    public void Analyzer_SupportsEveryDescriptor_AndIdsAreUnique()
+    {
+        var supported = new CacheGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
+        Assert.Equal(DiagnosticDescriptors.All.Select(d => d.Id), supported);
+        Assert.Equal(supported.Length, supported.Distinct().Count());
+        Assert.Equal(typeof(DiagnosticDescriptors).GetFields().Count(f => f.FieldType == typeof(DiagnosticDescriptor)), supported.Length);
+    }
+
+    [Fact]
+    public void ReleaseTracking_ListsEveryIdOnceWithItsSeverity()
+    {
+        string tracked = File.ReadAllText(Path.Combine(Root, "generator/CacheGen.Generator/AnalyzerReleases.Shipped.md"))
+            + File.ReadAllText(Path.Combine(Root, "generator/CacheGen.Generator/AnalyzerReleases.Unshipped.md"));
+        foreach (DiagnosticDescriptor descriptor in DiagnosticDescriptors.All)
+        {
+            var rows = Regex.Matches(tracked, $@"^{descriptor.Id} \| CacheGen \| (\w+) \|", RegexOptions.Multiline);
+            Assert.Single(rows);
+            Assert.Equal(descriptor.DefaultSeverity.ToString(), rows[0].Groups[1].Value);
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CacheGen.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("CacheGen.sln not found above " + AppContext.BaseDirectory);
+    }
+}
