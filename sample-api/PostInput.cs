@@ -5,8 +5,8 @@ namespace CacheGen.SampleApi;
 /// <summary>The body of <c>POST /posts/</c> and <c>PUT /posts/{id}</c>.</summary>
 /// <remarks>Both members are nullable so a missing field is a validation error we word ourselves, not a binding failure.</remarks>
 public sealed record PostInput(
-    [property: Required, MaxLength(PostInput.MaxTitleLength)] string? Title,
-    [property: Required, MaxLength(PostInput.MaxContentLength)] string? Content)
+    [property: Required, StringLength(PostInput.MaxTitleLength)] string? Title,
+    [property: Required, StringLength(PostInput.MaxContentLength)] string? Content)
 {
     public const int MaxTitleLength = 200;
     public const int MaxContentLength = 10_000;

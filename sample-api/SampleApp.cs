@@ -51,8 +51,12 @@ public static partial class SampleApp
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         IServiceCollection services = builder.Services;
 
-        // Binds the "CacheGen" section: CacheGen:Redis (null = in-process only) and CacheGen:KeyPrefix.
-        services.AddCacheGen();
+        // Binds the "CacheGen" section: CacheGen:Redis (null = in-process only) and CacheGen:KeyPrefix. Cached values
+        // go through generated JSON code (CacheJsonContext), which trimming and Native AOT require.
+        services.AddCacheGen(o => o.SerializerOptions = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)
+        {
+            TypeInfoResolver = CacheJsonContext.Default,
+        });
 
         string database = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["Posts:Database"] ?? "posts.db");
         services.AddSingleton(new PostStore(database));

@@ -56,8 +56,37 @@ public static class CacheGenServiceCollectionExtensions
     {
         public void Configure(CacheGenOptions options)
         {
-            if (services.GetService<IConfiguration>() is { } configuration)
-                configuration.GetSection(CacheGenOptions.SectionName).Bind(options);
+            if (services.GetService<IConfiguration>() is not { } configuration)
+                return;
+            // Bound by the configuration binding generator (no reflection, so trimming/AOT safe) into the settings
+            // that can be written as text; SerializerOptions is code-only. Unset keys leave the defaults alone.
+            var settings = new CacheGenSettings();
+            configuration.GetSection(CacheGenOptions.SectionName).Bind(settings);
+            if (settings.Redis is not null) options.Redis = settings.Redis;
+            if (settings.KeyPrefix is not null) options.KeyPrefix = settings.KeyPrefix;
+            if (settings.KeyVersion is { } keyVersion) options.KeyVersion = keyVersion;
+            if (settings.DefaultExpiration is { } defaultExpiration) options.DefaultExpiration = defaultExpiration;
+            if (settings.LocalCacheExpiration is { } localCacheExpiration) options.LocalCacheExpiration = localCacheExpiration;
+            if (settings.RedisTimeout is { } redisTimeout) options.RedisTimeout = redisTimeout;
+            if (settings.MaximumLocalEntries is { } maximumLocalEntries) options.MaximumLocalEntries = maximumLocalEntries;
+            if (settings.Backplane is { } backplane) options.Backplane = backplane;
+            if (settings.DistributedStampedeProtection is { } protection) options.DistributedStampedeProtection = protection;
+            if (settings.DistributedLockTimeout is { } lockTimeout) options.DistributedLockTimeout = lockTimeout;
         }
     }
+}
+
+/// <summary>The options that can be written in configuration; the binding generator binds it without reflection.</summary>
+internal sealed class CacheGenSettings
+{
+    public string? Redis { get; set; }
+    public string? KeyPrefix { get; set; }
+    public int? KeyVersion { get; set; }
+    public TimeSpan? DefaultExpiration { get; set; }
+    public TimeSpan? LocalCacheExpiration { get; set; }
+    public TimeSpan? RedisTimeout { get; set; }
+    public int? MaximumLocalEntries { get; set; }
+    public bool? Backplane { get; set; }
+    public bool? DistributedStampedeProtection { get; set; }
+    public TimeSpan? DistributedLockTimeout { get; set; }
 }

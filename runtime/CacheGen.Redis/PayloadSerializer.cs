@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -19,9 +20,20 @@ internal sealed class PayloadSerializer
     public PayloadSerializer(JsonSerializerOptions? options)
     {
         _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        // Freeze the options (and fill in the reflection resolver when none was given) so lookups are cached.
+        // Freeze the options so lookups are cached. With no resolver given, use reflection where the app allows it;
+        // a trimmed or Native AOT app (reflection off) must supply a JsonSerializerContext, and hears so at start.
         if (!_options.IsReadOnly)
-            _options.MakeReadOnly(populateMissingResolver: true);
+        {
+            if (_options.TypeInfoResolver is null)
+            {
+                if (!JsonSerializer.IsReflectionEnabledByDefault)
+                    throw new InvalidOperationException(
+                        "Reflection-based JSON serialization is disabled in this app (trimming or Native AOT): set "
+                        + "CacheGenOptions.SerializerOptions.TypeInfoResolver to a JsonSerializerContext that lists the cached value types.");
+                _options.TypeInfoResolver = ReflectionResolver();
+            }
+            _options.MakeReadOnly();
+        }
         // A writer of our own ignores the serializer's formatting options unless they are copied over.
         _writerOptions = new JsonWriterOptions
         {
@@ -34,6 +46,11 @@ internal sealed class PayloadSerializer
             SkipValidation = true,
         };
     }
+
+    // Only reached when JsonSerializer.IsReflectionEnabledByDefault is true, which a trimmed or AOT app turns off.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault.")]
+    private static IJsonTypeInfoResolver ReflectionResolver() => new DefaultJsonTypeInfoResolver();
 
     private JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
 
