@@ -1,4 +1,6 @@
+using System.Collections.ObjectModel;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
@@ -12,6 +14,14 @@ internal static class ImmutableType<T>
 {
     public static readonly bool Value = Decide();
 
+    /// <summary>
+    /// For <c>IReadOnlyList&lt;E&gt;</c>, <c>IReadOnlyCollection&lt;E&gt;</c> and <c>IEnumerable&lt;E&gt;</c> of an immutable
+    /// <c>E</c>: makes the read-only copy that the in-process cache shares between callers (a
+    /// <see cref="ReadOnlyCollection{E}"/>, which no cast can mutate). <see langword="null"/> for every other type. The
+    /// caller that computed the value keeps its own instance; only the copy is shared.
+    /// </summary>
+    public static readonly Func<T, T>? ReadOnlyCopy = DecideReadOnlyCopy();
+
     private static bool Decide()
     {
         Type type = typeof(T);
@@ -24,4 +34,31 @@ internal static class ImmutableType<T>
         // Anything else has to promise it: sealed (no mutable subclass can hide behind it) and [ImmutableObject(true)].
         return type.IsSealed && type.GetCustomAttribute<ImmutableObjectAttribute>() is { Immutable: true };
     }
+
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only runs where dynamic code is supported; elsewhere lists are copied per hit.")]
+    private static Func<T, T>? DecideReadOnlyCopy()
+    {
+        Type type = typeof(T);
+        if (!RuntimeFeature.IsDynamicCodeSupported || !type.IsInterface || !type.IsGenericType)
+            return null;
+        Type definition = type.GetGenericTypeDefinition();
+        if (definition != typeof(IReadOnlyList<>) && definition != typeof(IReadOnlyCollection<>) && definition != typeof(IEnumerable<>))
+            return null;
+        var copier = (IReadOnlyCopier)Activator.CreateInstance(typeof(ReadOnlyCopier<>).MakeGenericType(type.GetGenericArguments()))!;
+        return copier.Applies ? value => value is null ? value : (T)copier.Copy(value) : null;
+    }
+}
+
+internal interface IReadOnlyCopier
+{
+    bool Applies { get; }
+
+    object Copy(object source);
+}
+
+internal sealed class ReadOnlyCopier<TElement> : IReadOnlyCopier
+{
+    public bool Applies => ImmutableType<TElement>.Value;
+
+    public object Copy(object source) => new ReadOnlyCollection<TElement>(((IEnumerable<TElement>)source).ToArray());
 }

@@ -111,7 +111,7 @@ internal sealed class LocalCache
             value = default!;
             return false;
         }
-        if (ImmutableType<T>.Value && entry is LocalEntry<T> typed)
+        if ((ImmutableType<T>.Value || ImmutableType<T>.ReadOnlyCopy is not null) && entry is LocalEntry<T> typed)
         {
             value = typed.Value;
             return true;

@@ -384,6 +384,8 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         long expiresAt = _local.ExpiryFor(settings.LocalExpiration, readAt);
         if (ImmutableType<T>.Value)
             return new LocalEntry<T>(value, null, 0, expiresAt, validity);
+        if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)
+            return new LocalEntry<T>(readOnlyCopy(value), null, 0, expiresAt, validity);
         return buffer is null ? null : new LocalEntry(buffer, jsonOffset, expiresAt, validity);
     }
 

@@ -117,6 +117,28 @@ public sealed class InProcessTests
     }
 
     [Fact]
+    public async Task Read_only_lists_of_immutable_items_are_shared_as_read_only_copies()
+    {
+        await using var instance = CacheInstance.Create(redis: null);
+        var computed = new List<ImmutablePost> { new(1, "a"), new(2, "b") };
+        IReadOnlyList<ImmutablePost> first = await instance.Cache.GetOrCreateAsync("list", _ => ValueTask.FromResult<IReadOnlyList<ImmutablePost>>(computed));
+        Assert.Same(computed, first); // the caller that computed it keeps its own instance
+        computed.Add(new ImmutablePost(3, "added by the first caller after the fact"));
+
+        IReadOnlyList<ImmutablePost> hit = await instance.Cache.GetOrCreateAsync("list", _ => ValueTask.FromResult<IReadOnlyList<ImmutablePost>>([]));
+        Assert.Same(hit, await instance.Cache.GetOrCreateAsync("list", _ => ValueTask.FromResult<IReadOnlyList<ImmutablePost>>([])));
+        Assert.Equal([new ImmutablePost(1, "a"), new ImmutablePost(2, "b")], hit);
+        // Shared, so it must not be mutable through a cast.
+        Assert.Throws<NotSupportedException>(() => ((IList<ImmutablePost>)hit).Add(new ImmutablePost(4, "x")));
+
+        // Items that are not immutable are still copied per hit.
+        IReadOnlyList<MutablePost> mutable = await instance.Cache.GetOrCreateAsync("mutable-list", _ => ValueTask.FromResult<IReadOnlyList<MutablePost>>([new MutablePost { Id = 1 }]));
+        Assert.NotSame(
+            await instance.Cache.GetOrCreateAsync("mutable-list", _ => ValueTask.FromResult<IReadOnlyList<MutablePost>>([])),
+            await instance.Cache.GetOrCreateAsync("mutable-list", _ => ValueTask.FromResult<IReadOnlyList<MutablePost>>([])));
+    }
+
+    [Fact]
     public async Task SetAsync_then_hit()
     {
         await using var instance = CacheInstance.Create(redis: null);
