@@ -1,0 +1,7 @@
+using BenchmarkDotNet.Running;
+
+// `dotnet run -c Release -- --filter '*L1Hit*' --job short`; every BenchmarkDotNet option works. In-process always:
+// BenchmarkDotNet's generated project cannot repeat this one's VersionOverride pins under central package management.
+if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
+    args = [.. args, "--inProcess"];
+BenchmarkSwitcher.FromAssembly(typeof(CacheGen.Benchmarks.RedisServer).Assembly).Run(args);
