@@ -116,11 +116,14 @@ internal static class Emitter
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
         string key = literalKey ? Literal(string.Concat(cached.Key.Select(p => p.Text))) : "__key.AsSpan()";
+        // A tuple of arguments is captured before the key is built: a '?.' in the key must not make them look nullable.
+        bool captureState = !literalKey && stateItems.Count > 1;
+        string stateArgument = captureState ? "__cacheGenState" : state;
         string call = method.Shape switch
         {
-            ReturnShape.TaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {state}, {factory}, {options}, {Statics}.Tags, {cancellation}).AsTask();",
-            ReturnShape.ValueTaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {state}, {factory}, {options}, {Statics}.Tags, {cancellation});",
-            _ => $"return {SyncCache}.GetOrCreate({method.CacheExpression}, {key}, {state}, {factory}, {options}, {Statics}.Tags, {cancellation});",
+            ReturnShape.TaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation}).AsTask();",
+            ReturnShape.ValueTaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation});",
+            _ => $"return {SyncCache}.GetOrCreate({method.CacheExpression}, {key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation});",
         };
 
         if (literalKey)
@@ -128,12 +131,8 @@ internal static class Emitter
             writer.WriteLine(call);
             return;
         }
-        if (stateItems.Count > 1)
-        {
-            // Captured before the key is built: a '?.' in the key must not make the arguments look nullable.
+        if (captureState)
             writer.WriteLine($"var __cacheGenState = {state};");
-            call = call.Replace($", {state}, static", ", __cacheGenState, static");
-        }
         WithKeyBuilder(writer, cached.Key, () => writer.WriteLine(call));
     }
 

@@ -383,35 +383,14 @@ internal sealed class Parser
         {
             foreach (ISymbol member in current.GetMembers())
             {
-                ITypeSymbol? memberType = member switch
-                {
-                    IFieldSymbol field when !field.IsImplicitlyDeclared => field.Type,
-                    IPropertySymbol property when !property.IsIndexer && property.GetMethod is not null => property.Type,
-                    _ => null,
-                };
-                if (memberType is null || !IsHybridCache(memberType) || !seen.Add(member.Name)
-                    || !_compilation.IsSymbolAccessibleWithin(member, type)
-                    || (member is IPropertySymbol p && !_compilation.IsSymbolAccessibleWithin(p.GetMethod!, type)))
-                    continue;
-                (member.IsStatic ? staticMembers : instanceMembers).Add(member);
+                if (IsReadableHybridCache(member, type) && seen.Add(member.Name))
+                    (member.IsStatic ? staticMembers : instanceMembers).Add(member);
             }
         }
 
         // A nested type can also use a static cache of the types it is nested in.
         for (INamedTypeSymbol? outer = type.ContainingType; staticMembers.Count == 0 && instanceMembers.Count == 0 && outer is not null; outer = outer.ContainingType)
-        {
-            foreach (ISymbol member in outer.GetMembers())
-            {
-                ITypeSymbol? memberType = member switch
-                {
-                    IFieldSymbol { IsStatic: true, IsImplicitlyDeclared: false } field => field.Type,
-                    IPropertySymbol { IsStatic: true, IsIndexer: false, GetMethod: not null } property => property.Type,
-                    _ => null,
-                };
-                if (memberType is not null && IsHybridCache(memberType) && _compilation.IsSymbolAccessibleWithin(member, type))
-                    staticMembers.Add(member);
-            }
-        }
+            staticMembers.AddRange(outer.GetMembers().Where(m => m.IsStatic && IsReadableHybridCache(m, type)));
 
         List<ISymbol> candidates = _method.IsStatic ? staticMembers : instanceMembers.Count > 0 ? instanceMembers : staticMembers;
         if (candidates.Count > 1)
@@ -441,6 +420,15 @@ internal sealed class Parser
         Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, TypeName(), _method.IsStatic ? "static " : "", MethodName, "");
         return "null!";
     }
+
+    /// <summary>A field, or a property with a getter, of type HybridCache that code in <paramref name="within"/> can read.</summary>
+    private bool IsReadableHybridCache(ISymbol member, INamedTypeSymbol within) => member switch
+    {
+        IFieldSymbol field => !field.IsImplicitlyDeclared && IsHybridCache(field.Type) && _compilation.IsSymbolAccessibleWithin(field, within),
+        IPropertySymbol property => !property.IsIndexer && property.GetMethod is not null && IsHybridCache(property.Type)
+            && _compilation.IsSymbolAccessibleWithin(property, within) && _compilation.IsSymbolAccessibleWithin(property.GetMethod, within),
+        _ => false,
+    };
 
     private IParameterSymbol? PrimaryConstructorCacheParameter(INamedTypeSymbol type)
     {
