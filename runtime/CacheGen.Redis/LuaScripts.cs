@@ -14,16 +14,8 @@ internal static class LuaScripts
     /// </summary>
     public const string Read = """
         local result = { redis.call('GET', KEYS[1]) }
-        for i = 2, #KEYS do
-          local gen = redis.call('GET', KEYS[i])
-          if not gen then
-            gen = ARGV[i - 1]
-            redis.call('SET', KEYS[i], gen)
-          end
-          result[i] = gen
-        end
-        return result
-        """;
+        local first = 2
+        """ + CurrentGenerations;
 
     /// <summary>
     /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, expect ('0' = the entry was
@@ -51,10 +43,17 @@ internal static class LuaScripts
     /// </summary>
     public const string Generations = """
         local result = {}
-        for i = 1, #KEYS do
+        local first = 1
+        """ + CurrentGenerations;
+
+    // Shared tail of Read and Generations: result[i] = the generation under KEYS[i] for i >= first, created from the
+    // random initial values in ARGV (ARGV[1] belongs to KEYS[first]) when missing.
+    private const string CurrentGenerations = """
+
+        for i = first, #KEYS do
           local gen = redis.call('GET', KEYS[i])
           if not gen then
-            gen = ARGV[i]
+            gen = ARGV[i - first + 1]
             redis.call('SET', KEYS[i], gen)
           end
           result[i] = gen

@@ -440,26 +440,14 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     {
         ArgumentNullException.ThrowIfNull(key);
         _metrics.Eviction();
-        EvictLocalKey(key);
-        if (_store is null)
-            return;
-        if (_options.BeforeRedisEviction is { } hook)
-            await hook(key).ConfigureAwait(false);
-        await _store.TombstoneAsync(key, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
-        // Again: a fill that started after the first eviction may have read the old entry before the tombstone landed.
-        EvictLocalKey(key);
-        if (_backplane is not null)
-            await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        await EvictAsync(key, isTag: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var pending = new List<Task>();
-        foreach (string key in keys)
-            pending.Add(RemoveAsync(key, cancellationToken).AsTask());
-        return new ValueTask(Task.WhenAll(pending));
+        return WhenAll(keys, RemoveAsync, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -479,27 +467,47 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
                 await _backplane.PublishClearAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
-        EvictLocalTag(tag);
-        if (_store is null)
-            return;
-        if (_options.BeforeRedisEviction is { } hook)
-            await hook(tag).ConfigureAwait(false);
-        await _store.EvictTagAsync(tag, cancellationToken).ConfigureAwait(false);
-        // Again: a fill that started after the first bump may have read the old entry from Redis before the INCR ran;
-        // it must not reach L1. Fills that start from here on read the new generation.
-        EvictLocalTag(tag);
-        if (_backplane is not null)
-            await _backplane.PublishTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tags);
-        var pending = new List<Task>();
-        foreach (string tag in tags)
-            pending.Add(RemoveByTagAsync(tag, cancellationToken).AsTask());
-        return new ValueTask(Task.WhenAll(pending));
+        return WhenAll(tags, RemoveByTagAsync, cancellationToken);
+    }
+
+    private static ValueTask WhenAll(IEnumerable<string> names, Func<string, CancellationToken, ValueTask> evict, CancellationToken cancellationToken) =>
+        new(Task.WhenAll(names.Select(name => evict(name, cancellationToken).AsTask())));
+
+    /// <summary>
+    /// The one eviction sequence, for a key or a tag: in-process first (this instance stops serving it at once), then
+    /// Redis (a tombstone, or a generation bump), then in-process again (a fill that started between the two may have
+    /// read the old entry from Redis and must not reach L1; fills from here on see the eviction), then the other
+    /// instances through the backplane.
+    /// </summary>
+    private async ValueTask EvictAsync(string name, bool isTag, CancellationToken cancellationToken)
+    {
+        EvictLocal(name, isTag);
+        if (_store is null)
+            return;
+        if (_options.BeforeRedisEviction is { } hook)
+            await hook(name).ConfigureAwait(false);
+        if (isTag)
+            await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false);
+        else
+            await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        EvictLocal(name, isTag);
+        if (_backplane is not null)
+            await (isTag ? _backplane.PublishTagAsync(name, cancellationToken) : _backplane.PublishKeyAsync(name, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private void EvictLocal(string name, bool isTag)
+    {
+        if (isTag)
+            EvictLocalTag(name);
+        else
+            EvictLocalKey(name);
     }
 
     /// <summary>Evicts a key in-process: mark its fill (so it stays out of L1), then drop the entry.</summary>
