@@ -22,7 +22,8 @@ public sealed class DiagnosticDocsTests
         Assert.True(File.Exists(page), $"{page} is missing");
         string text = File.ReadAllText(page);
         Assert.StartsWith($"# {id}: ", text);
-        foreach (string section in new[] { "## What it means", "## Why it is an error", "## How to fix it", "## Example", "```csharp" })
+        string why = descriptor.DefaultSeverity == DiagnosticSeverity.Error ? "## Why it is an error" : "## Why it is a warning";
+        foreach (string section in new[] { "## What it means", why, "## How to fix it", "## Example", "```csharp" })
             Assert.Contains(section, text);
         Assert.Contains($"[{id}]({id}.md)", File.ReadAllText(Path.Combine(Root, "docs/diagnostics/README.md")));
         Assert.Contains($"docs/diagnostics/{id}.md", File.ReadAllText(Path.Combine(Root, "README.md")));

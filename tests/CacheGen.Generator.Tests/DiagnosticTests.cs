@@ -502,6 +502,72 @@ public sealed class DiagnosticTests
         }
         """);
 
+    public sealed class MutableResult : TheoryData<string, string>
+    {
+        public MutableResult()
+        {
+            Add("System.Collections.Generic.List<Post>", "new()");
+            Add("Post[]", "[]");
+            Add("Note", "new()"); // sealed, but not marked immutable
+            Add("MarkedButOpen", "new()"); // marked, but a subclass could mutate
+            Add("System.Collections.Generic.IReadOnlyList<Note>", "[]");
+            Add("System.Collections.Generic.KeyValuePair<string, int>", "default");
+            Add("object", "new()");
+        }
+    }
+
+    [Theory]
+    [ClassData(typeof(MutableResult))]
+    public void CG0018_CachedTypeIsNotKnownToBeImmutable(string type, string value) => Check("CG0018",
+        $$"""
+        [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
+        public sealed class Note { public string Text { get; set; } = ""; }
+        [System.ComponentModel.ImmutableObject(true)] public class MarkedButOpen { }
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<[|{{type}}|]> GetAsync(int id);
+            private Task<{{type}}> GetCoreAsync(int id) => Task.FromResult<{{type}}>({{value}});
+        }
+        """,
+        """
+        [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<System.Collections.Generic.IReadOnlyList<Post>> GetAsync(int id);
+            private Task<System.Collections.Generic.IReadOnlyList<Post>> GetCoreAsync(int id) => Task.FromResult<System.Collections.Generic.IReadOnlyList<Post>>([]);
+        }
+        """,
+        severity: DiagnosticSeverity.Warning);
+
+    [Theory]
+    [InlineData("string")]
+    [InlineData("int?")]
+    [InlineData("DateTimeOffset")]
+    [InlineData("System.Collections.Generic.KeyValuePair<int, long>")]
+    [InlineData("Post?")]
+    [InlineData("System.Collections.Generic.IEnumerable<Post>")]
+    [InlineData("JsonPayload")]
+    public void CG0018_IsSilentForTypesSharedOnHit(string type)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Compile(Prelude + $$"""
+            [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items")]
+                public partial ValueTask<{{type}}> GetAsync(int id);
+                private ValueTask<{{type}}> GetCoreAsync(int id) => default;
+
+                [Cached("items")]
+                public partial T Get<T>(int id);
+                private T GetCore<T>(int id) => default!;
+            }
+            """, unsafeCode: false));
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+    }
+
     [Fact]
     public void Diagnostics_AreReportedInTheUsersSourceTree()
     {

@@ -30,6 +30,7 @@ public sealed class SnapshotTests
     public void ContractPostService() => Snapshot.Verify(RunClean("""
         namespace Blog;
 
+        [System.ComponentModel.ImmutableObject(true)]
         public sealed record Post(int Id, string Title, string Content);
 
         public sealed class PostStore
@@ -124,7 +125,8 @@ public sealed class SnapshotTests
         namespace Templates;
 
         public sealed class Author { public string? Name { get; init; } }
-        public sealed class Post { public int Id { get; set; } public Author? Author { get; init; } }
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed class Post { public int Id { get; init; } public Author? Author { get; init; } }
 
         public partial class Posts(HybridCache cache)
         {

@@ -110,6 +110,15 @@ internal static class DiagnosticDescriptors
         "A parameter hides the HybridCache primary-constructor parameter",
         "Parameter '{0}' of '{1}' has the same name as the primary-constructor parameter that holds the HybridCache, so the generated code could not reach the cache; rename one of them");
 
+    public static readonly DiagnosticDescriptor UnsharedCachedType = new(
+        "CG0018",
+        "Cached values of a mutable type are deserialized on every hit",
+        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, make it sealed and [ImmutableObject(true)] (or return an IReadOnlyList<T> of such a type, or a JsonPayload) so that one instance is shared",
+        Category,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLink("CG0018"));
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -128,5 +137,6 @@ internal static class DiagnosticDescriptors
         KeyNeedsSingleRegion,
         CachedAndInvalidates,
         MalformedKeyTemplate,
-        HybridCacheParameterHidden);
+        HybridCacheParameterHidden,
+        UnsharedCachedType);
 }

@@ -98,6 +98,8 @@ internal sealed class Parser
         {
             if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
+            else if (shape is not null && CachedValueType(shape.Value) is { } valueType && !IsSharedOnHit(valueType))
+                Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat));
             cached = ParseCachedAttribute(attribute);
         }
         else
@@ -251,6 +253,52 @@ internal sealed class Parser
         }
         resultType = type.ToDisplayString(TypeFormat);
         return ReturnShape.Value;
+    }
+
+    private ITypeSymbol? CachedValueType(ReturnShape shape) => shape switch
+    {
+        ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT => ((INamedTypeSymbol)_method.ReturnType).TypeArguments[0],
+        ReturnShape.Value => _method.ReturnType,
+        _ => null,
+    };
+
+    // The T of Task<T>/ValueTask<T> as written, so the squiggle sits under the type to change.
+    private SyntaxNode CachedValueSyntax(ReturnShape shape)
+    {
+        TypeSyntax returnType = _syntax.ReturnType;
+        SimpleNameSyntax? name = returnType switch
+        {
+            QualifiedNameSyntax qualified => qualified.Right,
+            AliasQualifiedNameSyntax alias => alias.Name,
+            SimpleNameSyntax simple => simple,
+            _ => null,
+        };
+        return shape is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT && name is GenericNameSyntax { TypeArgumentList.Arguments.Count: 1 } generic
+            ? generic.TypeArgumentList.Arguments[0]
+            : returnType;
+    }
+
+    /// <summary>
+    /// Whether the runtime hands one cached instance to every caller (the rule of CacheGen.Redis's ImmutableType):
+    /// strings, value types without references, sealed types marked [ImmutableObject(true)], and read-only collection
+    /// interfaces of those. A type parameter is decided per instantiation at run time, so it is not reported.
+    /// </summary>
+    private static bool IsSharedOnHit(ITypeSymbol type)
+    {
+        if (type is ITypeParameterSymbol || type.TypeKind == TypeKind.Error)
+            return true;
+        if (type.SpecialType == SpecialType.System_String)
+            return true;
+        // A struct whose fields hold no references is copied on return, so sharing it is safe.
+        if (type.IsValueType)
+            return UnderlyingIfNullable(type).IsUnmanagedType;
+        if (type is INamedTypeSymbol { TypeKind: TypeKind.Interface, IsGenericType: true } collection
+            && collection.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IReadOnlyList_T
+                or SpecialType.System_Collections_Generic_IReadOnlyCollection_T or SpecialType.System_Collections_Generic_IEnumerable_T)
+            return collection.TypeArguments[0] is not ITypeParameterSymbol && IsSharedOnHit(collection.TypeArguments[0]);
+        return type.IsSealed && type.GetAttributes().Any(a =>
+            a.AttributeClass?.ToDisplayString() == "System.ComponentModel.ImmutableObjectAttribute"
+            && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is true);
     }
 
     private void CheckParameters()

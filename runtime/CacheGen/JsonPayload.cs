@@ -1,0 +1,120 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace CacheGen;
+
+/// <summary>
+/// A value already serialized to UTF-8 JSON: cache it to serialize once per value instead of once per request. An
+/// endpoint writes <see cref="Utf8Json"/> straight to the response; a CacheGen.Redis hit hands out the bytes it read,
+/// with no JSON parsed or written on the way.
+/// </summary>
+/// <remarks>
+/// Immutable (and marked so), so in-process caches share one instance between callers. Serialized with
+/// System.Text.Json by any other cache it is the JSON itself, not a wrapper around it.
+/// </remarks>
+/// <example>
+/// <code>
+/// [Cached("posts")]
+/// public partial Task&lt;JsonPayload&gt; GetAllJsonAsync(CancellationToken ct = default);
+/// private async Task&lt;JsonPayload&gt; GetAllJsonCoreAsync(CancellationToken ct) =&gt;
+///     JsonPayload.Serialize(await store.ListAsync(ct), AppJsonContext.Default.IReadOnlyListPost);
+///
+/// app.MapGet("/posts/", async (PostService posts, CancellationToken ct) =&gt;
+///     TypedResults.Bytes((await posts.GetAllJsonAsync(ct)).Utf8Json, "application/json"));
+/// </code>
+/// </example>
+[ImmutableObject(true)]
+[JsonConverter(typeof(JsonPayloadConverter))]
+public sealed class JsonPayload
+{
+    private readonly ReadOnlyMemory<byte> _utf8Json;
+
+    private JsonPayload(ReadOnlyMemory<byte> utf8Json) => _utf8Json = utf8Json;
+
+    /// <summary>The UTF-8 JSON text. Never modify the memory behind it: every caller of a cached payload shares it.</summary>
+    public ReadOnlyMemory<byte> Utf8Json => _utf8Json;
+
+    /// <summary>The length of <see cref="Utf8Json"/> in bytes.</summary>
+    public int Length => _utf8Json.Length;
+
+    /// <summary>Serializes <paramref name="value"/> once, with the given (source-generated or reflection) type information.</summary>
+    public static JsonPayload Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return new JsonPayload(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
+    }
+
+    /// <summary>
+    /// Wraps JSON text that was serialized elsewhere, after checking that it is one complete, well-formed JSON value.
+    /// The memory is kept, not copied.
+    /// </summary>
+    /// <exception cref="ArgumentException">The bytes are not one well-formed JSON value.</exception>
+    public static JsonPayload FromUtf8(ReadOnlyMemory<byte> utf8Json)
+    {
+        if (!IsWellFormed(utf8Json.Span, out string? problem))
+            throw new ArgumentException("Not a well-formed JSON value: " + problem, nameof(utf8Json));
+        return new JsonPayload(utf8Json);
+    }
+
+    /// <summary>
+    /// Wraps bytes whose integrity the caller has already established (a checksum over bytes this library serialized),
+    /// without the cost of reading them again (CacheGen.Redis, whose envelope carries a checksum).
+    /// </summary>
+    internal static JsonPayload FromTrustedUtf8(ReadOnlyMemory<byte> utf8Json) => new(utf8Json);
+
+    /// <summary>Reads the JSON back into a value.</summary>
+    public T? Deserialize<T>(JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return JsonSerializer.Deserialize(_utf8Json.Span, typeInfo);
+    }
+
+    /// <summary>The JSON text.</summary>
+    public override string ToString() => Encoding.UTF8.GetString(_utf8Json.Span);
+
+    private static bool IsWellFormed(ReadOnlySpan<byte> json, out string? problem)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read())
+            {
+                problem = "no JSON value";
+                return false;
+            }
+            reader.Skip();
+            // Skip leaves the reader on the value's last token; anything after it is a second value or garbage.
+            if (reader.Read())
+            {
+                problem = "more than one JSON value";
+                return false;
+            }
+            problem = null;
+            return true;
+        }
+        catch (JsonException e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Writes the payload as its own JSON (not a wrapper object) and reads any JSON value back into one.</summary>
+    private sealed class JsonPayloadConverter : JsonConverter<JsonPayload>
+    {
+        public override JsonPayload Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            using JsonDocument document = JsonDocument.ParseValue(ref reader);
+            return new JsonPayload(JsonMarshal.GetRawUtf8Value(document.RootElement).ToArray());
+        }
+
+        public override void Write(Utf8JsonWriter writer, JsonPayload value, JsonSerializerOptions options) =>
+            writer.WriteRawValue(value._utf8Json.Span, skipInputValidation: true);
+
+        public override bool HandleNull => false;
+    }
+}
