@@ -43,6 +43,19 @@ public sealed class CacheGenOptions
     public int MaximumLocalEntries { get; set; } = 100_000;
 
     /// <summary>
+    /// The most bytes the in-process cache holds, counting each entry at the size of its serialized form (256 MiB by
+    /// default); past it, expired entries and then arbitrary ones are dropped.
+    /// </summary>
+    public long MaximumLocalBytes { get; set; } = 256L << 20;
+
+    /// <summary>
+    /// The largest value, serialized, that is cached (1 MiB by default, like Microsoft's HybridCache). A larger value is
+    /// still returned to the caller, just not cached (logged as a warning and counted); a larger entry found in Redis is
+    /// a miss and is replaced.
+    /// </summary>
+    public int MaximumPayloadBytes { get; set; } = 1 << 20;
+
+    /// <summary>
     /// Whether evictions are published on Redis pub/sub so that other instances drop their in-process copies at once
     /// (otherwise they expire within <see cref="LocalCacheExpiration"/>). Only used when <see cref="Redis"/> is set.
     /// </summary>
@@ -103,6 +116,10 @@ public sealed class CacheGenOptions
             return "CacheGen:DistributedLockTimeout must be positive.";
         if (MaximumLocalEntries < 1)
             return "CacheGen:MaximumLocalEntries must be at least 1.";
+        if (MaximumLocalBytes < 1)
+            return "CacheGen:MaximumLocalBytes must be at least 1.";
+        if (MaximumPayloadBytes < 1)
+            return "CacheGen:MaximumPayloadBytes must be at least 1.";
         if (!string.IsNullOrWhiteSpace(Redis))
         {
             try

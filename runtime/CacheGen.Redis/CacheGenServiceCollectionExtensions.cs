@@ -69,6 +69,8 @@ public static class CacheGenServiceCollectionExtensions
             if (settings.LocalCacheExpiration is { } localCacheExpiration) options.LocalCacheExpiration = localCacheExpiration;
             if (settings.RedisTimeout is { } redisTimeout) options.RedisTimeout = redisTimeout;
             if (settings.MaximumLocalEntries is { } maximumLocalEntries) options.MaximumLocalEntries = maximumLocalEntries;
+            if (settings.MaximumLocalBytes is { } maximumLocalBytes) options.MaximumLocalBytes = maximumLocalBytes;
+            if (settings.MaximumPayloadBytes is { } maximumPayloadBytes) options.MaximumPayloadBytes = maximumPayloadBytes;
             if (settings.Backplane is { } backplane) options.Backplane = backplane;
             if (settings.DistributedStampedeProtection is { } protection) options.DistributedStampedeProtection = protection;
             if (settings.DistributedLockTimeout is { } lockTimeout) options.DistributedLockTimeout = lockTimeout;
@@ -86,6 +88,8 @@ internal sealed class CacheGenSettings
     public TimeSpan? LocalCacheExpiration { get; set; }
     public TimeSpan? RedisTimeout { get; set; }
     public int? MaximumLocalEntries { get; set; }
+    public long? MaximumLocalBytes { get; set; }
+    public int? MaximumPayloadBytes { get; set; }
     public bool? Backplane { get; set; }
     public bool? DistributedStampedeProtection { get; set; }
     public TimeSpan? DistributedLockTimeout { get; set; }

@@ -27,6 +27,8 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _staleSetsRejected;
     private readonly Counter<long> _redisErrors;
+    private readonly Counter<long> _corruptEntries;
+    private readonly Counter<long> _oversizedValues;
     private readonly Counter<long> _backplaneSent;
     private readonly Counter<long> _backplaneReceived;
     private readonly Counter<long> _backplaneDropped;
@@ -42,6 +44,8 @@ internal sealed class CacheMetrics : IDisposable
         _evictions = _meter.CreateCounter<long>("cachegen.evictions", "{eviction}", "Evicted keys and regions.");
         _staleSetsRejected = _meter.CreateCounter<long>("cachegen.stale_sets_rejected", "{write}", "Values not stored because they were computed before an eviction.");
         _redisErrors = _meter.CreateCounter<long>("cachegen.redis_errors", "{error}", "Redis calls that failed or timed out.");
+        _corruptEntries = _meter.CreateCounter<long>("cachegen.corrupt_entries", "{entry}", "Redis entries that could not be read as the expected value (a miss; the entry is replaced).");
+        _oversizedValues = _meter.CreateCounter<long>("cachegen.oversized_values", "{value}", "Values returned but not cached because they exceed MaximumPayloadBytes.");
         _backplaneSent = _meter.CreateCounter<long>("cachegen.backplane.sent", "{message}", "Eviction messages published to other instances.");
         _backplaneReceived = _meter.CreateCounter<long>("cachegen.backplane.received", "{message}", "Eviction messages from other instances that were applied.");
         _backplaneDropped = _meter.CreateCounter<long>("cachegen.backplane.dropped", "{message}", "Backplane messages received but not applied (unreadable, or dropped by fault injection).");
@@ -63,6 +67,10 @@ internal sealed class CacheMetrics : IDisposable
     public void StaleSetRejected() => _staleSetsRejected.Add(1);
 
     public void RedisError() => _redisErrors.Add(1);
+
+    public void CorruptEntry() => _corruptEntries.Add(1);
+
+    public void OversizedValue() => _oversizedValues.Add(1);
 
     public void BackplaneSent() => _backplaneSent.Add(1);
 

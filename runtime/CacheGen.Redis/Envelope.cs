@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 
 namespace CacheGen.Redis;
 
@@ -8,7 +10,7 @@ internal enum EnvelopeKind
     /// <summary>Bytes we did not write, or wrote in a format we no longer read: a miss.</summary>
     Invalid,
 
-    /// <summary>A cached value: header, generations, JSON.</summary>
+    /// <summary>A cached value: header, generations, schema, checksum, JSON.</summary>
     Value,
 
     /// <summary>A single-entry eviction marker: a miss whose stamp still guards against stale writes.</summary>
@@ -18,24 +20,31 @@ internal enum EnvelopeKind
 /// <summary>
 /// The binary format of a Redis entry.
 /// <list type="bullet">
-/// <item>value: byte 0 = 1; bytes 1..8 = a random stamp unique to the write; byte 9 = tag count n; n × int64
-/// little-endian tag generations (tag order); then the UTF-8 JSON of the value.</item>
+/// <item>value: byte 0 = 3 (the format version); bytes 1..8 = a random stamp unique to the write; byte 9 = tag count
+/// n; n × int64 little-endian tag generations (tag order); the 8-byte schema hash of the value's type (see
+/// <see cref="PayloadSerializer"/>); the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the
+/// JSON; then the UTF-8 JSON of the value.</item>
 /// <item>tombstone: byte 0 = 2; bytes 1..8 = a random stamp.</item>
 /// </list>
 /// The stamp lets the write script tell "the same thing I read" from "something written since" without comparing
-/// whole values (Lua's <c>string.sub(v, 2, 9)</c> is <see cref="StampOf"/>).
+/// whole values (Lua's <c>string.sub(v, 2, 9)</c> is <see cref="StampOf"/>). The schema hash turns a deploy that
+/// changed the type into a miss instead of a failed (or, worse, a silently partial) deserialization; the key hash
+/// catches a value copied or renamed to another key (a cache must never answer one key with another's value); the checksum
+/// catches truncated, extended or damaged bytes, and lets a JSON payload be served without parsing it.
+/// (Version 1, without schema and checksum, is no longer read: such entries are misses and get replaced.)
 /// </summary>
 internal static class Envelope
 {
-    public const byte ValueVersion = 1;
+    public const byte ValueVersion = 3;
     public const byte TombstoneVersion = 2;
     public const int StampLength = 8;
     public const int MaximumTags = byte.MaxValue;
     private const int TagCountOffset = 1 + StampLength;
     private const int GenerationsOffset = TagCountOffset + 1;
+    private const int TrailerLength = 3 * sizeof(ulong); // schema hash, key hash, checksum
 
     /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the JSON starts there.</summary>
-    public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long);
+    public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + TrailerLength;
 
     /// <summary>Writes a value header with a fresh stamp and zero generations (see <see cref="SetGenerations"/>).</summary>
     public static void WriteValueHeader(Span<byte> header, int tagCount)
@@ -44,6 +53,41 @@ internal static class Envelope
         Random.Shared.NextBytes(header.Slice(1, StampLength));
         header[TagCountOffset] = checked((byte)tagCount);
         header[GenerationsOffset..HeaderLength(tagCount)].Clear();
+    }
+
+    /// <summary>Seals a value whose JSON is complete: records the type's schema hash, the key's hash and the JSON's checksum.</summary>
+    public static void Seal(Span<byte> envelope, int jsonOffset, ulong schema, string key)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - TrailerLength), schema);
+        BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - 2 * sizeof(ulong)), KeyHash(key));
+        BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - sizeof(ulong)), XxHash3.HashToUInt64(envelope[jsonOffset..]));
+    }
+
+    private static ulong KeyHash(string key) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()));
+
+    /// <summary>
+    /// Checks a parsed value against the schema the reader expects and against its checksum; says why it does not
+    /// match. Hashing is many times faster than parsing the JSON, so a damaged payload never reaches the deserializer.
+    /// </summary>
+    public static bool Verify(ReadOnlySpan<byte> value, int jsonOffset, ulong schema, string key, out string? problem)
+    {
+        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - TrailerLength)) != schema)
+        {
+            problem = "written for another schema of the type (a changed type, or another type under the same key)";
+            return false;
+        }
+        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
+        {
+            problem = "written for another key";
+            return false;
+        }
+        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) != XxHash3.HashToUInt64(value[jsonOffset..]))
+        {
+            problem = "checksum mismatch (truncated, extended or damaged bytes)";
+            return false;
+        }
+        problem = null;
+        return true;
     }
 
     /// <summary>Stores the tag generations a value was computed under.</summary>

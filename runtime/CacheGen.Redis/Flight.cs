@@ -40,7 +40,7 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 
     public byte[]? Buffer { get; } = buffer;
 
-    public ReadOnlySpan<byte> Json => Buffer.AsSpan(jsonOffset);
+    public int JsonOffset { get; } = jsonOffset;
 }
 
 /// <summary>
@@ -112,7 +112,7 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
         if (creator || ImmutableType<T>.Value || result.Buffer is null)
             return result.Value;
-        return serializer.Deserialize<T>(result.Json);
+        return serializer.Deserialize<T>(result.Buffer, result.JsonOffset);
     }
 
     private void Leave()

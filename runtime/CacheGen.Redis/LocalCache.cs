@@ -37,12 +37,15 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
 }
 
 /// <summary>An in-process entry: the JSON (when kept) and, for immutable types, the value itself.</summary>
-internal class LocalEntry(byte[]? buffer, int jsonOffset, long expiresAt, LocalValidity validity)
+internal class LocalEntry(byte[]? buffer, int jsonOffset, long size, long expiresAt, LocalValidity validity)
 {
-    /// <summary>The envelope (or bare JSON) the value was read from or written as; null when only the value is kept.</summary>
+    /// <summary>The envelope the value was read from or written as; null when only the value is kept.</summary>
     public byte[]? Buffer { get; } = buffer;
 
-    public ReadOnlySpan<byte> Json => Buffer.AsSpan(jsonOffset);
+    public int JsonOffset { get; } = jsonOffset;
+
+    /// <summary>What the entry counts against the in-process byte budget: the size of its serialized form.</summary>
+    public long Size { get; } = size;
 
     public long ExpiresAt { get; } = expiresAt;
 
@@ -50,15 +53,16 @@ internal class LocalEntry(byte[]? buffer, int jsonOffset, long expiresAt, LocalV
 }
 
 /// <summary>An in-process entry of an immutable type, which every caller may share.</summary>
-internal sealed class LocalEntry<T>(T value, byte[]? buffer, int jsonOffset, long expiresAt, LocalValidity validity)
-    : LocalEntry(buffer, jsonOffset, expiresAt, validity)
+internal sealed class LocalEntry<T>(T value, long size, long expiresAt, LocalValidity validity)
+    : LocalEntry(null, 0, size, expiresAt, validity)
 {
     public T Value { get; } = value;
 }
 
 /// <summary>
 /// The in-process cache (L1). Entries expire by an absolute time from the injected <see cref="TimeProvider"/>; tag
-/// eviction is O(1) (bump the tag's local generation, entries check theirs on read); the size is bounded by entry count.
+/// eviction is O(1) (bump the tag's local generation, entries check theirs on read); the size is bounded by entry count
+/// and by bytes (each entry counts the size of its serialized form).
 /// Mutable values are kept as JSON and deserialized on every hit, so callers never share a mutable instance.
 /// </summary>
 internal sealed class LocalCache
@@ -68,23 +72,33 @@ internal sealed class LocalCache
     private readonly ConcurrentDictionary<string, TagGeneration> _tags = new(StringComparer.Ordinal);
     private readonly PayloadSerializer _serializer;
     private readonly TimeProvider _time;
+    private readonly bool _systemClock;
     private readonly int _maximumEntries;
+    private readonly long _maximumBytes;
     private readonly double _timestampTicksPerTimeSpanTick;
     private long _epoch;
     private int _count;
+    private long _bytes;
     private int _trimming;
 
-    public LocalCache(PayloadSerializer serializer, TimeProvider time, int maximumEntries)
+    public LocalCache(PayloadSerializer serializer, TimeProvider time, int maximumEntries, long maximumBytes)
     {
         _serializer = serializer;
         _time = time;
+        // The system clock is read on every hit: the millisecond tick count (a coarse clock, a few ns) instead of the
+        // high-resolution timestamp (tens of ns in a VM) is precise enough for lifetimes of seconds.
+        _systemClock = time == TimeProvider.System;
         _maximumEntries = maximumEntries;
-        _timestampTicksPerTimeSpanTick = (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        _maximumBytes = maximumBytes;
+        _timestampTicksPerTimeSpanTick = _systemClock ? 1.0 / TimeSpan.TicksPerMillisecond : (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
         _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Approximately how many entries are held (live or not yet swept).</summary>
     public int Count => _entries.Count;
+
+    /// <summary>The bytes the held entries count against <c>MaximumLocalBytes</c>.</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
 
     public bool TryGet<T>(string key, out T value)
     {
@@ -120,7 +134,7 @@ internal sealed class LocalCache
         {
             try
             {
-                value = _serializer.Deserialize<T>(entry.Json);
+                value = _serializer.Deserialize<T>(entry.Buffer, entry.JsonOffset);
                 return true;
             }
             catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
@@ -133,7 +147,7 @@ internal sealed class LocalCache
     }
 
     private bool IsLive(LocalEntry entry) =>
-        _time.GetTimestamp() < entry.ExpiresAt && entry.Validity.IsCurrent(Volatile.Read(ref _epoch));
+        Now < entry.ExpiresAt && entry.Validity.IsCurrent(Volatile.Read(ref _epoch));
 
     /// <summary>Captures the epoch and tag generations before a fill reads or computes anything.</summary>
     public LocalValidity Capture(string[] tags)
@@ -153,11 +167,11 @@ internal sealed class LocalCache
 
     public bool IsCurrent(LocalValidity validity) => validity.IsCurrent(Volatile.Read(ref _epoch));
 
-    /// <summary>The current <see cref="TimeProvider"/> timestamp.</summary>
-    public long Now => _time.GetTimestamp();
+    /// <summary>The current time in this cache's clock units (milliseconds for the system clock, else <see cref="TimeProvider"/> timestamps).</summary>
+    public long Now => _systemClock ? Environment.TickCount64 : _time.GetTimestamp();
 
     /// <summary>The absolute expiry, in <see cref="TimeProvider"/> timestamps, of an entry stored now for <paramref name="lifetime"/>.</summary>
-    public long ExpiryFor(TimeSpan lifetime) => ExpiryFor(lifetime, _time.GetTimestamp());
+    public long ExpiryFor(TimeSpan lifetime) => ExpiryFor(lifetime, Now);
 
     /// <summary>The absolute expiry of an entry whose value was read at <paramref name="from"/> and lives for <paramref name="lifetime"/>.</summary>
     public long ExpiryFor(TimeSpan lifetime, long from)
@@ -169,31 +183,35 @@ internal sealed class LocalCache
     /// <summary>Stores an entry unless it is already stale (expired, or evicted while it was being filled); says whether it did.</summary>
     public bool Set(string key, LocalEntry entry)
     {
-        if (!IsLive(entry))
+        if (!IsLive(entry) || entry.Size > _maximumBytes)
             return false;
-        if (_entries.TryAdd(key, entry))
-        {
-            if (Interlocked.Increment(ref _count) > _maximumEntries)
-                Trim();
-        }
-        else
-        {
-            _entries[key] = entry;
-        }
+        LocalEntry? replaced = null;
+        _entries.AddOrUpdate(key, static (_, added) => added, (_, old, added) => { replaced = old; return added; }, entry);
+        if (replaced is null)
+            Interlocked.Increment(ref _count);
+        long bytes = Interlocked.Add(ref _bytes, entry.Size - (replaced?.Size ?? 0));
+        if (Volatile.Read(ref _count) > _maximumEntries || bytes > _maximumBytes)
+            Trim();
         return true;
     }
 
     public void Remove(string key)
     {
-        if (_entries.TryRemove(key, out _))
-            Interlocked.Decrement(ref _count);
+        if (_entries.TryRemove(key, out LocalEntry? removed))
+            Forget(removed);
     }
 
     /// <summary>Removes <paramref name="entry"/> only if it is still the one stored under <paramref name="key"/>.</summary>
     public void RemoveExact(string key, LocalEntry entry)
     {
         if (_entries.TryRemove(new KeyValuePair<string, LocalEntry>(key, entry)))
-            Interlocked.Decrement(ref _count);
+            Forget(entry);
+    }
+
+    private void Forget(LocalEntry removed)
+    {
+        Interlocked.Decrement(ref _count);
+        Interlocked.Add(ref _bytes, -removed.Size);
     }
 
     /// <summary>O(1): every entry (and fill) captured under the tag's current generation becomes stale.</summary>
@@ -203,8 +221,8 @@ internal sealed class LocalCache
     public void Clear()
     {
         Interlocked.Increment(ref _epoch);
-        _entries.Clear();
-        Volatile.Write(ref _count, 0);
+        foreach (KeyValuePair<string, LocalEntry> pair in _entries)
+            RemoveExact(pair.Key, pair.Value);
     }
 
     private void Trim()
@@ -216,21 +234,17 @@ internal sealed class LocalCache
             foreach (KeyValuePair<string, LocalEntry> pair in _entries)
             {
                 if (!IsLive(pair.Value))
-                    _entries.TryRemove(pair);
+                    RemoveExact(pair.Key, pair.Value);
             }
             // Still full: drop arbitrary entries down to 90% so the next trims are not one insert apart.
-            int target = _maximumEntries - _maximumEntries / 10;
-            int excess = _entries.Count - target;
-            if (excess > 0)
+            int targetCount = _maximumEntries - _maximumEntries / 10;
+            long targetBytes = _maximumBytes - _maximumBytes / 10;
+            foreach (KeyValuePair<string, LocalEntry> pair in _entries)
             {
-                foreach (KeyValuePair<string, LocalEntry> pair in _entries)
-                {
-                    if (excess-- <= 0)
-                        break;
-                    _entries.TryRemove(pair);
-                }
+                if (Volatile.Read(ref _count) <= targetCount && Volatile.Read(ref _bytes) <= targetBytes)
+                    break;
+                RemoveExact(pair.Key, pair.Value);
             }
-            Volatile.Write(ref _count, _entries.Count);
         }
         finally
         {

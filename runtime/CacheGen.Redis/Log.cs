@@ -67,7 +67,7 @@ internal static partial class Log
     public static partial void DistributedLockWaitTimedOut(ILogger logger, string key, long milliseconds);
 
     [LoggerMessage(EventId = 20, EventName = "CorruptEntry", Level = LogLevel.Warning,
-        Message = "CacheGen found unreadable bytes under '{Key}' in Redis ({Problem}); treating it as a miss")]
+        Message = "CacheGen found unreadable bytes under '{Key}' in Redis ({Problem}); treating it as a miss and replacing it")]
     public static partial void CorruptEntry(ILogger logger, string key, string problem, Exception? exception = null);
 
     [LoggerMessage(EventId = 21, EventName = "StaleSetRejected", Level = LogLevel.Debug,
@@ -77,4 +77,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 22, EventName = "SerializeFailed", Level = LogLevel.Error,
         Message = "CacheGen could not serialize the value of '{Key}' as {Type}; it was returned but not cached")]
     public static partial void SerializeFailed(ILogger logger, string key, string type, Exception exception);
+
+    [LoggerMessage(EventId = 23, EventName = "PayloadTooLarge", Level = LogLevel.Warning,
+        Message = "CacheGen did not cache '{Key}': its value is {Bytes} bytes serialized, more than MaximumPayloadBytes ({Maximum}); it was returned uncached")]
+    public static partial void PayloadTooLarge(ILogger logger, string key, long bytes, int maximum);
 }

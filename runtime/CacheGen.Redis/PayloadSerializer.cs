@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.IO.Hashing;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -7,12 +10,14 @@ namespace CacheGen.Redis;
 
 /// <summary>
 /// Turns values into envelopes and JSON back into values with System.Text.Json. Type information comes only from
-/// the caller's <c>T</c> (through the configured resolver), never from the cached bytes.
+/// the caller's <c>T</c> (through the configured resolver), never from the cached bytes. A <see cref="JsonPayload"/> is
+/// stored as its own bytes and handed back over the bytes read, with no JSON parsed or written either way.
 /// </summary>
 internal sealed class PayloadSerializer
 {
     private readonly JsonSerializerOptions _options;
     private readonly JsonWriterOptions _writerOptions;
+    private readonly ConcurrentDictionary<Type, ulong> _schemas = new();
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
@@ -55,11 +60,59 @@ internal sealed class PayloadSerializer
     private JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)_options.GetTypeInfo(typeof(T));
 
     /// <summary>
+    /// A hash of <typeparamref name="T"/>'s JSON contract: type names, property names and types, required-ness and
+    /// enum members, through nested types. A deploy that changes any of them reads old entries as misses.
+    /// </summary>
+    public ulong SchemaOf<T>() => _schemas.TryGetValue(typeof(T), out ulong schema) ? schema : _schemas.GetOrAdd(typeof(T), ComputeSchema);
+
+    private ulong ComputeSchema(Type type)
+    {
+        var contract = new StringBuilder();
+        if (type == typeof(JsonPayload))
+            contract.Append("json-payload");
+        else
+            DescribeContract(_options.GetTypeInfo(type), contract, new HashSet<Type>(), depth: 0);
+        return XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(contract.ToString()));
+    }
+
+    private void DescribeContract(JsonTypeInfo info, StringBuilder contract, HashSet<Type> seen, int depth)
+    {
+        Type type = info.Type;
+        contract.Append(type.FullName).Append('/').Append(info.Kind);
+        // Each type once (recursive types end here), and a sane depth for very deep graphs.
+        if (!seen.Add(type) || depth > 16)
+        {
+            contract.Append(';');
+            return;
+        }
+        if (type.IsEnum || Nullable.GetUnderlyingType(type) is { IsEnum: true })
+            contract.Append('[').AppendJoin(',', Enum.GetNames(Nullable.GetUnderlyingType(type) ?? type)).Append(']');
+        contract.Append('{');
+        switch (info.Kind)
+        {
+            case JsonTypeInfoKind.Object:
+                foreach (JsonPropertyInfo property in info.Properties)
+                {
+                    contract.Append(property.Name).Append(property.IsRequired ? "!:" : ":");
+                    DescribeContract(_options.GetTypeInfo(property.PropertyType), contract, seen, depth + 1);
+                }
+                break;
+            case JsonTypeInfoKind.Enumerable or JsonTypeInfoKind.Dictionary:
+                if (info.KeyType is { } keyType)
+                    DescribeContract(_options.GetTypeInfo(keyType), contract, seen, depth + 1);
+                if (info.ElementType is { } elementType)
+                    DescribeContract(_options.GetTypeInfo(elementType), contract, seen, depth + 1);
+                break;
+        }
+        contract.Append('}');
+    }
+
+    /// <summary>
     /// Serializes <paramref name="value"/> once into a complete value envelope (fresh stamp, zero generations) and
     /// returns it with the offset of its JSON. Without Redis the caller passes <paramref name="tagCount"/> 0 and just
     /// uses the JSON.
     /// </summary>
-    public byte[] CreateEnvelope<T>(T value, int tagCount, out int jsonOffset)
+    public byte[] CreateEnvelope<T>(T value, string key, int tagCount, out int jsonOffset)
     {
         // Taken out of the slot while in use, so a converter that re-enters the cache cannot share it.
         ArrayBufferWriter<byte> buffer = t_buffer ?? new ArrayBufferWriter<byte>(1024);
@@ -69,9 +122,19 @@ internal sealed class PayloadSerializer
             jsonOffset = Envelope.HeaderLength(tagCount);
             Envelope.WriteValueHeader(buffer.GetSpan(jsonOffset), tagCount);
             buffer.Advance(jsonOffset);
-            using (var writer = new Utf8JsonWriter(buffer, _writerOptions))
+            if (typeof(T) == typeof(JsonPayload))
+            {
+                // Already JSON: copied as it is.
+                buffer.Write(((JsonPayload)(object)value!).Utf8Json.Span);
+            }
+            else
+            {
+                using var writer = new Utf8JsonWriter(buffer, _writerOptions);
                 JsonSerializer.Serialize(writer, value, TypeInfo<T>());
-            return buffer.WrittenSpan.ToArray();
+            }
+            byte[] envelope = buffer.WrittenSpan.ToArray();
+            Envelope.Seal(envelope, jsonOffset, SchemaOf<T>(), key);
+            return envelope;
         }
         finally
         {
@@ -84,6 +147,14 @@ internal sealed class PayloadSerializer
         }
     }
 
-    /// <summary>Reads a value; throws <see cref="JsonException"/> (or <see cref="NotSupportedException"/>) for a bad shape.</summary>
-    public T Deserialize<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, TypeInfo<T>())!;
+    /// <summary>
+    /// Reads the value of a verified envelope; throws <see cref="JsonException"/> (or <see cref="NotSupportedException"/>)
+    /// for a bad shape. A <see cref="JsonPayload"/> keeps <paramref name="envelope"/>'s memory: the caller must not reuse it.
+    /// </summary>
+    public T Deserialize<T>(byte[] envelope, int jsonOffset)
+    {
+        if (typeof(T) == typeof(JsonPayload))
+            return (T)(object)JsonPayload.FromTrustedUtf8(envelope.AsMemory(jsonOffset));
+        return JsonSerializer.Deserialize(envelope.AsSpan(jsonOffset), TypeInfo<T>())!;
+    }
 }

@@ -38,7 +38,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CacheGen.Redis");
         _metrics = new CacheMetrics(meterFactory);
         _serializer = new PayloadSerializer(_options.SerializerOptions);
-        _local = new LocalCache(_serializer, timeProvider ?? TimeProvider.System, _options.MaximumLocalEntries);
+        _local = new LocalCache(_serializer, timeProvider ?? TimeProvider.System, _options.MaximumLocalEntries, _options.MaximumLocalBytes);
 
         if (string.IsNullOrWhiteSpace(_options.Redis))
         {
@@ -71,6 +71,9 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
     /// <summary>The number of in-process entries (tests).</summary>
     internal int LocalCount => _local.Count;
+
+    /// <summary>The bytes the in-process entries count against <see cref="CacheGenOptions.MaximumLocalBytes"/> (tests).</summary>
+    internal long LocalBytes => _local.Bytes;
 
     /// <inheritdoc />
     public override ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
@@ -232,13 +235,10 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         }
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started));
 
-        // Serialize once: the same bytes go to Redis, to L1 and to joiners' copies (a mutable value always needs them,
-        // since a joiner may arrive until the fill completes).
+        // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
+        // mutable value. No bytes (too large, or not serializable): returned, not cached.
         bool writeRedis = settings.WriteRedis && read.Succeeded;
-        byte[]? buffer = null;
-        int jsonOffset = 0;
-        if (writeRedis || !ImmutableType<T>.Value)
-            buffer = TrySerialize(key, value, writeRedis ? tags.Length : 0, out jsonOffset);
+        byte[]? buffer = TrySerialize(key, value, writeRedis ? tags.Length : 0, out int jsonOffset);
 
         if (writeRedis && buffer is not null)
         {
@@ -322,7 +322,13 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     {
         try
         {
-            return _serializer.CreateEnvelope(value, tagCount, out jsonOffset);
+            byte[] envelope = _serializer.CreateEnvelope(value, key, tagCount, out jsonOffset);
+            if (envelope.Length - jsonOffset <= _options.MaximumPayloadBytes)
+                return envelope;
+            _metrics.OversizedValue();
+            Log.PayloadTooLarge(_logger, key, envelope.Length - jsonOffset, _options.MaximumPayloadBytes);
+            jsonOffset = 0;
+            return null;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
@@ -344,8 +350,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             case EnvelopeKind.Tombstone:
                 return false;
             case EnvelopeKind.Invalid:
-                Log.CorruptEntry(_logger, key, problem!);
-                return false;
+                return Corrupt(key, problem!);
         }
         // Written under other tags, or before an eviction of one of them: stale, not corrupt.
         if (tagCount != tags.Length)
@@ -355,17 +360,29 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
                 return false;
         }
+        // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
+        if (bytes.Length - jsonOffset > _options.MaximumPayloadBytes)
+            return Corrupt(key, $"{bytes.Length - jsonOffset} bytes, more than MaximumPayloadBytes");
+        if (!Envelope.Verify(bytes, jsonOffset, _serializer.SchemaOf<T>(), key, out problem))
+            return Corrupt(key, problem!);
         try
         {
-            value = _serializer.Deserialize<T>(bytes.AsSpan(jsonOffset));
+            value = _serializer.Deserialize<T>(bytes, jsonOffset);
             return true;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
-            Log.CorruptEntry(_logger, key, "JSON that is not a " + typeof(T).Name, e);
             value = default!;
-            return false;
+            return Corrupt(key, "JSON that is not a " + typeof(T).Name, e);
         }
+    }
+
+    /// <summary>Reports bytes that are not a readable value; the fill that follows replaces them (the guard compares any bytes' stamp).</summary>
+    private bool Corrupt(string key, string problem, Exception? exception = null)
+    {
+        _metrics.CorruptEntry();
+        Log.CorruptEntry(_logger, key, problem, exception);
+        return false;
     }
 
     /// <summary>Fills L1 unless the key or one of its tags was evicted since the fill started.</summary>
@@ -381,12 +398,15 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
     private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset, long readAt)
     {
+        // Without bytes the value was not serializable or too large: not cached.
+        if (buffer is null)
+            return null;
         long expiresAt = _local.ExpiryFor(settings.LocalExpiration, readAt);
         if (ImmutableType<T>.Value)
-            return new LocalEntry<T>(value, null, 0, expiresAt, validity);
+            return new LocalEntry<T>(value, buffer.Length, expiresAt, validity);
         if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)
-            return new LocalEntry<T>(readOnlyCopy(value), null, 0, expiresAt, validity);
-        return buffer is null ? null : new LocalEntry(buffer, jsonOffset, expiresAt, validity);
+            return new LocalEntry<T>(readOnlyCopy(value), buffer.Length, expiresAt, validity);
+        return new LocalEntry(buffer, jsonOffset, buffer.Length, expiresAt, validity);
     }
 
     /// <summary>DisableUnderlyingData: L1, then L2, else <c>default</c>; no fill, nothing stored.</summary>
@@ -415,7 +435,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         bool writeRedis = settings.WriteRedis;
         byte[]? buffer = null;
         int jsonOffset = 0;
-        if (writeRedis || (settings.WriteLocal && !ImmutableType<T>.Value))
+        if (writeRedis || settings.WriteLocal)
             buffer = TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, out jsonOffset);
 
         if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) is { } entry)

@@ -61,8 +61,8 @@ public sealed class JsonPayload
     }
 
     /// <summary>
-    /// Wraps bytes whose integrity the caller has already established (a checksum over bytes this library serialized),
-    /// without the cost of reading them again (CacheGen.Redis, whose envelope carries a checksum).
+    /// Wraps bytes whose integrity the caller has already established (a checksum over bytes this library serialized,
+    /// or a parsed JSON document), without the cost of reading them again.
     /// </summary>
     internal static JsonPayload FromTrustedUtf8(ReadOnlyMemory<byte> utf8Json) => new(utf8Json);
 
@@ -102,19 +102,25 @@ public sealed class JsonPayload
             return false;
         }
     }
+}
 
-    /// <summary>Writes the payload as its own JSON (not a wrapper object) and reads any JSON value back into one.</summary>
-    private sealed class JsonPayloadConverter : JsonConverter<JsonPayload>
+/// <summary>
+/// Writes a <see cref="JsonPayload"/> as its own JSON (not a wrapper object) and reads any JSON value back into one.
+/// Public so that source-generated <c>JsonSerializerContext</c>s can reach it.
+/// </summary>
+public sealed class JsonPayloadConverter : JsonConverter<JsonPayload>
+{
+    /// <inheritdoc />
+    public override JsonPayload Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        public override JsonPayload Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            using JsonDocument document = JsonDocument.ParseValue(ref reader);
-            return new JsonPayload(JsonMarshal.GetRawUtf8Value(document.RootElement).ToArray());
-        }
-
-        public override void Write(Utf8JsonWriter writer, JsonPayload value, JsonSerializerOptions options) =>
-            writer.WriteRawValue(value._utf8Json.Span, skipInputValidation: true);
-
-        public override bool HandleNull => false;
+        using JsonDocument document = JsonDocument.ParseValue(ref reader);
+        return JsonPayload.FromTrustedUtf8(JsonMarshal.GetRawUtf8Value(document.RootElement).ToArray());
     }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, JsonPayload value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Utf8Json.Span, skipInputValidation: true);
+
+    /// <inheritdoc />
+    public override bool HandleNull => false;
 }
