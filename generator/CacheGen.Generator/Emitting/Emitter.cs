@@ -15,8 +15,10 @@ internal static class Emitter
     private const string NoCancellation = "global::System.Threading.CancellationToken.None";
     private const string Statics = "__CacheGenStatics";
 
-    // Most keys fit on the stack; longer ones grow into a pooled array.
-    private const int StackKeyLength = 256;
+    // Keys are built on the stack, sized from the template: its literal text plus a typical width per argument, in
+    // steps of 32 chars and at most 256 (a longer key grows into a pooled array). Small buffers are cheaper to clear.
+    private const int MaxStackKeyLength = 256;
+    private const int TypicalArgumentLength = 32;
 
     private static readonly string GeneratedCodeAttribute =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"{Parsing.Parser.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -193,7 +195,7 @@ internal static class Emitter
 
     private static void WithKeyBuilder(SourceWriter writer, EquatableArray<KeyPart> parts, System.Action use)
     {
-        writer.WriteLine($"{KeyBuilder} __key = new(stackalloc char[{StackKeyLength}]);");
+        writer.WriteLine($"{KeyBuilder} __key = new(stackalloc char[{StackKeyLength(parts)}]);");
         writer.OpenBlock("try");
         foreach (KeyPart part in parts)
             writer.WriteLine(AppendCall(part));
@@ -202,6 +204,14 @@ internal static class Emitter
         writer.OpenBlock("finally");
         writer.WriteLine("__key.Dispose();");
         writer.CloseBlock();
+    }
+
+    private static int StackKeyLength(EquatableArray<KeyPart> parts)
+    {
+        int length = 0;
+        foreach (KeyPart part in parts)
+            length += part.Kind is KeyPartKind.Literal or KeyPartKind.Separator ? System.Math.Max(part.Text.Length, 1) : TypicalArgumentLength;
+        return System.Math.Min(MaxStackKeyLength, (length + 31) / 32 * 32);
     }
 
     private static string AppendCall(KeyPart part)

@@ -74,6 +74,16 @@ public ref struct CacheKeyBuilder
             AppendNull();
             return;
         }
+        // Fast path (numbers, ids): format in place; escape only if the text happens to hold a special character.
+        if (value.TryFormat(_chars[_length..], out int inPlace, format, CultureInfo.InvariantCulture))
+        {
+            Span<char> text = _chars.Slice(_length, inPlace);
+            if (!text.ContainsAny(Escape, Separator))
+            {
+                _length += inPlace;
+                return;
+            }
+        }
         Span<char> scratch = stackalloc char[64];
         char[]? rented = null;
         try

@@ -9,7 +9,7 @@ namespace Nested
         public readonly partial int Distance(int toX)
         {
             var __cacheGenState = (this, toX);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
             try
             {
                 __key.AppendLiteral("{points}:Nested.Point.Distance(int)");

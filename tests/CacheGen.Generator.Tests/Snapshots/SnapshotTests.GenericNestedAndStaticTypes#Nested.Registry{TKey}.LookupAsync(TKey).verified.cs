@@ -8,7 +8,7 @@ namespace Nested
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         public static partial global::System.Threading.Tasks.Task<string?> LookupAsync(TKey key)
         {
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[128]);
             try
             {
                 __key.AppendLiteral("{registry}:Nested.Registry<TKey>.LookupAsync(TKey)");

@@ -9,7 +9,7 @@ namespace Templates
         public partial global::System.Threading.Tasks.Task<int> CountByAuthorAsync(global::Templates.Post post)
         {
             var __cacheGenState = (this, post);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
             try
             {
                 __key.AppendLiteral("{posts}:by-author:");

@@ -9,7 +9,7 @@ namespace Templates
         public partial string Describe(string name)
         {
             var __cacheGenState = (this, name);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
             try
             {
                 __key.AppendLiteral("{authors}:Templates.Posts.Describe(string)");

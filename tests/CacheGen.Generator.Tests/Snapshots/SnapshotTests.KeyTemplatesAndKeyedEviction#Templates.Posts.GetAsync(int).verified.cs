@@ -9,7 +9,7 @@ namespace Templates
         public partial global::System.Threading.Tasks.Task<global::Templates.Post?> GetAsync(int id)
         {
             var __cacheGenState = (this, id);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
             try
             {
                 __key.AppendLiteral("{posts}:post:");

@@ -14,7 +14,7 @@ namespace Templates
 
             string __CacheGenKey()
             {
-                global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+                global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
                 try
                 {
                     __key.AppendLiteral("{posts}:post:");

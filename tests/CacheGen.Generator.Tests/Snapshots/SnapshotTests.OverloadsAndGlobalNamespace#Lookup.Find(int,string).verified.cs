@@ -7,7 +7,7 @@ partial class Lookup
     internal partial string Find(int id, string? name)
     {
         var __cacheGenState = (this, id, name);
-        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[128]);
         try
         {
             __key.AppendLiteral("{lookup}:Lookup.Find(int, string)");

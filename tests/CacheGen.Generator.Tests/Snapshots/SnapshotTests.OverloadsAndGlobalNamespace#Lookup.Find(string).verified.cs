@@ -7,7 +7,7 @@ partial class Lookup
     public partial string Find(string name)
     {
         var __cacheGenState = (this, name);
-        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
         try
         {
             __key.AppendLiteral("{lookup}:Lookup.Find(string)");

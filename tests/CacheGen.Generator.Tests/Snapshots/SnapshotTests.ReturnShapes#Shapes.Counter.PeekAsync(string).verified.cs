@@ -9,7 +9,7 @@ namespace Shapes
         public partial global::System.Threading.Tasks.ValueTask<int> PeekAsync(string name)
         {
             var __cacheGenState = (this, name);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
             try
             {
                 __key.AppendLiteral("{counts}:Shapes.Counter.PeekAsync(string)");

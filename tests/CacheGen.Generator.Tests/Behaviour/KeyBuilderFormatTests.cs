@@ -1,0 +1,34 @@
+using CacheGen.Infrastructure;
+
+namespace CacheGen.Generator.Tests.Behaviour;
+
+/// <summary>Formatted arguments are written in place when they can be, and still escaped when their text needs it.</summary>
+public sealed class KeyBuilderFormatTests
+{
+    private delegate void Build(ref CacheKeyBuilder builder);
+
+    private static string Key(Build build, int stack)
+    {
+        var builder = new CacheKeyBuilder(new char[stack]);
+        try
+        {
+            build(ref builder);
+            return builder.ToString();
+        }
+        finally
+        {
+            builder.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(4)]    // too small for the number: formatted into scratch, then grown
+    [InlineData(64)]   // formatted in place
+    public void A_format_that_writes_separators_is_escaped_wherever_the_number_was_formatted(int stack)
+    {
+        Assert.Equal(@"n:1\|2", Key((ref CacheKeyBuilder b) => { b.AppendLiteral("n:"); b.AppendFormattable(12, @"0\|0"); }, stack));
+        Assert.Equal(@"n:12\\\\", Key((ref CacheKeyBuilder b) => { b.AppendLiteral("n:"); b.AppendFormattable(12, @"00\\\\"); }, stack));
+        Assert.Equal("n:-123456789", Key((ref CacheKeyBuilder b) => { b.AppendLiteral("n:"); b.AppendFormattable(-123456789); }, stack));
+        Assert.Equal(@"n:\0", Key((ref CacheKeyBuilder b) => { b.AppendLiteral("n:"); b.AppendFormattable((int?)null); }, stack));
+    }
+}
