@@ -9,5 +9,6 @@ namespace CacheGen.SampleApi;
 /// </summary>
 [JsonSerializable(typeof(IReadOnlyList<Post>))]
 [JsonSerializable(typeof(Post))]
+[JsonSerializable(typeof(DjangoPostList))]
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;

@@ -13,6 +13,15 @@ public sealed partial class PostService(PostStore store, HybridCache cache)
     public partial Task<IReadOnlyList<Post>> GetAllAsync(CancellationToken ct = default);
     private Task<IReadOnlyList<Post>> GetAllCoreAsync(CancellationToken ct) => store.ListAsync(ct);
 
+    /// <summary>
+    /// The body of <c>GET /posts/</c>, serialized once per cached value rather than once per request: a hit hands the
+    /// endpoint bytes to write, which is most of the speed-up on a list of 1000 posts.
+    /// </summary>
+    [Cached("posts")]
+    public partial Task<JsonPayload> GetAllJsonAsync(CancellationToken ct = default);
+    private async Task<JsonPayload> GetAllJsonCoreAsync(CancellationToken ct) =>
+        JsonPayload.Serialize(new DjangoPostList(await store.ListAsync(ct)), CacheJsonContext.Default.DjangoPostList);
+
     [Cached("posts", Key = "post:{id}", TtlSeconds = 300)]
     public partial Task<Post?> GetAsync(int id, CancellationToken ct = default);
     private Task<Post?> GetCoreAsync(int id, CancellationToken ct) => store.FindAsync(id, ct);

@@ -63,6 +63,7 @@ if (variant == "static")
     app.MapGet("/static/", async context =>
     {
         context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentLength = body.Length;
         await context.Response.BodyWriter.WriteAsync(body);
     });
 }
