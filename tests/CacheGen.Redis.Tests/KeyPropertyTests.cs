@@ -76,7 +76,7 @@ internal readonly record struct SlugArgs(string? Slug)
 /// Redis keys; every Redis key is within the length cap and lives in its region's Redis Cluster slot.
 /// Seed and count: CACHEGEN_KEYS_SEED and CACHEGEN_KEYS_TUPLES (default 100,000; the long form runs millions).
 /// </summary>
-public sealed class KeyPropertyTests(RedisFixture redis) : IClassFixture<RedisFixture>
+public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
 {
     private const string Region = "posts";
     private const string Prefix = "example:1:";
@@ -161,6 +161,8 @@ public sealed class KeyPropertyTests(RedisFixture redis) : IClassFixture<RedisFi
             }
         }
 
+        output.WriteLine($"seed {Seed}: {Tuples} tuples, {owners.Count} distinct keys, {redisKeys.Count} Redis keys ({asText} as text, {shortened} shortened, "
+            + $"{loneSurrogates} of them for lone surrogates), longest text key {longestText} bytes, shortest shortened key's text {shortestShortened} bytes");
         // The run covered what it claims to: both forms, lone surrogates, and keys on both sides of the cap.
         Assert.True(owners.Count > Tuples / 2, $"only {owners.Count} distinct keys out of {Tuples}");
         Assert.True(shortened > Tuples / 100 && asText > Tuples / 2, $"shortened {shortened}, as text {asText}");
