@@ -10,6 +10,7 @@ using CacheGen.Testing;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace CacheGen.Redis.Tests;
 
