@@ -14,11 +14,12 @@ namespace CacheGen.Redis;
 /// touch both.
 /// </summary>
 /// <remarks>
-/// Entry, lease and generation keys are at most <see cref="MaximumKeyBytes"/> bytes. A key that would be longer, or that holds a
-/// lone surrogate (UTF-8 cannot carry one: StackExchange.Redis would write U+FFFD, and two keys would meet), is
-/// shortened to a readable head, the byte <see cref="HashedMarker"/> and the SHA-256 of the whole key in hex. The head
-/// keeps the key's first hash tag, so the slot does not move. 0xFF never occurs in UTF-8, so a shortened key can never
-/// equal a key written as text; two shortened keys are equal only if SHA-256 collides.
+/// Entry, lease and generation keys are at most <see cref="MaximumKeyBytes"/> bytes. A key that would be longer, or
+/// that holds a lone surrogate (UTF-8 cannot carry one: StackExchange.Redis would write U+FFFD, and two keys would
+/// meet), is shortened to a readable head, the byte <see cref="HashedMarker"/> and the SHA-256 of the whole key in hex.
+/// The head keeps the key's first hash tag, so the slot does not move (a hash tag too long for the cap is kept all the
+/// same). 0xFF never occurs in UTF-8, so a shortened key can never equal a key written as text; two shortened keys are
+/// equal only if SHA-256 collides.
 /// </remarks>
 internal sealed class RedisKeyLayout
 {
@@ -114,8 +115,7 @@ internal sealed class RedisKeyLayout
 
     private static byte[] Shortened(byte[] prefixBytes, string key)
     {
-        int headLength = HeadLength(key, MaximumKeyBytes - prefixBytes.Length - 1 - HashHexLength);
-        ReadOnlySpan<char> head = key.AsSpan(0, headLength);
+        ReadOnlySpan<char> head = Head(key, MaximumKeyBytes - prefixBytes.Length - 1 - HashHexLength);
         // The head is for people reading the key list: a lone surrogate in it may show as U+FFFD, the hash tells keys apart.
         int headBytes = Encoding.UTF8.GetByteCount(head);
         var result = new byte[prefixBytes.Length + headBytes + 1 + HashHexLength];
@@ -134,16 +134,12 @@ internal sealed class RedisKeyLayout
     }
 
     /// <summary>
-    /// How many chars of <paramref name="key"/> the head keeps: as many as fit in <paramref name="budget"/> UTF-8 bytes
-    /// without splitting a surrogate pair, and never fewer than the key's first hash tag (Redis Cluster hashes only the
-    /// text between the first '{' and the next '}', so keeping both keeps the slot).
+    /// The readable head of a shortened key: as much of <paramref name="key"/> as fits in <paramref name="budget"/>
+    /// UTF-8 bytes without splitting a surrogate pair, if that includes the key's first hash tag; otherwise the hash
+    /// tag alone. Redis Cluster hashes only the text between the first '{' and the next '}', so either keeps the slot.
     /// </summary>
-    private static int HeadLength(string key, int budget)
+    private static ReadOnlySpan<char> Head(string key, int budget)
     {
-        int open = key.IndexOf('{');
-        int close = open < 0 ? -1 : key.IndexOf('}', open + 1);
-        int hashTagEnd = close < 0 ? 0 : close + 1;
-
         int length = 0;
         int bytes = 0;
         while (length < key.Length)
@@ -156,7 +152,10 @@ internal sealed class RedisKeyLayout
             bytes += size;
             length += pair ? 2 : 1;
         }
-        return Math.Max(length, hashTagEnd);
+
+        int open = key.IndexOf('{');
+        int close = open < 0 ? -1 : key.IndexOf('}', open + 1);
+        return close < 0 || close < length ? key.AsSpan(0, length) : key.AsSpan(open, close + 1 - open);
     }
 
     /// <summary>SHA-256 of the key's UTF-16 code units, little-endian: unlike UTF-8 it keeps lone surrogates apart.</summary>

@@ -279,6 +279,13 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
         Assert.Equal(HashSlot(generation), HashSlot(entry));
         Assert.True(entry.Length < longTag.Length + 100, $"the entry key has {entry.Length} bytes");
         Assert.NotEqual(entry, (byte[])layout.Entry("{" + longTag + "}:" + new string('x', 4999) + "y")!);
+
+        // A hash tag that comes late in a long key: the head is then the hash tag alone, and the key stays within the cap.
+        string late = new string('x', 1500) + "{posts}:" + new string('y', 100);
+        byte[] lateEntry = (byte[])layout.Entry(late)!;
+        Assert.True(lateEntry.Length <= Cap, $"{lateEntry.Length} bytes");
+        Assert.Equal(RegionSlot, HashSlot(lateEntry));
+        Assert.Equal([.. Encoding.UTF8.GetBytes(Prefix + "{posts}"), RedisKeyLayout.HashedMarker], lateEntry.Take(Prefix.Length + 8));
     }
 
     [Fact]
