@@ -13,6 +13,12 @@ public static partial class SampleApp
     public const int MaxAddPostCount = 1_000_000;
 
     /// <summary>
+    /// The largest request body accepted (128 KiB): room for the longest valid post even with every character
+    /// JSON-escaped, far below Kestrel's 30 MB default. A larger body is answered 413 before it is read.
+    /// </summary>
+    public const int MaxRequestBodyBytes = 128 * 1024;
+
+    /// <summary>
     /// Runs the command line: <c>addpost N [config...]</c> bulk-inserts N posts and exits; anything else runs the
     /// web API until it is stopped. Returns the process exit code.
     /// </summary>
@@ -49,6 +55,7 @@ public static partial class SampleApp
     private static WebApplicationBuilder CreateBuilder(string[] args)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         IServiceCollection services = builder.Services;
 
         // Binds the "CacheGen" section: CacheGen:Redis (null = in-process only) and CacheGen:KeyPrefix. Cached values

@@ -60,6 +60,39 @@ public sealed class BadInputTests(BadInputTests.Api api) : IClassFixture<BadInpu
         await AssertProblemAsync(response, 400);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OversizedBody_IsPayloadTooLarge_AndNothingIsStored(bool chunked)
+    {
+        int before = await CountAsync();
+        string json = $$"""{"title": "big", "content": "{{new string('c', SampleApp.MaxRequestBodyBytes)}}"}""";
+        var content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (chunked)
+            content = new ChunkedContent(json);
+
+        using HttpResponseMessage response = await api.Host.Client.PostAsync("/posts/", content);
+
+        await AssertProblemAsync(response, 413);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    private async Task<int> CountAsync()
+    {
+        using JsonDocument posts = JsonDocument.Parse(await api.Host.Client.GetStringAsync("/posts/"));
+        return posts.RootElement.EnumerateObject().Count();
+    }
+
+    /// <summary>A body sent without Content-Length, so the server only finds out its size while reading it.</summary>
+    private sealed class ChunkedContent(string json) : StringContent(json, Encoding.UTF8, "application/json")
+    {
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     [Fact]
     public async Task WrongContentType_IsUnsupportedMediaType()
     {
