@@ -77,4 +77,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 22, EventName = "SerializeFailed", Level = LogLevel.Error,
         Message = "CacheGen could not serialize the value of '{Key}' as {Type}; it was returned but not cached")]
     public static partial void SerializeFailed(ILogger logger, string key, string type, Exception exception);
+
+    [LoggerMessage(EventId = 45, EventName = "EntrySpansClusterSlots", Level = LogLevel.Warning,
+        Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
+    public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
 }
