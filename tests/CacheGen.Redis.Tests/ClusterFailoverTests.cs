@@ -39,8 +39,11 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
         await a.Implementation.BackplaneReady.WaitAsync(FailoverBound);
         await b.Implementation.BackplaneReady.WaitAsync(FailoverBound);
 
-        // Kill the master that carries both instances' subscriptions (the channel's slot picks it), so pub/sub has to move too.
-        RedisServer victim = Assert.Single(redis.Cluster.LiveNodes, n => n.Cli("PUBSUB", "NUMSUB", Channel).EndsWith("\n2", StringComparison.Ordinal));
+        // Kill a master that carries a subscription (the client picks the node), so pub/sub has to move too.
+        int Subscribers(RedisServer node) => int.Parse(node.Cli("PUBSUB", "NUMSUB", Channel).Split('\n')[^1]);
+        RedisServer victim = Regions.Select(r => redis.Cluster.MasterOf(GenerationKey(r))).OrderByDescending(Subscribers).First();
+        output.WriteLine("subscribers per node: " + string.Join(", ", redis.Cluster.LiveNodes.Select(n =>
+            n.Port + (n == victim ? " (killed)" : "") + "=" + Subscribers(n))));
         string region = Regions.Single(r => redis.Cluster.MasterOf(GenerationKey(r)) == victim);
         RedisServer replica = Assert.Single(redis.Cluster.ReplicasOf(victim));
         string[] tags = [region];
