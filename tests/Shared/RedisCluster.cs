@@ -40,10 +40,7 @@ public sealed class RedisCluster : IDisposable
         {
             string timeout = ((long)(nodeTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
             for (int i = 0; i < masters * (1 + replicasPerMaster); i++)
-            {
-                cluster._nodes.Add(RedisServer.StartOnPort(FreePortWithFreeBusPort(),
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", timeout));
-            }
+                cluster._nodes.Add(StartNode(timeout));
             Run("redis-cli", ["--cluster", "create", .. cluster._nodes.Select(n => n.Configuration),
                 "--cluster-replicas", replicasPerMaster.ToString(CultureInfo.InvariantCulture), "--cluster-yes"]);
             cluster.WaitUntilHealthy();
@@ -186,6 +183,22 @@ public sealed class RedisCluster : IDisposable
         }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} failed ({process.ExitCode}): {output.Result} {errors.Result}");
+    }
+
+    /// <summary>One node; a port taken by someone else between the check and the bind makes it retry on another pair.</summary>
+    private static RedisServer StartNode(string nodeTimeout)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return RedisServer.StartOnPort(FreePortWithFreeBusPort(),
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", nodeTimeout);
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+            }
+        }
     }
 
     /// <summary>A loopback port that is free, and whose cluster bus port (port + 10000) is free too.</summary>
