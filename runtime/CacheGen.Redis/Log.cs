@@ -81,4 +81,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 23, EventName = "PayloadTooLarge", Level = LogLevel.Warning,
         Message = "CacheGen did not cache '{Key}': its value is {Bytes} bytes serialized, more than MaximumPayloadBytes ({Maximum}); it was returned uncached")]
     public static partial void PayloadTooLarge(ILogger logger, string key, long bytes, int maximum);
+
+    [LoggerMessage(EventId = 45, EventName = "EntrySpansClusterSlots", Level = LogLevel.Warning,
+        Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
+    public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
 }

@@ -2,7 +2,8 @@ namespace CacheGen.Redis;
 
 /// <summary>
 /// The Lua scripts. Each touches one entry key and its tags' generation keys, which share a hash slot (see
-/// <see cref="RedisKeyLayout"/>), so they run atomically on one node, Redis Cluster included. Generations are kept as
+/// <see cref="RedisKeyLayout"/>), so they run atomically on one node, Redis Cluster included. On a cluster, an entry
+/// whose keys fall in different slots never gets here: RedisStore keeps it in-process only. Generations are kept as
 /// decimal strings (INCR's format) and compared as strings.
 /// </summary>
 internal static class LuaScripts

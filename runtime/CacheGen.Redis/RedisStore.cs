@@ -137,6 +137,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         try
         {
             IDatabase database = await GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            if (SpansClusterSlots(database, key, tags))
+                return RedisRead.Failed;
             if (tags.Length == 0)
             {
                 RedisValue value = await Bounded(database.StringGetAsync(_keys.Entry(key)), cancellationToken).ConfigureAwait(false);
@@ -198,6 +200,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         try
         {
             IDatabase database = await GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            if (SpansClusterSlots(database, key, tags))
+                return null;
             var keys = new RedisKey[tags.Length];
             for (int i = 0; i < tags.Length; i++)
                 keys[i] = _keys.Generation(tags[i]);
@@ -321,6 +325,29 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             Log.BackplanePublishFailed(_logger, e);
             return false;
         }
+    }
+
+    private int _crossSlotLogged;
+
+    /// <summary>
+    /// True on a Redis Cluster when the entry key and its tags' generation keys fall in different hash slots: no script
+    /// can touch them together (CROSSSLOT), so the entry stays out of Redis (in-process only) without counting as a Redis
+    /// failure. Logged once per instance. On a single server every slot is the same (-1), so never.
+    /// </summary>
+    private bool SpansClusterSlots(IDatabase database, string key, string[] tags)
+    {
+        IConnectionMultiplexer connection = database.Multiplexer;
+        int slot = connection.HashSlot(_keys.Entry(key));
+        foreach (string tag in tags)
+        {
+            if (connection.HashSlot(_keys.Generation(tag)) != slot)
+            {
+                if (Interlocked.Exchange(ref _crossSlotLogged, 1) == 0)
+                    Log.EntrySpansClusterSlots(_logger, key, string.Join(", ", tags));
+                return true;
+            }
+        }
+        return false;
     }
 
     private static long ToMilliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));

@@ -50,6 +50,22 @@ public sealed class RedisServer : IDisposable
         }
     }
 
+    /// <summary>Like <see cref="Start"/>, on a port the caller chose (a cluster node also needs port + 10000 free for its bus).</summary>
+    public static RedisServer StartOnPort(int port, params string[] extraArguments)
+    {
+        var server = new RedisServer(extraArguments) { Port = port };
+        try
+        {
+            server.Launch();
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Kills the process with SIGKILL, as a crash would.</summary>
     public void Kill()
     {
