@@ -123,19 +123,19 @@ internal static class Emitter
         string stateArgument = captureState ? "__cacheGenState" : state;
         string call = method.Shape switch
         {
-            ReturnShape.TaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation}).AsTask();",
-            ReturnShape.ValueTaskOfT => $"return {method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation});",
-            _ => $"return {SyncCache}.GetOrCreate({method.CacheExpression}, {key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation});",
+            ReturnShape.TaskOfT => $"{method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation}).AsTask()",
+            ReturnShape.ValueTaskOfT => $"{method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation})",
+            _ => $"{SyncCache}.GetOrCreate({method.CacheExpression}, {key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation})",
         };
 
         if (literalKey)
         {
-            writer.WriteLine(call);
+            writer.WriteLine($"return {call};");
             return;
         }
         if (captureState)
             writer.WriteLine($"var __cacheGenState = {state};");
-        WithKeyBuilder(writer, cached.Key, () => writer.WriteLine(call));
+        WithKeyBuilder(writer, cached.Key, $"var __result = {call};");
     }
 
     // ---- [InvalidatesCache] -----------------------------------------------------------------------------------
@@ -186,24 +186,23 @@ internal static class Emitter
             // A local function, because the stack-allocated key builder cannot live in an async method.
             writer.WriteLine();
             writer.OpenBlock("string __CacheGenKey()");
-            WithKeyBuilder(writer, invalidation.Key, () => writer.WriteLine("return __key.ToString();"));
+            WithKeyBuilder(writer, invalidation.Key, "var __result = __key.ToString();");
             writer.CloseBlock();
         }
     }
 
     // ---- keys -------------------------------------------------------------------------------------------------
 
-    private static void WithKeyBuilder(SourceWriter writer, EquatableArray<KeyPart> parts, System.Action use)
+    // No try/finally: a key too long for the stack rents a pooled array, and if the call throws, that array is simply
+    // left to the garbage collector. The hot path stays free of exception-handling regions.
+    private static void WithKeyBuilder(SourceWriter writer, EquatableArray<KeyPart> parts, string use)
     {
         writer.WriteLine($"{KeyBuilder} __key = new(stackalloc char[{StackKeyLength(parts)}]);");
-        writer.OpenBlock("try");
         foreach (KeyPart part in parts)
             writer.WriteLine(AppendCall(part));
-        use();
-        writer.CloseBlock();
-        writer.OpenBlock("finally");
+        writer.WriteLine(use);
         writer.WriteLine("__key.Dispose();");
-        writer.CloseBlock();
+        writer.WriteLine("return __result;");
     }
 
     private static int StackKeyLength(EquatableArray<KeyPart> parts)

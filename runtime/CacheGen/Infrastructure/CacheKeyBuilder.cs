@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace CacheGen.Infrastructure;
 
@@ -29,15 +30,18 @@ public ref struct CacheKeyBuilder
     }
 
     /// <summary>The key built so far.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly ReadOnlySpan<char> AsSpan() => _chars[.._length];
 
     /// <summary>The key as a string.</summary>
     public override readonly string ToString() => new(AsSpan());
 
     /// <summary>Writes compile-time text verbatim.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AppendLiteral(string text) => AppendRaw(text.AsSpan());
 
     /// <summary>Writes the argument separator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AppendSeparator() => AppendRaw(Separator);
 
     /// <summary>Writes a string argument, escaped; <c>null</c> differs from <c>""</c>.</summary>
@@ -67,22 +71,26 @@ public ref struct CacheKeyBuilder
     }
 
     /// <summary>Writes a formattable argument with the invariant culture (and <paramref name="format"/>, when given).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AppendFormattable<T>(T value, string? format = null) where T : ISpanFormattable
+    {
+        // Fast path (numbers, ids): format in place; escape only if the text happens to hold a special character.
+        if (value is not null && value.TryFormat(_chars[_length..], out int written, format, CultureInfo.InvariantCulture)
+            && !_chars.Slice(_length, written).ContainsAny(Escape, Separator))
+        {
+            _length += written;
+            return;
+        }
+        AppendFormattableSlow(value, format);
+    }
+
+    // Out of line: a method with stackalloc is never inlined, and this path is rare.
+    private void AppendFormattableSlow<T>(T? value, string? format) where T : ISpanFormattable
     {
         if (value is null)
         {
             AppendNull();
             return;
-        }
-        // Fast path (numbers, ids): format in place; escape only if the text happens to hold a special character.
-        if (value.TryFormat(_chars[_length..], out int inPlace, format, CultureInfo.InvariantCulture))
-        {
-            Span<char> text = _chars.Slice(_length, inPlace);
-            if (!text.ContainsAny(Escape, Separator))
-            {
-                _length += inPlace;
-                return;
-            }
         }
         Span<char> scratch = stackalloc char[64];
         char[]? rented = null;
@@ -133,6 +141,7 @@ public ref struct CacheKeyBuilder
     public void AppendType(Type type) => AppendEscaped(type.ToString().AsSpan());
 
     /// <summary>Returns pooled memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dispose()
     {
         char[]? rented = _rented;
@@ -157,6 +166,7 @@ public ref struct CacheKeyBuilder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendRaw(char c)
     {
         if (_length == _chars.Length)
@@ -164,6 +174,7 @@ public ref struct CacheKeyBuilder
         _chars[_length++] = c;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendRaw(scoped ReadOnlySpan<char> text)
     {
         if (_length + text.Length > _chars.Length)

@@ -10,16 +10,11 @@ namespace Blog
         {
             var __cacheGenState = (this, id);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
-            try
-            {
-                __key.AppendLiteral("{posts}:post:");
-                __key.AppendFormattable(id);
-                return cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), __CacheGenStatics.Options, __CacheGenStatics.Tags, ct).AsTask();
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{posts}:post:");
+            __key.AppendFormattable(id);
+            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), __CacheGenStatics.Options, __CacheGenStatics.Tags, ct).AsTask();
+            __key.Dispose();
+            return __result;
         }
     }
 

@@ -10,51 +10,46 @@ namespace Keys
         {
             var __cacheGenState = (this, text, page, limit, score, price, exact, flag, separator, color, id, at, offset, window, day, time, filter, money, source);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
-            try
-            {
-                __key.AppendLiteral("{search}:Keys.Search.FindAsync(string, int, long?, double, decimal, bool, bool?, char, Keys.Color, System.Guid, System.DateTime, System.DateTimeOffset, System.TimeSpan, System.DateOnly, System.TimeOnly, Keys.Filter, Keys.Money, System.Uri, System.Threading.CancellationToken)");
-                __key.AppendSeparator();
-                __key.AppendString(text);
-                __key.AppendSeparator();
-                __key.AppendFormattable(page);
-                __key.AppendSeparator();
-                __key.AppendFormattable(limit);
-                __key.AppendSeparator();
-                __key.AppendFormattable(score);
-                __key.AppendSeparator();
-                __key.AppendFormattable(price);
-                __key.AppendSeparator();
-                __key.AppendBoolean(exact);
-                __key.AppendSeparator();
-                __key.AppendBoolean(flag);
-                __key.AppendSeparator();
-                __key.AppendFormattable(separator);
-                __key.AppendSeparator();
-                __key.AppendFormattable(color);
-                __key.AppendSeparator();
-                __key.AppendFormattable(id);
-                __key.AppendSeparator();
-                __key.AppendFormattable(at, "O");
-                __key.AppendSeparator();
-                __key.AppendFormattable(offset, "O");
-                __key.AppendSeparator();
-                __key.AppendFormattable(window, "c");
-                __key.AppendSeparator();
-                __key.AppendFormattable(day, "O");
-                __key.AppendSeparator();
-                __key.AppendFormattable(time, "O");
-                __key.AppendSeparator();
-                __key.AppendObject(filter);
-                __key.AppendSeparator();
-                __key.AppendFormattableObject(money);
-                __key.AppendSeparator();
-                __key.AppendFormattable(source);
-                return cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCoreAsync(__state.Item2, __state.Item3, __state.Item4, __state.Item5, __state.Item6, __state.Item7, __state.Item8, __state.Item9, __state.Item10, __state.Item11, __state.Item12, __state.Item13, __state.Item14, __state.Item15, __state.Item16, __state.Item17, __state.Item18, __state.Item19, __cancellationToken)), null, __CacheGenStatics.Tags, ct).AsTask();
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{search}:Keys.Search.FindAsync(string, int, long?, double, decimal, bool, bool?, char, Keys.Color, System.Guid, System.DateTime, System.DateTimeOffset, System.TimeSpan, System.DateOnly, System.TimeOnly, Keys.Filter, Keys.Money, System.Uri, System.Threading.CancellationToken)");
+            __key.AppendSeparator();
+            __key.AppendString(text);
+            __key.AppendSeparator();
+            __key.AppendFormattable(page);
+            __key.AppendSeparator();
+            __key.AppendFormattable(limit);
+            __key.AppendSeparator();
+            __key.AppendFormattable(score);
+            __key.AppendSeparator();
+            __key.AppendFormattable(price);
+            __key.AppendSeparator();
+            __key.AppendBoolean(exact);
+            __key.AppendSeparator();
+            __key.AppendBoolean(flag);
+            __key.AppendSeparator();
+            __key.AppendFormattable(separator);
+            __key.AppendSeparator();
+            __key.AppendFormattable(color);
+            __key.AppendSeparator();
+            __key.AppendFormattable(id);
+            __key.AppendSeparator();
+            __key.AppendFormattable(at, "O");
+            __key.AppendSeparator();
+            __key.AppendFormattable(offset, "O");
+            __key.AppendSeparator();
+            __key.AppendFormattable(window, "c");
+            __key.AppendSeparator();
+            __key.AppendFormattable(day, "O");
+            __key.AppendSeparator();
+            __key.AppendFormattable(time, "O");
+            __key.AppendSeparator();
+            __key.AppendObject(filter);
+            __key.AppendSeparator();
+            __key.AppendFormattableObject(money);
+            __key.AppendSeparator();
+            __key.AppendFormattable(source);
+            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCoreAsync(__state.Item2, __state.Item3, __state.Item4, __state.Item5, __state.Item6, __state.Item7, __state.Item8, __state.Item9, __state.Item10, __state.Item11, __state.Item12, __state.Item13, __state.Item14, __state.Item15, __state.Item16, __state.Item17, __state.Item18, __state.Item19, __cancellationToken)), null, __CacheGenStatics.Tags, ct).AsTask();
+            __key.Dispose();
+            return __result;
         }
     }
 

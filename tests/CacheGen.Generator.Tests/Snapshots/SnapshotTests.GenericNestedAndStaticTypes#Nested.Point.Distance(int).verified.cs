@@ -10,17 +10,12 @@ namespace Nested
         {
             var __cacheGenState = (this, toX);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
-            try
-            {
-                __key.AppendLiteral("{points}:Nested.Point.Distance(int)");
-                __key.AppendSeparator();
-                __key.AppendFormattable(toX);
-                return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{points}:Nested.Point.Distance(int)");
+            __key.AppendSeparator();
+            __key.AppendFormattable(toX);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
+            __key.Dispose();
+            return __result;
         }
     }
 

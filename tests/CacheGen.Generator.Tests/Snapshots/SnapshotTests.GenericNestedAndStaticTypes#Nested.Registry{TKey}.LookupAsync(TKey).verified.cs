@@ -9,19 +9,14 @@ namespace Nested
         public static partial global::System.Threading.Tasks.Task<string?> LookupAsync(TKey key)
         {
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[128]);
-            try
-            {
-                __key.AppendLiteral("{registry}:Nested.Registry<TKey>.LookupAsync(TKey)");
-                __key.AppendSeparator();
-                __key.AppendType(typeof(TKey));
-                __key.AppendSeparator();
-                __key.AppendFormattable(key);
-                return global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, __CacheGenStatics.Tags, default).AsTask();
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{registry}:Nested.Registry<TKey>.LookupAsync(TKey)");
+            __key.AppendSeparator();
+            __key.AppendType(typeof(TKey));
+            __key.AppendSeparator();
+            __key.AppendFormattable(key);
+            var __result = global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, __CacheGenStatics.Tags, default).AsTask();
+            __key.Dispose();
+            return __result;
         }
     }
 

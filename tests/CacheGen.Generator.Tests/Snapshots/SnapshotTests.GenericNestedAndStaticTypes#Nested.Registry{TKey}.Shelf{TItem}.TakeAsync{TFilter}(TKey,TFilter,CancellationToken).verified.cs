@@ -13,25 +13,20 @@ namespace Nested
             {
                 var __cacheGenState = (key, filter);
                 global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[256]);
-                try
-                {
-                    __key.AppendLiteral("{registry}:Nested.Registry<TKey>.Shelf<TItem>.TakeAsync<TFilter>(TKey, TFilter, System.Threading.CancellationToken)");
-                    __key.AppendSeparator();
-                    __key.AppendType(typeof(TKey));
-                    __key.AppendSeparator();
-                    __key.AppendType(typeof(TItem));
-                    __key.AppendSeparator();
-                    __key.AppendType(typeof(TFilter));
-                    __key.AppendSeparator();
-                    __key.AppendFormattable(key);
-                    __key.AppendSeparator();
-                    __key.AppendFormattableObject(filter);
-                    return global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, __CacheGenStatics.Tags, ct);
-                }
-                finally
-                {
-                    __key.Dispose();
-                }
+                __key.AppendLiteral("{registry}:Nested.Registry<TKey>.Shelf<TItem>.TakeAsync<TFilter>(TKey, TFilter, System.Threading.CancellationToken)");
+                __key.AppendSeparator();
+                __key.AppendType(typeof(TKey));
+                __key.AppendSeparator();
+                __key.AppendType(typeof(TItem));
+                __key.AppendSeparator();
+                __key.AppendType(typeof(TFilter));
+                __key.AppendSeparator();
+                __key.AppendFormattable(key);
+                __key.AppendSeparator();
+                __key.AppendFormattableObject(filter);
+                var __result = global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, __CacheGenStatics.Tags, ct);
+                __key.Dispose();
+                return __result;
             }
         }
     }

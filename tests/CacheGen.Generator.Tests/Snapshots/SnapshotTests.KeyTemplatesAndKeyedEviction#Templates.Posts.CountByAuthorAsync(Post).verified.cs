@@ -10,17 +10,12 @@ namespace Templates
         {
             var __cacheGenState = (this, post);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
-            try
-            {
-                __key.AppendLiteral("{posts}:by-author:");
-                __key.AppendString(post?.Author?.Name);
-                __key.AppendLiteral(":{literal}");
-                return cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{posts}:by-author:");
+            __key.AppendString(post?.Author?.Name);
+            __key.AppendLiteral(":{literal}");
+            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
+            __key.Dispose();
+            return __result;
         }
     }
 

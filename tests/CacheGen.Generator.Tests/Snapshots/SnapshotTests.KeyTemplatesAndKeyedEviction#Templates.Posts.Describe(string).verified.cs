@@ -10,17 +10,12 @@ namespace Templates
         {
             var __cacheGenState = (this, name);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
-            try
-            {
-                __key.AppendLiteral("{authors}:Templates.Posts.Describe(string)");
-                __key.AppendSeparator();
-                __key.AppendString(name);
-                return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.DescribeCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{authors}:Templates.Posts.Describe(string)");
+            __key.AppendSeparator();
+            __key.AppendString(name);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.DescribeCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
+            __key.Dispose();
+            return __result;
         }
     }
 

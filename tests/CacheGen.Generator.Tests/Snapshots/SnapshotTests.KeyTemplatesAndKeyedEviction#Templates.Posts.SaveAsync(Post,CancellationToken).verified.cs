@@ -15,16 +15,11 @@ namespace Templates
             string __CacheGenKey()
             {
                 global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
-                try
-                {
-                    __key.AppendLiteral("{posts}:post:");
-                    __key.AppendFormattable(post?.Id);
-                    return __key.ToString();
-                }
-                finally
-                {
-                    __key.Dispose();
-                }
+                __key.AppendLiteral("{posts}:post:");
+                __key.AppendFormattable(post?.Id);
+                var __result = __key.ToString();
+                __key.Dispose();
+                return __result;
             }
         }
     }

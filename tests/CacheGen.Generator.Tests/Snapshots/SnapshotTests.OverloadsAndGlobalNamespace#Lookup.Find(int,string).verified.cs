@@ -8,19 +8,14 @@ partial class Lookup
     {
         var __cacheGenState = (this, id, name);
         global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[128]);
-        try
-        {
-            __key.AppendLiteral("{lookup}:Lookup.Find(int, string)");
-            __key.AppendSeparator();
-            __key.AppendFormattable(id);
-            __key.AppendSeparator();
-            __key.AppendString(name);
-            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, __CacheGenStatics.Tags, default);
-        }
-        finally
-        {
-            __key.Dispose();
-        }
+        __key.AppendLiteral("{lookup}:Lookup.Find(int, string)");
+        __key.AppendSeparator();
+        __key.AppendFormattable(id);
+        __key.AppendSeparator();
+        __key.AppendString(name);
+        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, __CacheGenStatics.Tags, default);
+        __key.Dispose();
+        return __result;
     }
 }
 

@@ -10,17 +10,12 @@ namespace Shapes
         {
             var __cacheGenState = (this, name);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
-            try
-            {
-                __key.AppendLiteral("{counts}:Shapes.Counter.Count(string)");
-                __key.AppendSeparator();
-                __key.AppendString(name);
-                return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), __CacheGenStatics.Options, __CacheGenStatics.Tags, default);
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{counts}:Shapes.Counter.Count(string)");
+            __key.AppendSeparator();
+            __key.AppendString(name);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), __CacheGenStatics.Options, __CacheGenStatics.Tags, default);
+            __key.Dispose();
+            return __result;
         }
     }
 

@@ -10,17 +10,12 @@ namespace Shapes
         {
             var __cacheGenState = (this, name);
             global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
-            try
-            {
-                __key.AppendLiteral("{counts}:Shapes.Counter.PeekAsync(string)");
-                __key.AppendSeparator();
-                __key.AppendString(name);
-                return this._cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.PeekCoreAsync(__state.Item2), null, __CacheGenStatics.Tags, default);
-            }
-            finally
-            {
-                __key.Dispose();
-            }
+            __key.AppendLiteral("{counts}:Shapes.Counter.PeekAsync(string)");
+            __key.AppendSeparator();
+            __key.AppendString(name);
+            var __result = this._cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.PeekCoreAsync(__state.Item2), null, __CacheGenStatics.Tags, default);
+            __key.Dispose();
+            return __result;
         }
     }
 
