@@ -81,6 +81,16 @@ public sealed class CacheGenOptions
     internal Func<string, ValueTask>? BeforeRedisEviction { get; set; }
 
     /// <summary>
+    /// Adjusts the StackExchange.Redis configuration after <see cref="Redis"/> is parsed and before the connection is
+    /// made: trust a private CA (<c>c.TrustIssuer("/etc/redis/ca.pem")</c>), present a client certificate
+    /// (<c>c.SetUserPemCertificate(...)</c>), validate the server certificate yourself (<c>c.CertificateValidation</c>),
+    /// or set a password that cannot be written in a configuration string (<c>c.Password</c>). CacheGen then sets
+    /// <c>AbortOnConnectFail</c>, <c>BacklogPolicy</c>, <c>AsyncTimeout</c> and <c>SyncTimeout</c> itself (its outage
+    /// behaviour depends on them). Code only: not bound from configuration.
+    /// </summary>
+    public Action<StackExchange.Redis.ConfigurationOptions>? ConfigureRedis { get; set; }
+
+    /// <summary>
     /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
     /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
     /// </summary>

@@ -77,4 +77,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 22, EventName = "SerializeFailed", Level = LogLevel.Error,
         Message = "CacheGen could not serialize the value of '{Key}' as {Type}; it was returned but not cached")]
     public static partial void SerializeFailed(ILogger logger, string key, string type, Exception exception);
+
+    [LoggerMessage(EventId = 40, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
+        Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
+    public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);
 }

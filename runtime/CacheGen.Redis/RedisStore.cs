@@ -33,13 +33,17 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     private readonly CacheMetrics _metrics;
     private readonly Task<ConnectionMultiplexer?> _connection;
 
-    public RedisStore(string configuration, RedisKeyLayout keys, TimeSpan timeout, ILogger logger, CacheMetrics metrics)
+    public RedisStore(string configuration, RedisKeyLayout keys, TimeSpan timeout, ILogger logger, CacheMetrics metrics,
+        Action<ConfigurationOptions>? configureRedis = null)
     {
         _keys = keys;
         _timeout = timeout;
         _logger = logger;
         _metrics = metrics;
         _configuration = ConfigurationOptions.Parse(configuration);
+        // The user's TLS trust, client certificate, credentials...; the settings below, which the outage behaviour
+        // depends on, are applied after it.
+        configureRedis?.Invoke(_configuration);
         // Start while Redis is down and reconnect by itself; a cache must never keep the application from starting.
         _configuration.AbortOnConnectFail = false;
         // While disconnected, fail at once (the call falls through to the data) instead of queueing behind a timeout.
@@ -86,6 +90,20 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
                 Log.RedisConnectionRestored(_logger, e.EndPoint?.ToString(), e.ConnectionType);
                 Reconnected?.Invoke(e.ConnectionType);
             };
+            // A failure during the first connect was raised before the handlers above existed (a refused TLS
+            // certificate, a wrong password, Redis down): say so once. PING fails fast while disconnected and its
+            // error carries the client's reason.
+            if (!connection.IsConnected)
+            {
+                try
+                {
+                    await connection.GetDatabase().PingAsync().ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Log.RedisNotConnectedAtStart(_logger, string.Join(",", connection.GetEndPoints().Select(p => p.ToString())), e);
+                }
+            }
             return connection;
         }
         catch (Exception e)
