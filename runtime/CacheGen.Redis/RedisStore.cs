@@ -33,6 +33,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     private readonly CacheMetrics _metrics;
     private readonly Task<ConnectionMultiplexer?> _connection;
 
+    private static readonly ConfigurationOptions ClientDefaults = new();
+
     public RedisStore(string configuration, RedisKeyLayout keys, TimeSpan timeout, ILogger logger, CacheMetrics metrics,
         Action<ConfigurationOptions>? configureRedis = null)
     {
@@ -41,6 +43,17 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         _logger = logger;
         _metrics = metrics;
         _configuration = ConfigurationOptions.Parse(configuration);
+        // The client's default tie-breaker key and configuration channel lie outside the key prefix, where an ACL user
+        // limited to it is refused. CacheGen needs no tie-breaker; the channel moves under the prefix (the client
+        // subscribes to it as it connects, which readies the pub/sub connection for the backplane).
+        if (_configuration.TieBreaker == ClientDefaults.TieBreaker)
+            _configuration.TieBreaker = "";
+        if (_configuration.ConfigurationChannel == ClientDefaults.ConfigurationChannel)
+            _configuration.ConfigurationChannel = keys.Prefix + "cachegen:config";
+        // CONFIG is an admin command (CONFIG GET reveals requirepass) that the client uses only for tuning; leave it
+        // out so the ACL user needs no admin rights. A command map the user chose is kept.
+        if (ReferenceEquals(_configuration.CommandMap, CommandMap.Default))
+            _configuration.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
         // The user's TLS trust, client certificate, credentials...; the settings below, which the outage behaviour
         // depends on, are applied after it.
         configureRedis?.Invoke(_configuration);
