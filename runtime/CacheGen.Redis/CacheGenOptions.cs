@@ -6,7 +6,7 @@ namespace CacheGen.Redis;
 /// Options of the CacheGen runtime. Bound from the <c>CacheGen</c> configuration section (when an
 /// <c>IConfiguration</c> is registered) and then from the delegate given to <c>AddCacheGen</c>.
 /// </summary>
-public sealed class CacheGenOptions
+public sealed partial class CacheGenOptions
 {
     /// <summary>The configuration section that <c>AddCacheGen</c> binds.</summary>
     public const string SectionName = "CacheGen";
@@ -121,10 +121,17 @@ public sealed class CacheGenOptions
             }
             catch (ArgumentException e)
             {
-                // Parse names the offending keyword, never a password value.
-                return "CacheGen:Redis is not a valid StackExchange.Redis configuration string: " + e.Message;
+                // Parse quotes the offending keyword or value. A password with a comma in it splits into a "keyword"
+                // that is part of the password, so when the string holds one, nothing it quotes is repeated.
+                string problem = Redis.Contains("password", StringComparison.OrdinalIgnoreCase)
+                    ? QuotedText().Replace(e.Message, "'***'")
+                    : e.Message;
+                return "CacheGen:Redis is not a valid StackExchange.Redis configuration string: " + problem;
             }
         }
         return null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'[^']*'")]
+    private static partial System.Text.RegularExpressions.Regex QuotedText();
 }
