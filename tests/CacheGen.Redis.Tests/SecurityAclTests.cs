@@ -21,7 +21,7 @@ public sealed class SecurityAclTests : IDisposable
 
     public SecurityAclTests()
     {
-        // Exactly the README's line, for prefix "p" (KeyVersion 1) and prefix "q".
+        // Exactly the README's line, for prefix "p" and prefix "q" (KeyVersion 1).
         Assert.Equal("OK", _server.Cli([.. AclLine("app-p", AppPassword, "p")]));
         Assert.Equal("OK", _server.Cli([.. AclLine("app-q", OtherPassword, "q")]));
         Assert.Equal("OK", _server.Cli("ACL", "LOG", "RESET"));
@@ -29,14 +29,23 @@ public sealed class SecurityAclTests : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    /// <summary>The ACL SETUSER arguments the README documents (key prefix "{prefix}:1:").</summary>
-    public static string[] AclLine(string user, string password, string prefix) =>
-    [
-        "ACL", "SETUSER", user, "reset", "on", "resetchannels", "-@all", ">" + password,
-        $"~{prefix}:1:*", $"&{prefix}:1:cachegen:evict", $"&{prefix}:1:cachegen:config",
-        "+get", "+set", "+exists", "+getrange", "+incr", "+del", "+eval", "+evalsha", "+publish", "+subscribe", "+unsubscribe",
-        "+setex", "+psetex", "+select", "+script|load", "+info", "+cluster|nodes", "+cluster|slots", "+ping", "+echo", "+client|setname", "+client|id",
-    ];
+    /// <summary>
+    /// The ACL SETUSER line of the README's Security section (for user and prefix <c>myapp</c>), for user
+    /// <paramref name="user"/> and key prefix <paramref name="prefix"/>.
+    /// </summary>
+    public static string[] AclLine(string user, string password, string prefix)
+    {
+        string directory = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(directory, "runtime", "CacheGen.Redis", "README.md")))
+            directory = Path.GetDirectoryName(directory) ?? throw new FileNotFoundException("runtime/CacheGen.Redis/README.md");
+        string line = File.ReadLines(Path.Combine(directory, "runtime", "CacheGen.Redis", "README.md"))
+            .Single(l => l.StartsWith("ACL SETUSER myapp ", StringComparison.Ordinal));
+        string[] arguments = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        arguments[2] = user;
+        for (int i = 3; i < arguments.Length; i++)
+            arguments[i] = arguments[i] == "><password>" ? ">" + password : arguments[i].Replace("myapp:", prefix + ":", StringComparison.Ordinal);
+        return arguments;
+    }
 
     private string Configuration(string user, string password) =>
         $"{_server.Configuration},defaultDatabase=1,user={user},password={password}";
