@@ -135,6 +135,8 @@ public sealed class SecuritySecretTests
             await Task.Delay(50);
         Assert.Contains(app.Logs.Events, e => e.Contains(" 4/RedisConnectionRestored"));
         Assert.Contains(app.Logs.Events, e => e.Contains(" 10/RedisReadFailed"));
+        // The client's own connection log was captured too (it logs its configuration, masked).
+        Assert.Contains(app.Logs.Events, e => e.Contains("StackExchange.Redis.ConnectionMultiplexer:") && e.Contains("password=*****"));
         app.Logs.AssertNowhere(Secret);
     }
 
