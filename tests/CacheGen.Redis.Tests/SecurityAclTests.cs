@@ -162,6 +162,43 @@ public sealed class SecurityAclTests : IDisposable
         Assert.Contains("app-q", _server.Cli("ACL", "LOG"));
     }
 
+    /// <summary>Every grant of the README's line but UNSUBSCRIBE, which the backplane sends only after a failed subscribe.</summary>
+    public static TheoryData<string> Grants() =>
+        [.. AclLine("app-p", AppPassword, "p").Where(a => a[0] is '+' or '~' or '&' && a != "+unsubscribe")];
+
+    [Theory]
+    [MemberData(nameof(Grants))]
+    public async Task Without_any_one_grant_of_the_line_something_is_refused(string grant)
+    {
+        string[] line = [.. AclLine("app-p", AppPassword, "p").Where(a => a != grant)];
+        Assert.Equal("OK", _server.Cli(line));
+        Assert.Equal("OK", _server.Cli("ACL", "LOG", "RESET"));
+        // PING is the client's keep-alive on an idle connection: make it due within a second for that case.
+        string keepAlive = grant == "+ping" ? ",keepAlive=1" : "";
+        await using (var app = CacheInstance.Create(Configuration("app-p", AppPassword) + ",connectTimeout=2000" + keepAlive, o =>
+        {
+            o.KeyPrefix = "p";
+            o.RedisTimeout = TimeSpan.FromSeconds(1);
+            o.DistributedStampedeProtection = true;
+        }))
+        {
+            await Task.WhenAny(app.Implementation.BackplaneReady, Task.Delay(TimeSpan.FromSeconds(3)));
+            var calls = new List<string>();
+            string key = Entry.UniqueKey();
+            await app.Cache.GetOrCreateAsync(key, Source(calls, "v"), tags: Entry.Posts);
+            await app.Cache.GetOrCreateAsync("plain:" + Guid.NewGuid().ToString("N"), Source(calls, "plain"));
+            // A lifetime in milliseconds makes the client use PSETEX rather than SETEX.
+            await app.Cache.SetAsync(key, "set", new HybridCacheEntryOptions { Expiration = TimeSpan.FromMilliseconds(1500) }, Entry.Posts);
+            await app.Cache.RemoveAsync(key);
+            // A fill over the tombstone checks its stamp (GETRANGE).
+            await app.Cache.GetOrCreateAsync(key, Source(calls, "after"), Entry.NoLocal, Entry.Posts);
+            await app.Cache.RemoveByTagAsync("posts");
+            if (keepAlive != "")
+                await Task.Delay(TimeSpan.FromSeconds(2.5));
+        }
+        Assert.NotEqual("", _server.Cli("ACL", "LOG"));
+    }
+
     private static void AssertNoPermission(RedisServerException refused) => Assert.StartsWith("NOPERM", refused.Message);
 
     private static async Task WaitUntil(Func<bool> condition)
