@@ -84,9 +84,11 @@ public sealed partial class CacheGenOptions
     /// Adjusts the StackExchange.Redis configuration after <see cref="Redis"/> is parsed and before the connection is
     /// made: trust a private CA (<c>c.TrustIssuer("/etc/redis/ca.pem")</c>), present a client certificate
     /// (<c>c.SetUserPemCertificate(...)</c>), validate the server certificate yourself (<c>c.CertificateValidation</c>),
-    /// or set a password that cannot be written in a configuration string (<c>c.Password</c>). CacheGen then sets
-    /// <c>AbortOnConnectFail</c>, <c>BacklogPolicy</c>, <c>AsyncTimeout</c> and <c>SyncTimeout</c> itself (its outage
-    /// behaviour depends on them). Code only: not bound from configuration.
+    /// or set a password that cannot be written in a configuration string (<c>c.Password</c>). It sees CacheGen's
+    /// ACL-friendly defaults (no tie-breaker key, the configuration channel under the key prefix, no <c>CONFIG</c> in
+    /// the command map) and may change them. CacheGen then sets <c>AbortOnConnectFail</c>, <c>BacklogPolicy</c>,
+    /// <c>AsyncTimeout</c> and <c>SyncTimeout</c> itself (its outage behaviour depends on them). Code only: not bound
+    /// from configuration.
     /// </summary>
     public Action<StackExchange.Redis.ConfigurationOptions>? ConfigureRedis { get; set; }
 
