@@ -6,7 +6,7 @@ namespace CacheGen.Redis;
 /// Options of the CacheGen runtime. Bound from the <c>CacheGen</c> configuration section (when an
 /// <c>IConfiguration</c> is registered) and then from the delegate given to <c>AddCacheGen</c>.
 /// </summary>
-public sealed class CacheGenOptions
+public sealed partial class CacheGenOptions
 {
     /// <summary>The configuration section that <c>AddCacheGen</c> binds.</summary>
     public const string SectionName = "CacheGen";
@@ -94,6 +94,18 @@ public sealed class CacheGenOptions
     internal Func<string, ValueTask>? BeforeRedisEviction { get; set; }
 
     /// <summary>
+    /// Adjusts the StackExchange.Redis configuration after <see cref="Redis"/> is parsed and before the connection is
+    /// made: trust a private CA (<c>c.TrustIssuer("/etc/redis/ca.pem")</c>), present a client certificate
+    /// (<c>c.SetUserPemCertificate(...)</c>), validate the server certificate yourself (<c>c.CertificateValidation</c>),
+    /// or set a password that cannot be written in a configuration string (<c>c.Password</c>). It sees CacheGen's
+    /// ACL-friendly defaults (no tie-breaker key, the configuration channel under the key prefix, no <c>CONFIG</c> in
+    /// the command map) and may change them. CacheGen then sets <c>AbortOnConnectFail</c>, <c>BacklogPolicy</c>,
+    /// <c>AsyncTimeout</c> and <c>SyncTimeout</c> itself (its outage behaviour depends on them). Code only: not bound
+    /// from configuration.
+    /// </summary>
+    public Action<StackExchange.Redis.ConfigurationOptions>? ConfigureRedis { get; set; }
+
+    /// <summary>
     /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
     /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
     /// </summary>
@@ -128,10 +140,17 @@ public sealed class CacheGenOptions
             }
             catch (ArgumentException e)
             {
-                // Parse names the offending keyword, never a password value.
-                return "CacheGen:Redis is not a valid StackExchange.Redis configuration string: " + e.Message;
+                // Parse quotes the offending keyword or value. A password with a comma in it splits into a "keyword"
+                // that is part of the password, so when the string holds one, nothing it quotes is repeated.
+                string problem = Redis.Contains("password", StringComparison.OrdinalIgnoreCase)
+                    ? QuotedText().Replace(e.Message, "'***'")
+                    : e.Message;
+                return "CacheGen:Redis is not a valid StackExchange.Redis configuration string: " + problem;
             }
         }
         return null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("'[^']*'")]
+    private static partial System.Text.RegularExpressions.Regex QuotedText();
 }

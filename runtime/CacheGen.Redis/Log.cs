@@ -85,4 +85,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 45, EventName = "EntrySpansClusterSlots", Level = LogLevel.Warning,
         Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
     public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
+
+    [LoggerMessage(EventId = 40, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
+        Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
+    public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);
 }

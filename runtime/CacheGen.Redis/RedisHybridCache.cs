@@ -46,7 +46,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             return;
         }
         var keys = new RedisKeyLayout(_options.KeyPrefix, _options.KeyVersion);
-        _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics);
+        _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics, _options.ConfigureRedis);
         if (_options.Backplane)
             _backplane = new Backplane(_store, keys, this, _logger, _metrics, _options.DropIncomingBackplaneMessage);
     }

@@ -33,13 +33,30 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     private readonly CacheMetrics _metrics;
     private readonly Task<ConnectionMultiplexer?> _connection;
 
-    public RedisStore(string configuration, RedisKeyLayout keys, TimeSpan timeout, ILogger logger, CacheMetrics metrics)
+    private static readonly ConfigurationOptions ClientDefaults = new();
+
+    public RedisStore(string configuration, RedisKeyLayout keys, TimeSpan timeout, ILogger logger, CacheMetrics metrics,
+        Action<ConfigurationOptions>? configureRedis = null)
     {
         _keys = keys;
         _timeout = timeout;
         _logger = logger;
         _metrics = metrics;
         _configuration = ConfigurationOptions.Parse(configuration);
+        // The client's default tie-breaker key and configuration channel lie outside the key prefix, where an ACL user
+        // limited to it is refused. CacheGen needs no tie-breaker; the channel moves under the prefix (the client
+        // subscribes to it as it connects, which readies the pub/sub connection for the backplane).
+        if (_configuration.TieBreaker == ClientDefaults.TieBreaker)
+            _configuration.TieBreaker = "";
+        if (_configuration.ConfigurationChannel == ClientDefaults.ConfigurationChannel)
+            _configuration.ConfigurationChannel = keys.Prefix + "cachegen:config";
+        // CONFIG is an admin command (CONFIG GET reveals requirepass) that the client uses only for tuning; leave it
+        // out so the ACL user needs no admin rights. A command map the user chose is kept.
+        if (ReferenceEquals(_configuration.CommandMap, CommandMap.Default))
+            _configuration.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
+        // The user's TLS trust, client certificate, credentials...; the settings below, which the outage behaviour
+        // depends on, are applied after it.
+        configureRedis?.Invoke(_configuration);
         // Start while Redis is down and reconnect by itself; a cache must never keep the application from starting.
         _configuration.AbortOnConnectFail = false;
         // While disconnected, fail at once (the call falls through to the data) instead of queueing behind a timeout.
@@ -86,6 +103,20 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
                 Log.RedisConnectionRestored(_logger, e.EndPoint?.ToString(), e.ConnectionType);
                 Reconnected?.Invoke(e.ConnectionType);
             };
+            // A failure during the first connect was raised before the handlers above existed (a refused TLS
+            // certificate, a wrong password, Redis down): say so once. PING fails fast while disconnected and its
+            // error carries the client's reason.
+            if (!connection.IsConnected)
+            {
+                try
+                {
+                    await connection.GetDatabase().PingAsync().ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Log.RedisNotConnectedAtStart(_logger, string.Join(",", connection.GetEndPoints().Select(p => p.ToString())), e);
+                }
+            }
             return connection;
         }
         catch (Exception e)
