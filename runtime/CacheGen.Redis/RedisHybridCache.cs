@@ -46,9 +46,14 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             return;
         }
         var keys = new RedisKeyLayout(_options.KeyPrefix, _options.KeyVersion);
-        _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics);
+        _store = new RedisStore(_options, keys, _logger, _metrics);
         if (_options.Backplane)
+        {
             _backplane = new Backplane(_store, keys, this, _logger, _metrics, _options.DropIncomingBackplaneMessage);
+            // An eviction replayed after an outage reaches the other instances then (it was not published when made).
+            Backplane backplane = _backplane;
+            _store.EvictionReplayed = (name, isTag) => isTag ? backplane.PublishTagAsync(name, CancellationToken.None) : backplane.PublishKeyAsync(name, CancellationToken.None);
+        }
     }
 
     /// <summary>The meter this instance reports on (tests listen to it).</summary>
@@ -65,6 +70,12 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
     /// <summary>How many fills found another instance's lease and waited for its value (tests).</summary>
     internal int DistributedWaits => Volatile.Read(ref _distributedWaits);
+
+    /// <summary>The Redis circuit breaker's state, or null without Redis (tests).</summary>
+    internal BreakerState? RedisBreakerState => _store?.BreakerState;
+
+    /// <summary>How many evictions wait to be replayed in Redis (tests).</summary>
+    internal int PendingEvictionCount => _store?.PendingEvictionCount ?? 0;
 
     /// <summary>The number of fills in flight (tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -484,7 +495,8 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     /// The one eviction sequence, for a key or a tag: in-process first (this instance stops serving it at once), then
     /// Redis (a tombstone, or a generation bump), then in-process again (a fill that started between the two may have
     /// read the old entry from Redis and must not reach L1; fills from here on see the eviction), then the other
-    /// instances through the backplane.
+    /// instances through the backplane. If Redis does not confirm it, the store keeps it pending (Redis is not read for
+    /// that key or tag here) and replays and publishes it when Redis answers again.
     /// </summary>
     private async ValueTask EvictAsync(string name, bool isTag, CancellationToken cancellationToken)
     {
@@ -493,12 +505,11 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             return;
         if (_options.BeforeRedisEviction is { } hook)
             await hook(name).ConfigureAwait(false);
-        if (isTag)
-            await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false);
-        else
-            await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        bool confirmed = isTag
+            ? await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false)
+            : await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
         EvictLocal(name, isTag);
-        if (_backplane is not null)
+        if (confirmed && _backplane is not null)
             await (isTag ? _backplane.PublishTagAsync(name, cancellationToken) : _backplane.PublishKeyAsync(name, cancellationToken)).ConfigureAwait(false);
     }
 
