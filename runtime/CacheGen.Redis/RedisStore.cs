@@ -496,7 +496,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
 
     private void WakeRecovery()
     {
-        if (_wake.CurrentCount == 0)
+        // Only a running recovery loop waits on it; a stray release would cut a later loop's first break short.
+        if (NeedsRecovery && _wake.CurrentCount == 0)
         {
             try
             {

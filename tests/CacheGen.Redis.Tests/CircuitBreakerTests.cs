@@ -78,6 +78,29 @@ public sealed class CircuitBreakerTests
         Assert.Equal(LogLevel.Information, closed.Level);
     }
 
+    [Theory]
+    [InlineData("CircuitBreakerFailures")]
+    [InlineData("CircuitBreakerDuration")]
+    [InlineData("MaximumPendingEvictions")]
+    public void Outage_options_out_of_range_are_refused(string option)
+    {
+        var options = new CacheGenOptions();
+        Assert.Null(options.Validate());
+        switch (option)
+        {
+            case "CircuitBreakerFailures":
+                options.CircuitBreakerFailures = 0;
+                break;
+            case "CircuitBreakerDuration":
+                options.CircuitBreakerDuration = TimeSpan.Zero;
+                break;
+            default:
+                options.MaximumPendingEvictions = 0;
+                break;
+        }
+        Assert.Contains("CacheGen:" + option, options.Validate());
+    }
+
     [Fact]
     public async Task A_frozen_redis_opens_the_breaker_once_then_calls_stop_waiting_and_it_closes_once_when_thawed()
     {
