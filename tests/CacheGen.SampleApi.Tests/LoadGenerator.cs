@@ -39,6 +39,8 @@ public sealed class LoadGenerator : IAsyncDisposable
     private volatile bool _writesEnabled = true;
     private int _writeNumber;
     private long _staleReads;
+    private readonly long _created = Stopwatch.GetTimestamp();
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>A version of a post: what a PUT wrote, and when its response arrived (long.MaxValue while in flight).</summary>
     private sealed record Written(int Version, string Title, string Content)
@@ -83,6 +85,9 @@ public sealed class LoadGenerator : IAsyncDisposable
     public long StaleReads => Interlocked.Read(ref _staleReads);
 
     public int Writes => Volatile.Read(ref _writeNumber);
+
+    /// <summary>Time since the generator started (problem messages give times on this clock).</summary>
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_created);
 
     /// <summary>The 99th percentile latency of the requests that started in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public (TimeSpan P99, int Count) P99(long from, long to)
@@ -170,7 +175,9 @@ public sealed class LoadGenerator : IAsyncDisposable
             lock (_history)
             {
                 List<Written> versions = _history[id];
-                written = new Written(versions[^1].Version + 1, $"Post {id} write {number}", $"Content of post {id}, write {number}");
+                // The run id keeps titles unique across generators on one database (an earlier run's last write is
+                // this run's initial row).
+                written = new Written(versions[^1].Version + 1, $"Post {id} write {_runId}.{number}", $"Content of post {id}, write {_runId}.{number}");
                 versions.Add(written);
             }
             long started = Stopwatch.GetTimestamp();
@@ -217,18 +224,20 @@ public sealed class LoadGenerator : IAsyncDisposable
         lock (_history)
         {
             List<Written> versions = _history[id];
-            Written? served = versions.FirstOrDefault(w => w.Title == title && w.Content == content && (version is null || w.Version == version));
+            Written? served = versions.LastOrDefault(w => w.Title == title && w.Content == content && (version is null || w.Version == version));
             if (served is null)
             {
                 Problem($"{what}: post {id} = ({version}, '{title}') was never in the database");
                 return;
             }
             // The newest write whose response arrived before this read was sent.
-            int newestCompleted = versions.Where(w => w.CompletedAt < readStartedAt).Max(w => w.Version);
-            if (served.Version < newestCompleted)
+            Written newestCompleted = versions.Where(w => w.CompletedAt < readStartedAt).MaxBy(w => w.Version)!;
+            if (served.Version < newestCompleted.Version)
             {
                 Interlocked.Increment(ref _staleReads);
-                Problem($"{what}: stale post {id}: version {served.Version} served after version {newestCompleted} was written");
+                Problem($"{what}: stale post {id}: version {served.Version} served to a read sent "
+                    + $"{Stopwatch.GetElapsedTime(newestCompleted.CompletedAt, readStartedAt).TotalMilliseconds:F0} ms after version {newestCompleted.Version} was written "
+                    + $"(at {Stopwatch.GetElapsedTime(_created, newestCompleted.CompletedAt).TotalSeconds:F1} s)");
             }
         }
     }
