@@ -166,8 +166,11 @@ public sealed class FaultTests(ITestOutputHelper output)
         string[] cacheLines = [.. app.Logs.Lines.Where(l => l.Contains("CacheGen.Redis:", StringComparison.Ordinal))];
         foreach (string line in cacheLines)
             output.WriteLine(line.Length > 300 ? line[..300] : line);
-        Assert.Equal(outages, cacheLines.Count(l => l.Contains("stopped calling Redis", StringComparison.Ordinal)));
-        Assert.Equal(outages, cacheLines.Count(l => l.Contains("answers again", StringComparison.Ordinal)));
+        // Each outage opens the breaker (a connection that flaps while coming back may open it once more), and every
+        // opening is followed by exactly one closing.
+        int opened = cacheLines.Count(l => l.Contains("stopped calling Redis", StringComparison.Ordinal));
+        Assert.InRange(opened, outages, 2 * outages);
+        Assert.Equal(opened, cacheLines.Count(l => l.Contains("answers again", StringComparison.Ordinal)));
         Assert.True(cacheLines.Length < 30 * outages, $"{cacheLines.Length} CacheGen log lines for {outages} outages");
     }
 
