@@ -39,6 +39,27 @@ public sealed partial class CacheGenOptions
     /// <summary>The bound on each Redis operation; after it the call falls through (a read is a miss, a write is skipped).</summary>
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Circuit breaker: after this many Redis calls in a row failed or timed out, CacheGen stops calling Redis (every
+    /// read is a miss, every write is skipped, at once, without waiting for <see cref="RedisTimeout"/>) until a probe
+    /// in the background finds Redis answering again. One success resets the count.
+    /// </summary>
+    public int CircuitBreakerFailures { get; set; } = 5;
+
+    /// <summary>
+    /// Circuit breaker: how long it stays open before the background probe tries Redis again (and again after each
+    /// failed probe). A connection the client reports as restored is probed at once.
+    /// </summary>
+    public TimeSpan CircuitBreakerDuration { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The most evictions (distinct keys and tags) that Redis could not confirm and that this instance remembers to
+    /// replay when Redis answers again. While one is pending, Redis is not read for that key or tag here. Past this
+    /// number further evictions cannot be remembered, so this instance stops reading Redis altogether until every entry
+    /// that might have missed one has expired (the longest entry lifetime it knows).
+    /// </summary>
+    public int MaximumPendingEvictions { get; set; } = 10_000;
+
     /// <summary>The most entries the in-process cache holds; past it, expired entries and then arbitrary ones are dropped.</summary>
     public int MaximumLocalEntries { get; set; } = 100_000;
 
@@ -124,6 +145,12 @@ public sealed partial class CacheGenOptions
             return "CacheGen:LocalCacheExpiration must not be negative.";
         if (RedisTimeout <= TimeSpan.Zero)
             return "CacheGen:RedisTimeout must be positive.";
+        if (CircuitBreakerFailures < 1)
+            return "CacheGen:CircuitBreakerFailures must be at least 1.";
+        if (CircuitBreakerDuration <= TimeSpan.Zero)
+            return "CacheGen:CircuitBreakerDuration must be positive.";
+        if (MaximumPendingEvictions < 1)
+            return "CacheGen:MaximumPendingEvictions must be at least 1.";
         if (DistributedLockTimeout <= TimeSpan.Zero)
             return "CacheGen:DistributedLockTimeout must be positive.";
         if (MaximumLocalEntries < 1)

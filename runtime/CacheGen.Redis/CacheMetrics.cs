@@ -6,7 +6,8 @@ namespace CacheGen.Redis;
 /// <summary>
 /// The <c>CacheGen</c> meter: hits (tagged <c>level</c> = <c>l1</c> | <c>l2</c>), misses, evictions, rejected stale
 /// sets, Redis errors, backplane messages (sent, received, dropped), stampede joins (tagged <c>scope</c> =
-/// <c>local</c> | <c>distributed</c>) and the data call's duration. One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
+/// <c>local</c> | <c>distributed</c>), the data call's duration, circuit breaker transitions and short circuits,
+/// deferred/replayed/lost evictions and corrupt entries. One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
 /// Also the <c>CacheGen</c> activity source, which traces fills (misses that ran the data call).
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
@@ -34,6 +35,11 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _backplaneDropped;
     private readonly Counter<long> _stampedeJoins;
     private readonly Histogram<double> _fillDuration;
+    private readonly Counter<long> _breakerTransitions;
+    private readonly Counter<long> _shortCircuits;
+    private readonly Counter<long> _evictionsDeferred;
+    private readonly Counter<long> _evictionsReplayed;
+    private readonly Counter<long> _evictionsLost;
 
     public CacheMetrics(IMeterFactory? meterFactory)
     {
@@ -44,7 +50,6 @@ internal sealed class CacheMetrics : IDisposable
         _evictions = _meter.CreateCounter<long>("cachegen.evictions", "{eviction}", "Evicted keys and regions.");
         _staleSetsRejected = _meter.CreateCounter<long>("cachegen.stale_sets_rejected", "{write}", "Values not stored because they were computed before an eviction.");
         _redisErrors = _meter.CreateCounter<long>("cachegen.redis_errors", "{error}", "Redis calls that failed or timed out.");
-        _corruptEntries = _meter.CreateCounter<long>("cachegen.corrupt_entries", "{entry}", "Redis entries that could not be read as the expected value (a miss; the entry is replaced).");
         _oversizedValues = _meter.CreateCounter<long>("cachegen.oversized_values", "{value}", "Values returned but not cached because they exceed MaximumPayloadBytes.");
         _backplaneSent = _meter.CreateCounter<long>("cachegen.backplane.sent", "{message}", "Eviction messages published to other instances.");
         _backplaneReceived = _meter.CreateCounter<long>("cachegen.backplane.received", "{message}", "Eviction messages from other instances that were applied.");
@@ -52,6 +57,17 @@ internal sealed class CacheMetrics : IDisposable
         _stampedeJoins = _meter.CreateCounter<long>("cachegen.stampede.joins", "{call}",
             "Misses that waited for a fill already running (scope local = this instance, distributed = another instance's lease).");
         _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.");
+        _breakerTransitions = _meter.CreateCounter<long>("cachegen.circuit_breaker.transitions", "{transition}",
+            "Circuit breaker state changes, by the state entered (state = open | half_open | closed).");
+        _shortCircuits = _meter.CreateCounter<long>("cachegen.circuit_breaker.short_circuits", "{call}",
+            "Redis calls not made because the circuit breaker was open (a miss or a skipped write, at once).");
+        _evictionsDeferred = _meter.CreateCounter<long>("cachegen.evictions.deferred", "{eviction}",
+            "Evictions Redis did not confirm (failed, timed out or breaker open), remembered to be replayed.");
+        _evictionsReplayed = _meter.CreateCounter<long>("cachegen.evictions.replayed", "{eviction}", "Remembered evictions made in Redis once it answered.");
+        _evictionsLost = _meter.CreateCounter<long>("cachegen.evictions.lost", "{eviction}",
+            "Unconfirmed evictions past MaximumPendingEvictions; Redis reads stop until entries that may have missed them expired.");
+        _corruptEntries = _meter.CreateCounter<long>("cachegen.corrupt_entries", "{entry}",
+            "Unreadable or foreign data found under a CacheGen key: a miss, and the entry is replaced (tag problem = format | too_large | schema | key | checksum | json | wrong_type).");
     }
 
     public Meter Meter => _meter;
@@ -68,7 +84,6 @@ internal sealed class CacheMetrics : IDisposable
 
     public void RedisError() => _redisErrors.Add(1);
 
-    public void CorruptEntry() => _corruptEntries.Add(1);
 
     public void OversizedValue() => _oversizedValues.Add(1);
 
@@ -83,6 +98,23 @@ internal sealed class CacheMetrics : IDisposable
     public void DistributedStampedeJoin() => _stampedeJoins.Add(1, DistributedScope);
 
     public void FillDuration(TimeSpan elapsed) => _fillDuration.Record(elapsed.TotalSeconds);
+
+    public void BreakerTransition(BreakerState entered) => _breakerTransitions.Add(1, new KeyValuePair<string, object?>("state", entered switch
+    {
+        BreakerState.Open => "open",
+        BreakerState.HalfOpen => "half_open",
+        _ => "closed",
+    }));
+
+    public void ShortCircuit() => _shortCircuits.Add(1);
+
+    public void EvictionDeferred() => _evictionsDeferred.Add(1);
+
+    public void EvictionsReplayed(int count) => _evictionsReplayed.Add(count);
+
+    public void EvictionLost() => _evictionsLost.Add(1);
+
+    public void CorruptEntry(string problem) => _corruptEntries.Add(1, new KeyValuePair<string, object?>("problem", problem));
 
     public void Dispose()
     {

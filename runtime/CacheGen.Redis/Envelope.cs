@@ -69,25 +69,16 @@ internal static class Envelope
     /// Checks a parsed value against the schema the reader expects and against its checksum; says why it does not
     /// match. Hashing is many times faster than parsing the JSON, so a damaged payload never reaches the deserializer.
     /// </summary>
-    public static bool Verify(ReadOnlySpan<byte> value, int jsonOffset, ulong schema, string key, out string? problem)
+    public static bool Verify(ReadOnlySpan<byte> value, int jsonOffset, ulong schema, string key, out string? kind, out string? problem)
     {
+        (kind, problem) = (null, null);
         if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - TrailerLength)) != schema)
-        {
-            problem = "written for another schema of the type (a changed type, or another type under the same key)";
-            return false;
-        }
-        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
-        {
-            problem = "written for another key";
-            return false;
-        }
-        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) != XxHash3.HashToUInt64(value[jsonOffset..]))
-        {
-            problem = "checksum mismatch (truncated, extended or damaged bytes)";
-            return false;
-        }
-        problem = null;
-        return true;
+            (kind, problem) = ("schema", "written for another schema of the type (a changed type, or another type under the same key)");
+        else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
+            (kind, problem) = ("key", "written for another key");
+        else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) != XxHash3.HashToUInt64(value[jsonOffset..]))
+            (kind, problem) = ("checksum", "checksum mismatch (truncated, extended or damaged bytes)");
+        return kind is null;
     }
 
     /// <summary>Stores the tag generations a value was computed under.</summary>

@@ -30,19 +30,21 @@ internal static partial class Log
         Message = "CacheGen could not set up its Redis connection; it runs on the in-process cache only")]
     public static partial void RedisConnectFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 10, EventName = "RedisReadFailed", Level = LogLevel.Warning,
+    // Per-call failures (10 to 13) are Debug: during an outage every request would write one. The circuit breaker's
+    // state changes (30, 31) and the pending evictions (33 to 35) are the lines to alert on.
+    [LoggerMessage(EventId = 10, EventName = "RedisReadFailed", Level = LogLevel.Debug,
         Message = "CacheGen could not read '{Key}' from Redis; treating it as a miss")]
     public static partial void RedisReadFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 11, EventName = "RedisWriteFailed", Level = LogLevel.Error,
+    [LoggerMessage(EventId = 11, EventName = "RedisWriteFailed", Level = LogLevel.Debug,
         Message = "CacheGen could not write '{Key}' to Redis; the value was returned but not stored there")]
     public static partial void RedisWriteFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 12, EventName = "RedisEvictFailed", Level = LogLevel.Error,
-        Message = "CacheGen could not evict {Kind} '{Name}' in Redis; other instances may serve it until it expires")]
-    public static partial void RedisEvictFailed(ILogger logger, string kind, string name, Exception exception);
+    [LoggerMessage(EventId = 12, EventName = "RedisEvictFailed", Level = LogLevel.Debug,
+        Message = "CacheGen could not evict {Kind} '{Name}' in Redis; the eviction is remembered and replayed when Redis answers")]
+    public static partial void RedisEvictFailed(ILogger logger, string kind, string name, Exception? exception);
 
-    [LoggerMessage(EventId = 13, EventName = "BackplanePublishFailed", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 13, EventName = "BackplanePublishFailed", Level = LogLevel.Debug,
         Message = "CacheGen could not publish an eviction to other instances; their in-process copies expire by themselves")]
     public static partial void BackplanePublishFailed(ILogger logger, Exception exception);
 
@@ -89,4 +91,28 @@ internal static partial class Log
     [LoggerMessage(EventId = 40, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
         Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
     public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);
+
+    [LoggerMessage(EventId = 30, EventName = "CircuitBreakerOpened", Level = LogLevel.Warning,
+        Message = "CacheGen stopped calling Redis after {Failures} failed or timed-out calls in a row; calls fall through to the data at once, and Redis is probed every {BreakMilliseconds} ms until it answers")]
+    public static partial void CircuitBreakerOpened(ILogger logger, int failures, long breakMilliseconds, Exception? lastFailure);
+
+    [LoggerMessage(EventId = 31, EventName = "CircuitBreakerClosed", Level = LogLevel.Information,
+        Message = "CacheGen's Redis answers again after {OpenMilliseconds} ms; caching through Redis resumed")]
+    public static partial void CircuitBreakerClosed(ILogger logger, long openMilliseconds);
+
+    [LoggerMessage(EventId = 32, EventName = "CircuitBreakerProbeFailed", Level = LogLevel.Debug,
+        Message = "CacheGen's probe found Redis still not answering; the circuit breaker stays open")]
+    public static partial void CircuitBreakerProbeFailed(ILogger logger, Exception? exception);
+
+    [LoggerMessage(EventId = 33, EventName = "EvictionsPending", Level = LogLevel.Warning,
+        Message = "CacheGen could not evict {Kind} '{Name}' in Redis; until Redis confirms it (and any later eviction it could not make), this instance does not read them from Redis, and it replays them when Redis answers")]
+    public static partial void EvictionsPending(ILogger logger, string kind, string name);
+
+    [LoggerMessage(EventId = 34, EventName = "EvictionsReplayed", Level = LogLevel.Information,
+        Message = "CacheGen replayed {Count} evictions in Redis that it could not make earlier; none is pending now")]
+    public static partial void EvictionsReplayed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 35, EventName = "PendingEvictionsOverflowed", Level = LogLevel.Warning,
+        Message = "CacheGen could not remember more than {Maximum} evictions that Redis did not confirm; this instance reads nothing from Redis until {Until:O}, when every entry that may have missed one has expired")]
+    public static partial void PendingEvictionsOverflowed(ILogger logger, int maximum, DateTimeOffset until);
 }

@@ -46,9 +46,14 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             return;
         }
         var keys = new RedisKeyLayout(_options.KeyPrefix, _options.KeyVersion);
-        _store = new RedisStore(_options.Redis, keys, _options.RedisTimeout, _logger, _metrics, _options.ConfigureRedis);
+        _store = new RedisStore(_options, keys, _logger, _metrics);
         if (_options.Backplane)
+        {
             _backplane = new Backplane(_store, keys, this, _logger, _metrics, _options.DropIncomingBackplaneMessage);
+            // An eviction replayed after an outage reaches the other instances then (it was not published when made).
+            Backplane backplane = _backplane;
+            _store.EvictionReplayed = (name, isTag) => isTag ? backplane.PublishTagAsync(name, CancellationToken.None) : backplane.PublishKeyAsync(name, CancellationToken.None);
+        }
     }
 
     /// <summary>The meter this instance reports on (tests listen to it).</summary>
@@ -65,6 +70,12 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
 
     /// <summary>How many fills found another instance's lease and waited for its value (tests).</summary>
     internal int DistributedWaits => Volatile.Read(ref _distributedWaits);
+
+    /// <summary>The Redis circuit breaker's state, or null without Redis (tests).</summary>
+    internal BreakerState? RedisBreakerState => _store?.BreakerState;
+
+    /// <summary>How many evictions wait to be replayed in Redis (tests).</summary>
+    internal int PendingEvictionCount => _store?.PendingEvictionCount ?? 0;
 
     /// <summary>The number of fills in flight (tests).</summary>
     internal int FlightCount => _flights.Count;
@@ -350,7 +361,7 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             case EnvelopeKind.Tombstone:
                 return false;
             case EnvelopeKind.Invalid:
-                return Corrupt(key, problem!);
+                return Corrupt(key, "format", problem!);
         }
         // Written under other tags, or before an eviction of one of them: stale, not corrupt.
         if (tagCount != tags.Length)
@@ -362,9 +373,9 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         }
         // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
         if (bytes.Length - jsonOffset > _options.MaximumPayloadBytes)
-            return Corrupt(key, $"{bytes.Length - jsonOffset} bytes, more than MaximumPayloadBytes");
-        if (!Envelope.Verify(bytes, jsonOffset, _serializer.SchemaOf<T>(), key, out problem))
-            return Corrupt(key, problem!);
+            return Corrupt(key, "too_large", $"{bytes.Length - jsonOffset} bytes, more than MaximumPayloadBytes");
+        if (!Envelope.Verify(bytes, jsonOffset, _serializer.SchemaOf<T>(), key, out string? kind, out problem))
+            return Corrupt(key, kind!, problem!);
         try
         {
             value = _serializer.Deserialize<T>(bytes, jsonOffset);
@@ -373,14 +384,14 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
             value = default!;
-            return Corrupt(key, "JSON that is not a " + typeof(T).Name, e);
+            return Corrupt(key, "json", "JSON that is not a " + typeof(T).Name, e);
         }
     }
 
     /// <summary>Reports bytes that are not a readable value; the fill that follows replaces them (the guard compares any bytes' stamp).</summary>
-    private bool Corrupt(string key, string problem, Exception? exception = null)
+    private bool Corrupt(string key, string kind, string problem, Exception? exception = null)
     {
-        _metrics.CorruptEntry();
+        _metrics.CorruptEntry(kind);
         Log.CorruptEntry(_logger, key, problem, exception);
         return false;
     }
@@ -504,7 +515,8 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
     /// The one eviction sequence, for a key or a tag: in-process first (this instance stops serving it at once), then
     /// Redis (a tombstone, or a generation bump), then in-process again (a fill that started between the two may have
     /// read the old entry from Redis and must not reach L1; fills from here on see the eviction), then the other
-    /// instances through the backplane.
+    /// instances through the backplane. If Redis does not confirm it, the store keeps it pending (Redis is not read for
+    /// that key or tag here) and replays and publishes it when Redis answers again.
     /// </summary>
     private async ValueTask EvictAsync(string name, bool isTag, CancellationToken cancellationToken)
     {
@@ -513,12 +525,11 @@ internal sealed class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDis
             return;
         if (_options.BeforeRedisEviction is { } hook)
             await hook(name).ConfigureAwait(false);
-        if (isTag)
-            await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false);
-        else
-            await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        bool confirmed = isTag
+            ? await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false)
+            : await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
         EvictLocal(name, isTag);
-        if (_backplane is not null)
+        if (confirmed && _backplane is not null)
             await (isTag ? _backplane.PublishTagAsync(name, cancellationToken) : _backplane.PublishKeyAsync(name, cancellationToken)).ConfigureAwait(false);
     }
 

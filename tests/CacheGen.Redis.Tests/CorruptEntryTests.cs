@@ -162,6 +162,8 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         Post post = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(5, "fresh", "c")), tags: Entry.Posts);
 
         Assert.Equal("fresh", post.Title);
+        // Foreign data, not an outage: logged as a corrupt entry (CircuitBreakerTests covers the repair).
+        Assert.Single(instance.Logs.WithEventId(CorruptEntry));
     }
 }
 

@@ -1,0 +1,90 @@
+namespace CacheGen.Redis;
+
+/// <summary>The states of <see cref="CircuitBreaker"/>.</summary>
+internal enum BreakerState
+{
+    /// <summary>Redis is called as usual; consecutive failures are counted.</summary>
+    Closed,
+
+    /// <summary>Redis is not called at all; calls fall through at once.</summary>
+    Open,
+
+    /// <summary>Still not called by requests: one background probe is finding out whether Redis answers.</summary>
+    HalfOpen,
+}
+
+/// <summary>
+/// Counts consecutive Redis failures and decides whether a call may go to Redis. Requests never probe: while the
+/// breaker is not closed every call short-circuits, and only <see cref="RedisStore"/>'s recovery loop moves it through
+/// half-open back to closed, so no request ever pays for a probe of a dead Redis. The hot path is one volatile read;
+/// the lock is taken only on state changes. The methods that change the state say so, so the caller logs each change
+/// exactly once.
+/// </summary>
+internal sealed class CircuitBreaker(int failuresToOpen)
+{
+    private readonly Lock _gate = new();
+    private volatile BreakerState _state = BreakerState.Closed;
+    private int _consecutiveFailures;
+
+    public BreakerState State => _state;
+
+    /// <summary>Whether a call may go to Redis now.</summary>
+    public bool AllowsCalls => _state == BreakerState.Closed;
+
+    /// <summary>A call that Redis answered: the failure count starts again.</summary>
+    public void RecordSuccess()
+    {
+        // Skip the write when there is nothing to reset: every successful call comes through here.
+        if (Volatile.Read(ref _consecutiveFailures) != 0)
+            Volatile.Write(ref _consecutiveFailures, 0);
+    }
+
+    /// <summary>A call that failed or timed out. Returns true if this one opened the breaker.</summary>
+    public bool RecordFailure()
+    {
+        if (Interlocked.Increment(ref _consecutiveFailures) < failuresToOpen || _state != BreakerState.Closed)
+            return false;
+        lock (_gate)
+        {
+            if (_state != BreakerState.Closed)
+                return false;
+            _state = BreakerState.Open;
+            return true;
+        }
+    }
+
+    /// <summary>Open to half-open, for the probe. Returns false if the breaker was not open.</summary>
+    public bool TryBeginProbe()
+    {
+        lock (_gate)
+        {
+            if (_state != BreakerState.Open)
+                return false;
+            _state = BreakerState.HalfOpen;
+            return true;
+        }
+    }
+
+    /// <summary>The probe failed: half-open back to open.</summary>
+    public void ProbeFailed()
+    {
+        lock (_gate)
+        {
+            if (_state == BreakerState.HalfOpen)
+                _state = BreakerState.Open;
+        }
+    }
+
+    /// <summary>The probe succeeded. Returns true if this closed the breaker.</summary>
+    public bool TryClose()
+    {
+        lock (_gate)
+        {
+            if (_state == BreakerState.Closed)
+                return false;
+            _consecutiveFailures = 0;
+            _state = BreakerState.Closed;
+            return true;
+        }
+    }
+}
