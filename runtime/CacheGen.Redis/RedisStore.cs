@@ -295,8 +295,18 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             }
             else
             {
+                // The common case, a hit, is one MGET: atomic like the script, and far cheaper for Redis to run. Only a
+                // missing entry or generation (a miss, a generation to create, or a non-string that MGET shows as nil)
+                // goes on to the script.
+                RedisKey[] keys = _keys.EntryAndGenerations(key, tags);
+                RedisValue[] values = await Bounded(database.StringGetAsync(keys), cancellationToken).ConfigureAwait(false);
+                if (!Array.Exists(values, static v => v.IsNull))
+                {
+                    Succeeded();
+                    return new RedisRead { Succeeded = true, Value = (byte[])values[0]!, Generations = ParseGenerations(values) };
+                }
                 RedisResult result = await Bounded(
-                    database.ScriptEvaluateAsync(LuaScripts.Read, _keys.EntryAndGenerations(key, tags), RandomGenerations(tags.Length)),
+                    database.ScriptEvaluateAsync(LuaScripts.Read, keys, RandomGenerations(tags.Length)),
                     cancellationToken).ConfigureAwait(false);
                 var generations = new long[tags.Length];
                 for (int i = 0; i < generations.Length; i++)
@@ -320,6 +330,18 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             Log.RedisReadFailed(_logger, key, e);
             return RedisRead.Failed;
         }
+    }
+
+    private static long[] ParseGenerations(RedisValue[] values)
+    {
+        var generations = new long[values.Length - 1];
+        for (int i = 0; i < generations.Length; i++)
+        {
+            if (!values[i + 1].TryParse(out long generation))
+                throw new RedisException("A generation key holds something other than a number.");
+            generations[i] = generation;
+        }
+        return generations;
     }
 
     /// <summary>
