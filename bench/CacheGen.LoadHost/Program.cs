@@ -34,7 +34,7 @@ await using WebApplication app = SampleApp.Build(args, builder =>
             services.PostConfigure<CacheGenOptions>(o => o.Redis = Required(redis));
             break;
         case "cachegen-l1off":
-            // A zero in-process lifetime: every hit is a Redis GET plus a deserialization.
+            // A zero in-process lifetime: every hit is a Redis round trip (the cached payload bytes are written as read).
             services.PostConfigure<CacheGenOptions>(o => { o.Redis = Required(redis); o.LocalCacheExpiration = TimeSpan.Zero; });
             break;
         case "microsoft":

@@ -3,9 +3,9 @@
 import argparse, datetime, html, json, os, platform, shutil, statistics, subprocess
 
 VARIANTS = [
-    ("off", "caching off (before)", "pass-through HybridCache: the generated wrapper always runs the query (SQLite, 1000 rows)"),
+    ("off", "caching off (before)", "pass-through HybridCache: the generated wrapper always runs the query (SQLite, 1000 rows) and serializes the list"),
     ("cachegen", "CacheGen.Redis, L1 on", "in-process L1 (5 s lifetime, the default) in front of Redis"),
-    ("cachegen-l1off", "CacheGen.Redis, L1 off", "LocalCacheExpiration = 0: every hit is a Redis GET + deserialize"),
+    ("cachegen-l1off", "CacheGen.Redis, L1 off", "LocalCacheExpiration = 0: every hit is a Redis round trip (MGET), the cached bytes written as they are"),
     ("microsoft", "Microsoft HybridCache + Redis", "AddHybridCache + AddStackExchangeRedisCache (peer)"),
     ("fusion", "FusionCache + Redis", "FusionCache 2.9 AsHybridCache(), System.Text.Json, Redis L2 (peer)"),
     ("static", "static bytes (limit)", "a constant byte array of the identical /posts/ body"),
