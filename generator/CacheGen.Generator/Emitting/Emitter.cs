@@ -15,7 +15,8 @@ internal static class Emitter
     private const string NoCancellation = "global::System.Threading.CancellationToken.None";
     private const string Statics = "__CacheGenStatics";
 
-    // Keys are built on the stack, sized from the template: its literal text plus a typical width per argument, in
+    // Keys are built on the stack, sized from the template: its literal text plus the width of each argument (the
+    // longest text of an integer type, else a typical width), in
     // steps of 32 chars and at most 256 (a longer key grows into a pooled array). Small buffers are cheaper to clear.
     private const int MaxStackKeyLength = 256;
     private const int TypicalArgumentLength = 32;
@@ -209,7 +210,7 @@ internal static class Emitter
     {
         int length = 0;
         foreach (KeyPart part in parts)
-            length += part.Kind is KeyPartKind.Literal or KeyPartKind.Separator ? System.Math.Max(part.Text.Length, 1) : TypicalArgumentLength;
+            length += part.Kind is KeyPartKind.Literal or KeyPartKind.Separator ? System.Math.Max(part.Text.Length, 1) : part.Width ?? TypicalArgumentLength;
         return System.Math.Min(MaxStackKeyLength, (length + 31) / 32 * 32);
     }
 

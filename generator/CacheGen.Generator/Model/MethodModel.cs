@@ -52,8 +52,11 @@ internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, i
 /// <summary>What <c>[InvalidatesCache]</c> asks for; <see cref="Key"/> is empty for whole-region eviction.</summary>
 internal sealed record InvalidationModel(EquatableArray<string> Regions, EquatableArray<KeyPart> Key);
 
-/// <summary>One piece of a cache key: literal text, the argument separator, or a value written by a key builder method.</summary>
-internal sealed record KeyPart(KeyPartKind Kind, string Text, string? Format = null);
+/// <summary>
+/// One piece of a cache key: literal text, the argument separator, or a value written by a key builder method.
+/// <see cref="Width"/> is the most characters the value can take, when its type bounds it (an <c>int</c>: 11).
+/// </summary>
+internal sealed record KeyPart(KeyPartKind Kind, string Text, string? Format = null, int? Width = null);
 
 internal enum KeyPartKind
 {

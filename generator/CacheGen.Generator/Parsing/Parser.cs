@@ -684,6 +684,20 @@ internal sealed class Parser
         return null;
     }
 
+    // The longest default text of an integer type (sign included), which sizes the key's stack buffer.
+    private static int? IntegerWidth(SpecialType type) => type switch
+    {
+        SpecialType.System_Byte => 3,
+        SpecialType.System_SByte => 4,
+        SpecialType.System_Int16 => 6,
+        SpecialType.System_UInt16 => 5,
+        SpecialType.System_Int32 => 11,
+        SpecialType.System_UInt32 => 10,
+        SpecialType.System_Int64 => 20,
+        SpecialType.System_UInt64 => 20,
+        _ => null,
+    };
+
     /// <summary>How a value of <paramref name="type"/> is written into a key, or null when it has no stable text form.</summary>
     private KeyPart? ValuePart(string expression, ITypeSymbol type)
     {
@@ -693,7 +707,7 @@ internal sealed class Parser
             case SpecialType.System_String:
                 return new KeyPart(KeyPartKind.String, expression);
             case SpecialType.System_Boolean:
-                return new KeyPart(KeyPartKind.Boolean, expression);
+                return new KeyPart(KeyPartKind.Boolean, expression, Width: 5);
             case SpecialType.System_DateTime:
                 return new KeyPart(KeyPartKind.SpanFormattable, expression, "O");
             case SpecialType.System_Object:
@@ -709,7 +723,7 @@ internal sealed class Parser
             }
             : null;
         if (Implements(underlying, _known.SpanFormattable))
-            return new KeyPart(KeyPartKind.SpanFormattable, expression, format);
+            return new KeyPart(KeyPartKind.SpanFormattable, expression, format, IntegerWidth(underlying.SpecialType));
         if (Implements(underlying, _known.Formattable))
             return new KeyPart(KeyPartKind.Formattable, expression, format);
         if (underlying is ITypeParameterSymbol typeParameter)

@@ -74,15 +74,21 @@ public ref struct CacheKeyBuilder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AppendFormattable<T>(T value, string? format = null) where T : ISpanFormattable
     {
-        // Fast path (numbers, ids): format in place; escape only if the text happens to hold a special character.
+        // Fast path (numbers, ids): format in place; escape only if the text may hold a special character, which an
+        // integer in the default format never does.
         if (value is not null && value.TryFormat(_chars[_length..], out int written, format, CultureInfo.InvariantCulture)
-            && !_chars.Slice(_length, written).ContainsAny(Escape, Separator))
+            && ((format is null && IsInteger<T>()) || !_chars.Slice(_length, written).ContainsAny(Escape, Separator)))
         {
             _length += written;
             return;
         }
         AppendFormattableSlow(value, format);
     }
+
+    // Folded to a constant for each T by the JIT.
+    private static bool IsInteger<T>() =>
+        typeof(T) == typeof(int) || typeof(T) == typeof(long) || typeof(T) == typeof(short) || typeof(T) == typeof(byte)
+        || typeof(T) == typeof(uint) || typeof(T) == typeof(ulong) || typeof(T) == typeof(ushort) || typeof(T) == typeof(sbyte);
 
     // Out of line: a method with stackalloc is never inlined, and this path is rare.
     private void AppendFormattableSlow<T>(T? value, string? format) where T : ISpanFormattable
@@ -144,10 +150,13 @@ public ref struct CacheKeyBuilder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dispose()
     {
+        // Only a key that outgrew the stack holds anything to return.
         char[]? rented = _rented;
-        this = default;
         if (rented is not null)
+        {
+            this = default;
             ArrayPool<char>.Shared.Return(rented);
+        }
     }
 
     private void AppendNull()

@@ -9,7 +9,7 @@ namespace Nested
         public readonly partial int Distance(int toX)
         {
             var __cacheGenState = (this, toX);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
             __key.AppendLiteral("{points}:Nested.Point.Distance(int)");
             __key.AppendSeparator();
             __key.AppendFormattable(toX);

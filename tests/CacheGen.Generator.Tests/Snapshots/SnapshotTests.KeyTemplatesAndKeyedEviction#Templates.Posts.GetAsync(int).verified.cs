@@ -9,7 +9,7 @@ namespace Templates
         public partial global::System.Threading.Tasks.Task<global::Templates.Post?> GetAsync(int id)
         {
             var __cacheGenState = (this, id);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
+            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[32]);
             __key.AppendLiteral("{posts}:post:");
             __key.AppendFormattable(id);
             var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();

@@ -14,7 +14,7 @@ namespace Templates
 
             string __CacheGenKey()
             {
-                global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
+                global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[32]);
                 __key.AppendLiteral("{posts}:post:");
                 __key.AppendFormattable(post?.Id);
                 var __result = __key.ToString();

@@ -7,7 +7,7 @@ partial class Lookup
     internal partial string Find(int id, string? name)
     {
         var __cacheGenState = (this, id, name);
-        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[128]);
+        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[96]);
         __key.AppendLiteral("{lookup}:Lookup.Find(int, string)");
         __key.AppendSeparator();
         __key.AppendFormattable(id);
