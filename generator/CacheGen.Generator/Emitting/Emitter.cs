@@ -20,6 +20,7 @@ internal static class Emitter
     // steps of 32 chars and at most 256 (a longer key grows into a pooled array). Small buffers are cheaper to clear.
     private const int MaxStackKeyLength = 256;
     private const int TypicalArgumentLength = 32;
+    private const char KeySeparator = '|';
 
     private static readonly string GeneratedCodeAttribute =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"{Parsing.Parser.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -118,7 +119,8 @@ internal static class Emitter
         string cancellation = token?.Name ?? "default";
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
-        string key = literalKey ? Literal(string.Concat(cached.Key.Select(p => p.Text))) : "__key.AsSpan()";
+        bool fixedKey = !literalKey && IsBoundedKey(cached.Key);
+        string key = literalKey ? Literal(string.Concat(cached.Key.Select(p => p.Text))) : fixedKey ? "__key.Slice(0, __keyLength)" : "__key.AsSpan()";
         // A tuple of arguments is captured before the key is built: a '?.' in the key must not make them look nullable.
         bool captureState = !literalKey && stateItems.Count > 1;
         string stateArgument = captureState ? "__cacheGenState" : state;
@@ -136,7 +138,41 @@ internal static class Emitter
         }
         if (captureState)
             writer.WriteLine($"var __cacheGenState = {state};");
+        if (fixedKey)
+        {
+            WriteBoundedKey(writer, cached.Key);
+            writer.WriteLine($"return {call};");
+            return;
+        }
         WithKeyBuilder(writer, cached.Key, $"var __result = {call};");
+    }
+
+    // Literal text and integers only (the common "post:{id}"): the longest key is known at compile time, so it is
+    // written straight into a stack buffer of that size, with no builder and no escaping (digits and '-' need none).
+    private static bool IsBoundedKey(EquatableArray<KeyPart> parts) =>
+        parts.All(p => p.Kind is KeyPartKind.Literal or KeyPartKind.Separator || (p.Kind == KeyPartKind.SpanFormattable && p.Width is not null && p.Format is null));
+
+    private static void WriteBoundedKey(SourceWriter writer, EquatableArray<KeyPart> parts)
+    {
+        int length = parts.Sum(p => p.Kind switch { KeyPartKind.Literal => p.Text.Length, KeyPartKind.Separator => 1, _ => p.Width!.Value });
+        writer.WriteLine($"global::System.Span<char> __key = stackalloc char[{length.ToString(CultureInfo.InvariantCulture)}];");
+        writer.WriteLine("int __keyLength = 0;");
+        foreach (KeyPart part in parts)
+        {
+            switch (part.Kind)
+            {
+                case KeyPartKind.Literal:
+                    writer.WriteLine($"{Literal(part.Text)}.CopyTo(__key.Slice(__keyLength));");
+                    writer.WriteLine($"__keyLength += {part.Text.Length.ToString(CultureInfo.InvariantCulture)};");
+                    break;
+                case KeyPartKind.Separator:
+                    writer.WriteLine($"__key[__keyLength++] = '{KeySeparator}';");
+                    break;
+                default:
+                    writer.WriteLine($"__keyLength += {KeyBuilder}.WriteInteger(__key.Slice(__keyLength), {part.Text});");
+                    break;
+            }
+        }
     }
 
     // ---- [InvalidatesCache] -----------------------------------------------------------------------------------

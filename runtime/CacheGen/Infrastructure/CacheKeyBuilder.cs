@@ -146,6 +146,29 @@ public ref struct CacheKeyBuilder
     /// <summary>Writes a generic type argument, so that generic instantiations get distinct keys.</summary>
     public void AppendType(Type type) => AppendEscaped(type.ToString().AsSpan());
 
+    /// <summary>
+    /// Writes an integer argument of a key whose longest form fits <paramref name="destination"/> (generated code sizes
+    /// the buffer from the type) and returns the number of characters written. Integers need no escaping.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int WriteInteger<T>(Span<char> destination, T value) where T : struct, ISpanFormattable
+    {
+        if (!value.TryFormat(destination, out int written, default, CultureInfo.InvariantCulture))
+            throw new ArgumentException("The key buffer is too small for the value.", nameof(destination));
+        return written;
+    }
+
+    /// <summary>Writes a nullable integer argument (see the other overload); <c>null</c> is the null marker.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int WriteInteger<T>(Span<char> destination, T? value) where T : struct, ISpanFormattable
+    {
+        if (value.HasValue)
+            return WriteInteger(destination, value.GetValueOrDefault());
+        destination[0] = Escape;
+        destination[1] = '0';
+        return 2;
+    }
+
     /// <summary>Returns pooled memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Dispose()

@@ -9,12 +9,12 @@ namespace Blog
         public partial global::System.Threading.Tasks.Task<global::Blog.Post?> GetAsync(int id, global::System.Threading.CancellationToken ct)
         {
             var __cacheGenState = (this, id);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[32]);
-            __key.AppendLiteral("{posts}:post:");
-            __key.AppendFormattable(id);
-            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), __CacheGenStatics.Options, __CacheGenStatics.Tags, ct).AsTask();
-            __key.Dispose();
-            return __result;
+            global::System.Span<char> __key = stackalloc char[24];
+            int __keyLength = 0;
+            "{posts}:post:".CopyTo(__key.Slice(__keyLength));
+            __keyLength += 13;
+            __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
+            return cache.GetOrCreateAsync(__key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), __CacheGenStatics.Options, __CacheGenStatics.Tags, ct).AsTask();
         }
     }
 

@@ -9,13 +9,13 @@ namespace Nested
         public readonly partial int Distance(int toX)
         {
             var __cacheGenState = (this, toX);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
-            __key.AppendLiteral("{points}:Nested.Point.Distance(int)");
-            __key.AppendSeparator();
-            __key.AppendFormattable(toX);
-            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
-            __key.Dispose();
-            return __result;
+            global::System.Span<char> __key = stackalloc char[47];
+            int __keyLength = 0;
+            "{points}:Nested.Point.Distance(int)".CopyTo(__key.Slice(__keyLength));
+            __keyLength += 35;
+            __key[__keyLength++] = '|';
+            __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), toX);
+            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
         }
     }
 

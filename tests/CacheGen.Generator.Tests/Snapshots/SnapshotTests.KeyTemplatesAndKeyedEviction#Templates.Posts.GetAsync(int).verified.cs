@@ -9,12 +9,12 @@ namespace Templates
         public partial global::System.Threading.Tasks.Task<global::Templates.Post?> GetAsync(int id)
         {
             var __cacheGenState = (this, id);
-            global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[32]);
-            __key.AppendLiteral("{posts}:post:");
-            __key.AppendFormattable(id);
-            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
-            __key.Dispose();
-            return __result;
+            global::System.Span<char> __key = stackalloc char[24];
+            int __keyLength = 0;
+            "{posts}:post:".CopyTo(__key.Slice(__keyLength));
+            __keyLength += 13;
+            __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
+            return cache.GetOrCreateAsync(__key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
         }
     }
 

@@ -7,13 +7,13 @@ partial class Lookup
     public partial string Find(int id)
     {
         var __cacheGenState = (this, id);
-        global::CacheGen.Infrastructure.CacheKeyBuilder __key = new(stackalloc char[64]);
-        __key.AppendLiteral("{lookup}:Lookup.Find(int)");
-        __key.AppendSeparator();
-        __key.AppendFormattable(id);
-        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
-        __key.Dispose();
-        return __result;
+        global::System.Span<char> __key = stackalloc char[37];
+        int __keyLength = 0;
+        "{lookup}:Lookup.Find(int)".CopyTo(__key.Slice(__keyLength));
+        __keyLength += 25;
+        __key[__keyLength++] = '|';
+        __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
+        return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
     }
 }
 
