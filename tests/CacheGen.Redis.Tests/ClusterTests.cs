@@ -30,16 +30,6 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         return ValueTask.FromResult(value);
     };
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task Another_instance_reads_entries_from_three_masters_and_each_entry_lives_beside_its_generation()
     {
@@ -194,7 +184,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, Returns("computed by B"), tags: ["posts"]).AsTask();
         await readDone.Task.WaitAsync(HangGuard);
         await a.Cache.RemoveByTagAsync("posts");
-        await Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
+        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
         release.SetResult();
 
         Assert.Equal("old", await inFlight.WaitAsync(HangGuard));
@@ -243,7 +233,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         int applied = b.Implementation.BackplaneMessagesApplied;
         using var metricsB = new MetricsRecorder(b.Implementation.Meter);
         elsewhere.Cli("PUBLISH", channel, "another-instance:t:authors");
-        await Until(() => b.Implementation.BackplaneMessagesApplied > applied, "the message from another node to reach B");
+        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied > applied, "the message from another node to reach B");
         // B dropped its in-process copy; Redis still has the entry (the message moved no generation there).
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(keys["authors"], Returns("new"), tags: ["authors"]));
         Assert.Equal(0, metricsB.Sum("cachegen.hits", "level=l1"));
@@ -300,7 +290,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Task<string>[] onA = Enumerable.Range(0, 50).Select(_ => a.Cache.GetOrCreateAsync(key, slow, tags: [region]).AsTask()).ToArray();
         Task<string>[] onB = Enumerable.Range(0, 50).Select(_ => b.Cache.GetOrCreateAsync(key, slow, tags: [region]).AsTask()).ToArray();
         // Hold the factory until both instances are committed: one runs it, the other waits on its lease.
-        await Until(() => Volatile.Read(ref calls) + a.Implementation.DistributedWaits + b.Implementation.DistributedWaits >= 2,
+        await Eventually.Until(() => Volatile.Read(ref calls) + a.Implementation.DistributedWaits + b.Implementation.DistributedWaits >= 2,
             "both instances to run the factory or wait for the lease");
         Assert.Equal(redis.Cluster.KeySlot(Entry.RedisKey(key)), redis.Cluster.KeySlot(lease));
         Assert.True(await redis.Database.KeyExistsAsync(lease));

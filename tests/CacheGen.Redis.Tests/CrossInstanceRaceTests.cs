@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CacheGen.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -12,16 +11,6 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 {
     private const int StaleSetRejected = 21;
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
 
     [Fact]
     public async Task A_write_held_in_the_network_that_lands_after_another_instance_evicted_is_rejected()
@@ -45,7 +34,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         relay.Pause();
         release.SetResult();
         // A's write script is on the wire (in the relay), not yet executed.
-        await Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
+        await Eventually.Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
         Assert.False(result.IsCompleted);
 
         await b.Cache.RemoveByTagAsync("posts");   // the writer saved and evicted, while A's write was in the network
@@ -76,7 +65,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await readTheDatabase.Task.WaitAsync(HangGuard);
         relay.Pause();
         release.SetResult();
-        await Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
+        await Eventually.Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
         relay.Resume();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
@@ -110,7 +99,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         if (fromAnotherInstance)
         {
             await a.Cache.RemoveByTagAsync("posts");
-            await Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
+            await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
         }
         else
         {
@@ -185,7 +174,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 
         string killed = redis.Cli("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(int.Parse(killed) >= 2, "CLIENT KILL TYPE pubsub killed " + killed);
-        await Until(() => b.Implementation.BackplaneResubscriptions >= 1 && a.Implementation.BackplaneResubscriptions >= 1, "both subscriptions to come back");
+        await Eventually.Until(() => b.Implementation.BackplaneResubscriptions >= 1 && a.Implementation.BackplaneResubscriptions >= 1, "both subscriptions to come back");
 
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
         Assert.NotEmpty(b.Logs.WithEventId(16));
@@ -193,7 +182,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 
         // Subscribed again: an eviction by A reaches B's L1 at once (its local lifetime is a minute).
         await a.Cache.RemoveByTagAsync("posts");
-        await Until(() => b.Implementation.BackplaneMessagesApplied >= 1, "A's eviction to reach B");
+        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied >= 1, "A's eviction to reach B");
         Assert.Equal("newer", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("newer"), tags: Entry.Posts));
     }
 

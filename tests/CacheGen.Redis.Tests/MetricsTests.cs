@@ -9,16 +9,6 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task Hits_by_level_misses_evictions_stale_sets_backplane_and_stampede_joins_are_measured()
     {
@@ -67,7 +57,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await a.Cache.RemoveByTagAsync("posts");
         finish.SetResult();
         await stale.WaitAsync(HangGuard);
-        await Until(() => b.Implementation.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
+        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
 
         Assert.Equal(1, am.Sum("cachegen.misses"));
         Assert.Equal(1, am.Sum("cachegen.stampede.joins", "scope=local"));
