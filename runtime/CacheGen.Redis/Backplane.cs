@@ -34,6 +34,7 @@ internal sealed class Backplane : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _stopToken;
     private string? _pendingProbe;
+    private long _lastUnreadableLog; // Environment.TickCount64 of the last log, 0 = never
     private int _applied;
     private int _resubscribed;
     private int _disposed;
@@ -149,7 +150,7 @@ internal sealed class Backplane : IDisposable
         string? text = message;
         if (text is null || !TryParse(text, out string instance, out char kind, out string name))
         {
-            _metrics.BackplaneDropped();
+            Unreadable(text);
             return;
         }
         if (instance == _instance)
@@ -183,11 +184,24 @@ internal sealed class Backplane : IDisposable
             case 'p':
                 return;
             default:
-                _metrics.BackplaneDropped();
+                Unreadable(text);
                 return;
         }
         _metrics.BackplaneReceived();
         Interlocked.Increment(ref _applied);
+    }
+
+    /// <summary>
+    /// Something on the channel that no CacheGen sent: counted, and logged at most once a minute (whoever can publish
+    /// there could otherwise fill the log). It evicts nothing; the next real message works as usual.
+    /// </summary>
+    private void Unreadable(string? text)
+    {
+        _metrics.BackplaneDropped();
+        long now = Environment.TickCount64;
+        long last = Volatile.Read(ref _lastUnreadableLog);
+        if ((last == 0 || now - last >= 60_000) && Interlocked.CompareExchange(ref _lastUnreadableLog, now, last) == last)
+            Log.BackplaneMessageUnreadable(_logger, text is null ? 0 : text.Length);
     }
 
     private static bool TryParse(string text, out string instance, out char kind, out string name)

@@ -80,6 +80,10 @@ internal static partial class Log
         Message = "CacheGen could not serialize the value of '{Key}' as {Type}; it was returned but not cached")]
     public static partial void SerializeFailed(ILogger logger, string key, string type, Exception exception);
 
+    [LoggerMessage(EventId = 24, EventName = "BackplaneMessageUnreadable", Level = LogLevel.Warning,
+        Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
+    public static partial void BackplaneMessageUnreadable(ILogger logger, int length);
+
     [LoggerMessage(EventId = 23, EventName = "PayloadTooLarge", Level = LogLevel.Warning,
         Message = "CacheGen did not cache '{Key}': its value is {Bytes} bytes serialized, more than MaximumPayloadBytes ({Maximum}); it was returned uncached")]
     public static partial void PayloadTooLarge(ILogger logger, string key, long bytes, int maximum);

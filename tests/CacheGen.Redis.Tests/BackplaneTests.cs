@@ -112,6 +112,33 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
     }
 
     [Fact]
+    public async Task Garbage_on_the_channel_is_counted_logged_once_and_evicts_nothing()
+    {
+        await using var a = await Instance();
+        await using var b = await Instance();
+        using var metrics = new MetricsRecorder(b.Implementation.Meter);
+        string key = Entry.UniqueKey();
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("kept"), tags: Entry.Posts);
+        using var publisher = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
+        var channel = StackExchange.Redis.RedisChannel.Literal("example:1:cachegen:evict");
+        var garbage = new byte[256];
+        Random.Shared.NextBytes(garbage);
+        foreach (StackExchange.Redis.RedisValue message in new StackExchange.Redis.RedisValue[] { garbage, "", "no-separators", "x:z:posts", new string('t', 100_000) })
+            await publisher.GetSubscriber().PublishAsync(channel, message);
+
+        // A real eviction after the garbage still arrives, so the garbage has been read by then.
+        await a.Cache.RemoveAsync(Entry.UniqueKey());
+        var clock = Stopwatch.StartNew();
+        while (b.Implementation.BackplaneMessagesApplied < 1 && clock.Elapsed < Delivery)
+            await Task.Delay(20);
+
+        Assert.Equal(1, b.Implementation.BackplaneMessagesApplied);
+        Assert.Equal(5, metrics.Sum("cachegen.backplane.dropped"));
+        Assert.Single(b.Logs.WithEventId(24));
+        Assert.Equal("kept", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), tags: Entry.Posts));
+    }
+
+    [Fact]
     public async Task Messages_go_on_a_channel_named_after_the_key_prefix_and_carry_no_values()
     {
         await using var a = await Instance();
