@@ -22,11 +22,15 @@ internal static class LuaScripts
     /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, expect ('0' = the entry was
     /// missing, '1' = it existed), stamp (bytes 2..9 of what was there), gen1, ...].
     /// Writes the envelope only if nothing was written or evicted since the read; returns 1 if it wrote, 0 if not.
-    /// GETRANGE reads just the stamp, not the whole value.
+    /// GETRANGE reads just the stamp, not the whole value; on a key the read found empty it also raises WRONGTYPE for a
+    /// non-string (the read's MGET shows one as missing), so the client can remove that foreign value.
     /// </summary>
     public const string GuardedSet = """
         if ARGV[3] == '0' then
-          if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+          if redis.call('EXISTS', KEYS[1]) == 1 then
+            redis.call('GETRANGE', KEYS[1], 0, 0)
+            return 0
+          end
         else
           if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
           if redis.call('GETRANGE', KEYS[1], 1, 8) ~= ARGV[4] then return 0 end

@@ -295,15 +295,15 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             }
             else
             {
-                // The common case, a hit, is one MGET: atomic like the script, and far cheaper for Redis to run. Only a
-                // missing entry or generation (a miss, a generation to create, or a non-string that MGET shows as nil)
-                // goes on to the script.
+                // One MGET: atomic like the script, and far cheaper for Redis to run. Only a missing generation (to be
+                // created, or a non-string that MGET shows as nil) goes on to the script. An entry MGET shows as missing
+                // may be a non-string too: the guarded write finds that out (WRONGTYPE) before it would overwrite it.
                 RedisKey[] keys = _keys.EntryAndGenerations(key, tags);
                 RedisValue[] values = await Bounded(database.StringGetAsync(keys), cancellationToken).ConfigureAwait(false);
-                if (!Array.Exists(values, static v => v.IsNull))
+                if (Array.FindIndex(values, 1, static v => v.IsNull) < 0)
                 {
                     Succeeded();
-                    return new RedisRead { Succeeded = true, Value = (byte[])values[0]!, Generations = ParseGenerations(values) };
+                    return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = ParseGenerations(values) };
                 }
                 RedisResult result = await Bounded(
                     database.ScriptEvaluateAsync(LuaScripts.Read, keys, RandomGenerations(tags.Length)),

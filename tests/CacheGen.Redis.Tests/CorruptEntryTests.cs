@@ -165,6 +165,28 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         // Foreign data, not an outage: logged as a corrupt entry (CircuitBreakerTests covers the repair).
         Assert.Single(instance.Logs.WithEventId(CorruptEntry));
     }
+
+    [Fact]
+    public async Task A_non_string_under_an_entry_key_is_removed_when_its_region_generation_already_exists()
+    {
+        // With the generation in place the read is a single MGET, which shows the hash as a missing entry; the guarded
+        // write must still notice it, remove it, and never count it as a Redis failure.
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        string key = Entry.UniqueKey();
+        await redis.Database.HashSetAsync(Entry.RedisKey(key), "field", "value");
+
+        Post post = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(5, "fresh", "c")), Entry.NoLocal, Entry.Posts);
+        Post again = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(6, "second", "c")), Entry.NoLocal, Entry.Posts);
+        Post cached = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(7, "third", "c")), Entry.NoLocal, Entry.Posts);
+
+        Assert.Equal(("fresh", "second", "second"), (post.Title, again.Title, cached.Title));
+        Assert.Single(instance.Logs.WithEventId(CorruptEntry));
+        Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=wrong_type"));
+        Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
+        Assert.Equal(StackExchange.Redis.RedisType.String, await redis.Database.KeyTypeAsync(Entry.RedisKey(key)));
+    }
 }
 
 public enum Status { Draft, Published }
