@@ -1,3 +1,4 @@
+using CacheGen.Testing;
 using CacheGen.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Hybrid;
 
@@ -14,6 +15,9 @@ public sealed class SecurityTlsTests : IDisposable
 
     public void Dispose() => _certificates.Dispose();
 
+    // Database 1, like the other tests, so redis-cli's checks below say "-n 1".
+    private static string Configuration(RedisServer server) => server.Configuration + ",defaultDatabase=1";
+
     private static Func<CancellationToken, ValueTask<string>> Source(List<string> calls, string value) => _ =>
     {
         lock (calls)
@@ -24,10 +28,10 @@ public sealed class SecurityTlsTests : IDisposable
     [Fact]
     public async Task With_the_test_CA_trusted_the_cache_reads_through_evicts_and_publishes_over_tls()
     {
-        using var server = TlsRedisServer.Start(_certificates);
+        using var server = RedisServer.StartTls(_certificates.ForRedis());
         void Trust(CacheGenOptions o) => o.ConfigureRedis = c => c.TrustIssuer(_certificates.AuthorityPath);
-        await using var first = CacheInstance.Create(server.Configuration, Trust);
-        await using var second = CacheInstance.Create(server.Configuration, Trust);
+        await using var first = CacheInstance.Create(Configuration(server), Trust);
+        await using var second = CacheInstance.Create(Configuration(server), Trust);
         await Task.WhenAll(first.Implementation.BackplaneReady, second.Implementation.BackplaneReady).WaitAsync(TimeSpan.FromSeconds(20));
 
         var calls = new List<string>();
@@ -55,9 +59,9 @@ public sealed class SecurityTlsTests : IDisposable
     [MemberData(nameof(UntrustedSetups))]
     public async Task With_an_untrusted_server_certificate_the_connection_fails_and_the_app_serves_from_the_source(string setup)
     {
-        using var server = TlsRedisServer.Start(_certificates);
+        using var server = RedisServer.StartTls(_certificates.ForRedis());
         using var otherAuthority = TestCertificates.Create("Other");
-        await using var instance = CacheInstance.Create(server.Configuration, o =>
+        await using var instance = CacheInstance.Create(Configuration(server), o =>
         {
             o.RedisTimeout = TimeSpan.FromMilliseconds(500);
             if (setup == "another CA trusted")
@@ -82,13 +86,13 @@ public sealed class SecurityTlsTests : IDisposable
     [Fact]
     public async Task A_server_that_requires_client_certificates_accepts_one_from_ConfigureRedis()
     {
-        using var server = TlsRedisServer.Start(_certificates, requireClientCertificates: true);
-        await using var withCertificate = CacheInstance.Create(server.Configuration, o => o.ConfigureRedis = c =>
+        using var server = RedisServer.StartTls(_certificates.ForRedis(requireClientCertificates: true));
+        await using var withCertificate = CacheInstance.Create(Configuration(server), o => o.ConfigureRedis = c =>
         {
             c.TrustIssuer(_certificates.AuthorityPath);
             c.SetUserPemCertificate(_certificates.ClientCertificatePath, _certificates.ClientKeyPath);
         });
-        await using var without = CacheInstance.Create(server.Configuration, o =>
+        await using var without = CacheInstance.Create(Configuration(server), o =>
         {
             o.RedisTimeout = TimeSpan.FromMilliseconds(500);
             o.ConfigureRedis = c => c.TrustIssuer(_certificates.AuthorityPath);

@@ -8,15 +8,18 @@ namespace CacheGen.Testing;
 /// <summary>
 /// A private redis-server on a free loopback port, started for a test and stopped by pid. Persistence is off unless
 /// a test asks for it. Fault tests use <see cref="Kill"/>, <see cref="Freeze"/>, <see cref="Thaw"/> and <see cref="Restart"/>.
+/// With <see cref="StartTls"/> it speaks TLS only.
 /// </summary>
 public sealed class RedisServer : IDisposable
 {
     private readonly string[] _extraArguments;
+    private readonly RedisTls? _tls;
     private Process? _process;
 
-    private RedisServer(string[] extraArguments)
+    private RedisServer(string[] extraArguments, RedisTls? tls = null)
     {
         _extraArguments = extraArguments;
+        _tls = tls;
         Directory = Path.Combine(Path.GetTempPath(), "cachegen-redis-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
     }
@@ -30,16 +33,19 @@ public sealed class RedisServer : IDisposable
     /// <summary>The running process's id.</summary>
     public int Pid => _process?.Id ?? throw new InvalidOperationException("redis-server is not running.");
 
-    /// <summary>A StackExchange.Redis configuration string for this server.</summary>
-    public string Configuration => $"127.0.0.1:{Port}";
+    /// <summary>A StackExchange.Redis configuration string for this server (<c>ssl=true</c> for a TLS server).</summary>
+    public string Configuration => _tls is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},ssl=true";
 
     /// <summary>Starts redis-server with <c>--save '' --appendonly no</c> plus <paramref name="extraArguments"/>.</summary>
-    public static RedisServer Start(params string[] extraArguments)
+    public static RedisServer Start(params string[] extraArguments) => Launched(new RedisServer(extraArguments) { Port = FreePort() });
+
+    /// <summary>Starts a redis-server that listens on a TLS port only (<c>--port 0 --tls-port N</c>), with <paramref name="tls"/>'s files.</summary>
+    public static RedisServer StartTls(RedisTls tls) => Launched(new RedisServer([], tls) { Port = FreePort() });
+
+    private static RedisServer Launched(RedisServer server)
     {
-        var server = new RedisServer(extraArguments);
         try
         {
-            server.Port = FreePort();
             server.Launch();
             return server;
         }
@@ -51,20 +57,7 @@ public sealed class RedisServer : IDisposable
     }
 
     /// <summary>Like <see cref="Start"/>, on a port the caller chose (a cluster node also needs port + 10000 free for its bus).</summary>
-    public static RedisServer StartOnPort(int port, params string[] extraArguments)
-    {
-        var server = new RedisServer(extraArguments) { Port = port };
-        try
-        {
-            server.Launch();
-            return server;
-        }
-        catch
-        {
-            server.Dispose();
-            throw;
-        }
-    }
+    public static RedisServer StartOnPort(int port, params string[] extraArguments) => Launched(new RedisServer(extraArguments) { Port = port });
 
     /// <summary>Kills the process with SIGKILL, as a crash would.</summary>
     public void Kill()
@@ -103,6 +96,11 @@ public sealed class RedisServer : IDisposable
         var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("-p");
         info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (_tls is not null)
+        {
+            foreach (string argument in new[] { "-h", "127.0.0.1", "--tls", "--cacert", _tls.AuthorityPath, "--cert", _tls.ClientCertificatePath, "--key", _tls.ClientKeyPath })
+                info.ArgumentList.Add(argument);
+        }
         foreach (string argument in arguments)
             info.ArgumentList.Add(argument);
         using Process cli = Process.Start(info)!;
@@ -131,8 +129,14 @@ public sealed class RedisServer : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = Directory,
         };
-        foreach (string argument in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", Directory, "--protected-mode", "no" })
+        string port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] listen = _tls is null
+            ? ["--port", port]
+            : ["--port", "0", "--tls-port", port, "--tls-cert-file", _tls.CertificatePath, "--tls-key-file", _tls.KeyPath,
+               "--tls-ca-cert-file", _tls.AuthorityPath, "--tls-auth-clients", _tls.RequireClientCertificates ? "yes" : "no"];
+        foreach (string argument in listen)
+            info.ArgumentList.Add(argument);
+        foreach (string argument in new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", Directory, "--protected-mode", "no" })
             info.ArgumentList.Add(argument);
         foreach (string argument in _extraArguments)
             info.ArgumentList.Add(argument);
@@ -158,6 +162,14 @@ public sealed class RedisServer : IDisposable
         {
             if (_process!.HasExited)
                 throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} on port {Port}.");
+            if (_tls is not null)
+            {
+                // A raw PING cannot cross TLS: ask redis-cli, which speaks it.
+                if (Cli("PING") == "PONG")
+                    return;
+                Thread.Sleep(50);
+                continue;
+            }
             try
             {
                 using var client = new TcpClient();
@@ -192,3 +204,10 @@ public sealed class RedisServer : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>
+/// The files of a TLS redis-server: its certificate and key, the authority that signed them (and the clients'), and
+/// the client certificate redis-cli presents. <see cref="RequireClientCertificates"/> makes the server demand one.
+/// </summary>
+public sealed record RedisTls(string CertificatePath, string KeyPath, string AuthorityPath, string ClientCertificatePath, string ClientKeyPath,
+    bool RequireClientCertificates = false);

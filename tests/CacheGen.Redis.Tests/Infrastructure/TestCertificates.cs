@@ -1,3 +1,4 @@
+using CacheGen.Testing;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -45,6 +46,10 @@ public sealed class TestCertificates : IDisposable
 
     /// <summary>A new CA named <paramref name="name"/> with its server and client certificates.</summary>
     public static TestCertificates Create(string name = "CacheGen") => new(name);
+
+    /// <summary>The files a TLS redis-server (and redis-cli, as a client) needs from these certificates.</summary>
+    public RedisTls ForRedis(bool requireClientCertificates = false) =>
+        new(ServerCertificatePath, ServerKeyPath, AuthorityPath, ClientCertificatePath, ClientKeyPath, requireClientCertificates);
 
     private (string Certificate, string Key) Issue(string file, string subject, string extendedUsage, DateTimeOffset now)
     {
