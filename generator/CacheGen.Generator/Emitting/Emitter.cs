@@ -154,7 +154,7 @@ internal static class Emitter
 
     private static void WriteBoundedKey(SourceWriter writer, EquatableArray<KeyPart> parts)
     {
-        int length = parts.Sum(p => p.Kind switch { KeyPartKind.Literal => p.Text.Length, KeyPartKind.Separator => 1, _ => p.Width!.Value });
+        int length = parts.Sum(PartLength); // exact: every part here has a width
         writer.WriteLine($"global::System.Span<char> __key = stackalloc char[{length.ToString(CultureInfo.InvariantCulture)}];");
         writer.WriteLine("int __keyLength = 0;");
         foreach (KeyPart part in parts)
@@ -242,13 +242,16 @@ internal static class Emitter
         writer.WriteLine("return __result;");
     }
 
-    private static int StackKeyLength(EquatableArray<KeyPart> parts)
+    private static int StackKeyLength(EquatableArray<KeyPart> parts) =>
+        System.Math.Min(MaxStackKeyLength, (parts.Sum(PartLength) + 31) / 32 * 32);
+
+    // The most characters a part writes: its text, one separator, or its value's width (a typical one when unbounded).
+    private static int PartLength(KeyPart part) => part.Kind switch
     {
-        int length = 0;
-        foreach (KeyPart part in parts)
-            length += part.Kind is KeyPartKind.Literal or KeyPartKind.Separator ? System.Math.Max(part.Text.Length, 1) : part.Width ?? TypicalArgumentLength;
-        return System.Math.Min(MaxStackKeyLength, (length + 31) / 32 * 32);
-    }
+        KeyPartKind.Literal => part.Text.Length,
+        KeyPartKind.Separator => 1,
+        _ => part.Width ?? TypicalArgumentLength,
+    };
 
     private static string AppendCall(KeyPart part)
     {
