@@ -97,24 +97,6 @@ public sealed partial class CacheGenOptions
     public TimeSpan DistributedLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Test hook (fault injection, never set in production): called for every backplane message from another instance;
-    /// returning <see langword="true"/> drops it as if pub/sub had lost it. The consistency checker drops 10% this way.
-    /// </summary>
-    internal Func<bool>? DropIncomingBackplaneMessage { get; set; }
-
-    /// <summary>
-    /// Test hook: awaited after a fill's Redis read returns and before its result is used, so a test can hold a read
-    /// "in flight" while an eviction arrives. Gets the cache key.
-    /// </summary>
-    internal Func<string, ValueTask>? AfterRedisRead { get; set; }
-
-    /// <summary>
-    /// Test hook: awaited by an eviction after it evicted in-process and before it evicts in Redis (gets the key or tag),
-    /// so a test can start a read in that window.
-    /// </summary>
-    internal Func<string, ValueTask>? BeforeRedisEviction { get; set; }
-
-    /// <summary>
     /// Adjusts the StackExchange.Redis configuration after <see cref="Redis"/> is parsed and before the connection is
     /// made: trust a private CA (<c>c.TrustIssuer("/etc/redis/ca.pem")</c>), present a client certificate
     /// (<c>c.SetUserPemCertificate(...)</c>), validate the server certificate yourself (<c>c.CertificateValidation</c>),

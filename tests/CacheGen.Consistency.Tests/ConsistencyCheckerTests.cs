@@ -53,18 +53,15 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
         TimeSpan localLifetime = TimeSpan.FromSeconds(1);
         int received = 0;
         int dropped = 0;
-        await using TwoInstances instances = await TwoInstances.StartAsync(posts: 20, o =>
-        {
-            o.LocalCacheExpiration = localLifetime;
+        await using TwoInstances instances = await TwoInstances.StartAsync(posts: 20, o => o.LocalCacheExpiration = localLifetime,
             // Every tenth message (the 1st, 11th, ...) across both instances: 10%, and a short run is sure to lose some.
-            o.DropIncomingBackplaneMessage = () =>
+            dropIncoming: () =>
             {
                 if (Interlocked.Increment(ref received) % 10 != 1)
                     return false;
                 Interlocked.Increment(ref dropped);
                 return true;
-            };
-        });
+            });
 
         // Sparse writes: every message evicts the whole region, so a dropped one only matters until the next arrives.
         (Analysis analysis, long _) = await RunAsync(instances, localLifetime, writePause: (50, 600));

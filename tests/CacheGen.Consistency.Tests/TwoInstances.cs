@@ -32,8 +32,11 @@ public sealed class TwoInstances : IAsyncDisposable
 
     public HttpClient[] Clients { get; }
 
-    /// <summary>Starts redis-server, adds <paramref name="posts"/> posts, starts two instances and waits until both listen on the backplane.</summary>
-    public static async Task<TwoInstances> StartAsync(int posts, Action<CacheGenOptions> configure)
+    /// <summary>
+    /// Starts redis-server, adds <paramref name="posts"/> posts, starts two instances and waits until both listen on the
+    /// backplane. <paramref name="dropIncoming"/>, when given, decides for each backplane message whether it is lost.
+    /// </summary>
+    public static async Task<TwoInstances> StartAsync(int posts, Action<CacheGenOptions> configure, Func<bool>? dropIncoming = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "cachegen-checker-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -59,7 +62,8 @@ public sealed class TwoInstances : IAsyncDisposable
                 apps.Add(app);
                 await app.StartAsync();
                 var cache = (RedisHybridCache)app.Services.GetRequiredService<HybridCache>();
-                await cache.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
+                cache.Hooks.DropIncomingBackplaneMessage = dropIncoming;
+                await cache.Hooks.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
             }
             return new TwoInstances(directory, redis, [.. apps]);
         }

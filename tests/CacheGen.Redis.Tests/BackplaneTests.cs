@@ -18,7 +18,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
             o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
             o.Backplane = backplane;
         });
-        await instance.Implementation.BackplaneReady.WaitAsync(Delivery);
+        await instance.Hooks.BackplaneReady.WaitAsync(Delivery);
         return instance;
     }
 
@@ -104,11 +104,11 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
 
         // Pub/sub delivers in order on one connection: once B has both messages, A has had its echoes too.
         var clock = Stopwatch.StartNew();
-        while (b.Implementation.BackplaneMessagesApplied < 2 && clock.Elapsed < Delivery)
+        while (b.Hooks.BackplaneMessagesApplied < 2 && clock.Elapsed < Delivery)
             await Task.Delay(20);
         await Task.Delay(100);
-        Assert.Equal(2, b.Implementation.BackplaneMessagesApplied);
-        Assert.Equal(0, a.Implementation.BackplaneMessagesApplied);
+        Assert.Equal(2, b.Hooks.BackplaneMessagesApplied);
+        Assert.Equal(0, a.Hooks.BackplaneMessagesApplied);
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
     {
         await using var a = await Instance();
         await using var b = await Instance();
-        using var metrics = new MetricsRecorder(b.Implementation.Meter);
+        using var metrics = new MetricsRecorder(b.Hooks.Meter);
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("kept"), tags: Entry.Posts);
         using var publisher = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
@@ -129,12 +129,12 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         // A real eviction after the garbage still arrives, so the garbage has been read by then.
         await a.Cache.RemoveAsync(Entry.UniqueKey());
         var clock = Stopwatch.StartNew();
-        while (b.Implementation.BackplaneMessagesApplied < 1 && clock.Elapsed < Delivery)
+        while (b.Hooks.BackplaneMessagesApplied < 1 && clock.Elapsed < Delivery)
             await Task.Delay(20);
 
-        Assert.Equal(1, b.Implementation.BackplaneMessagesApplied);
+        Assert.Equal(1, b.Hooks.BackplaneMessagesApplied);
         Assert.Equal(5, metrics.Sum("cachegen.backplane.dropped"));
-        Assert.Single(b.Logs.WithEventId(24));
+        Assert.Single(b.Logs.WithEventId(LogEvents.BackplaneMessageUnreadable));
         Assert.Equal("kept", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), tags: Entry.Posts));
     }
 

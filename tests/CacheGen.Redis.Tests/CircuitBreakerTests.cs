@@ -14,13 +14,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class CircuitBreakerTests
 {
-    private const int Opened = 30;
-    private const int Closed = 31;
-    private const int EvictionsPending = 33;
-    private const int EvictionsReplayed = 34;
-    private const int PendingOverflowed = 35;
-    private const int CorruptEntry = 20;
-    private const int RedisReadFailed = 10;
 
     // Generous on purpose: a hang guard and a "caching came back" deadline, not speed assertions.
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(10);
@@ -72,9 +65,9 @@ public sealed class CircuitBreakerTests
 
     private static void AssertOneBreakerCycle(CacheInstance instance)
     {
-        LogLine opened = Assert.Single(instance.Logs.WithEventId(Opened));
+        LogLine opened = Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
         Assert.Equal(LogLevel.Warning, opened.Level);
-        LogLine closed = Assert.Single(instance.Logs.WithEventId(Closed));
+        LogLine closed = Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerClosed));
         Assert.Equal(LogLevel.Information, closed.Level);
     }
 
@@ -106,7 +99,7 @@ public sealed class CircuitBreakerTests
     {
         using RedisServer server = RedisServer.Start();
         await using CacheInstance instance = Instance(server, o => o.RedisTimeout = TimeSpan.FromSeconds(2));
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         Assert.True(await CachesThroughRedis(instance));
 
         server.Freeze();
@@ -119,7 +112,7 @@ public sealed class CircuitBreakerTests
                 Assert.Equal("fallback", value);
                 Assert.True(elapsed < TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(3), $"call {i} took {elapsed}");
             }
-            Assert.Equal(BreakerState.Open, instance.Implementation.RedisBreakerState);
+            Assert.Equal(BreakerState.Open, instance.Hooks.RedisBreakerState);
 
             // Open: no call waits for Redis any more (the timeout is 2 s; these do no I/O at all), sequential or concurrent.
             for (int i = 0; i < 30; i++)
@@ -138,19 +131,19 @@ public sealed class CircuitBreakerTests
 
             // Stay frozen across a few failed probes: still one "opened" line, and no per-request lines.
             await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.NotEqual(BreakerState.Closed, instance.Implementation.RedisBreakerState);
+            Assert.NotEqual(BreakerState.Closed, instance.Hooks.RedisBreakerState);
         }
         finally
         {
             server.Thaw();
         }
 
-        await Eventually(() => Task.FromResult(instance.Implementation.RedisBreakerState == BreakerState.Closed), "closing the breaker");
+        await Eventually(() => Task.FromResult(instance.Hooks.RedisBreakerState == BreakerState.Closed), "closing the breaker");
         await Eventually(() => CachesThroughRedis(instance), "caching through Redis");
         AssertOneBreakerCycle(instance);
         // One Debug line per call that actually failed (the three before the breaker opened), none per short circuit.
-        Assert.InRange(instance.Logs.WithEventId(RedisReadFailed).Count(), 1, 3);
-        Assert.All(instance.Logs.WithEventId(RedisReadFailed), l => Assert.Equal(LogLevel.Debug, l.Level));
+        Assert.InRange(instance.Logs.WithEventId(LogEvents.RedisReadFailed).Count(), 1, 3);
+        Assert.All(instance.Logs.WithEventId(LogEvents.RedisReadFailed), l => Assert.Equal(LogLevel.Debug, l.Level));
         Assert.True(metrics.Sum("cachegen.circuit_breaker.short_circuits") >= 80, $"short circuits: {metrics.Sum("cachegen.circuit_breaker.short_circuits")}");
         Assert.Equal(1, metrics.Sum("cachegen.circuit_breaker.transitions", "state=closed"));
         Assert.True(metrics.Sum("cachegen.circuit_breaker.transitions", "state=half_open") >= 1, "the breaker was never probed");
@@ -165,7 +158,7 @@ public sealed class CircuitBreakerTests
         // Two failures open it: the two evictions below (reads of what they evicted do not call Redis).
         await using CacheInstance instance = Instance(server, o => o.CircuitBreakerFailures = 2);
         await using CacheInstance other = Instance(server);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string inRegion = Entry.UniqueKey();
         string single = Entry.UniqueKey("users");
         string witness = Entry.UniqueKey("witness");
@@ -178,8 +171,8 @@ public sealed class CircuitBreakerTests
         var (_, elapsed) = await Timed(async () => { await instance.Cache.RemoveByTagAsync("posts"); return 0; });
         Assert.True(elapsed < TimeSpan.FromSeconds(2), $"the eviction took {elapsed}");
         await instance.Cache.RemoveAsync(single).AsTask().WaitAsync(HangGuard);
-        Assert.Equal(2, instance.Implementation.PendingEvictionCount);
-        Assert.Equal(LogLevel.Warning, Assert.Single(instance.Logs.WithEventId(EvictionsPending)).Level);
+        Assert.Equal(2, instance.Hooks.PendingEvictionCount);
+        Assert.Equal(LogLevel.Warning, Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsPending)).Level);
         // Meanwhile this instance runs on the data.
         Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
 
@@ -192,10 +185,10 @@ public sealed class CircuitBreakerTests
         {
             Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
             Assert.Equal("new", await ReadRedis(instance, single, "new", Entry.Users));
-            return instance.Implementation.PendingEvictionCount == 0 && instance.Implementation.RedisBreakerState == BreakerState.Closed;
+            return instance.Hooks.PendingEvictionCount == 0 && instance.Hooks.RedisBreakerState == BreakerState.Closed;
         }, "replaying the evictions");
         Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
-        Assert.Equal(LogLevel.Information, Assert.Single(instance.Logs.WithEventId(EvictionsReplayed)).Level);
+        Assert.Equal(LogLevel.Information, Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsReplayed)).Level);
         Assert.Equal(2, metrics.Sum("cachegen.evictions.replayed"));
         // Replayed in Redis itself: an instance that never saw the evictions does not get the old values either...
         Assert.NotEqual(generation, await raw.StringGetAsync("example:1:gen:{posts}"));
@@ -225,11 +218,11 @@ public sealed class CircuitBreakerTests
         {
             // One eviction times out (it may still land when Redis thaws); the breaker then opens, so the other is never sent.
             await instance.Cache.RemoveAsync(single).AsTask().WaitAsync(HangGuard);
-            for (int i = 0; i < 3 && instance.Implementation.RedisBreakerState == BreakerState.Closed; i++)
+            for (int i = 0; i < 3 && instance.Hooks.RedisBreakerState == BreakerState.Closed; i++)
                 Assert.Equal("during", await ReadRedis(instance, Entry.UniqueKey(), "during"));
-            Assert.NotEqual(BreakerState.Closed, instance.Implementation.RedisBreakerState);
+            Assert.NotEqual(BreakerState.Closed, instance.Hooks.RedisBreakerState);
             await instance.Cache.RemoveByTagAsync("posts").AsTask().WaitAsync(TimeSpan.FromSeconds(1));
-            Assert.Equal(2, instance.Implementation.PendingEvictionCount);
+            Assert.Equal(2, instance.Hooks.PendingEvictionCount);
         }
         finally
         {
@@ -241,7 +234,7 @@ public sealed class CircuitBreakerTests
         {
             Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
             Assert.Equal("new", await ReadRedis(instance, single, "new", Entry.Users));
-            return instance.Implementation.PendingEvictionCount == 0 && instance.Implementation.RedisBreakerState == BreakerState.Closed;
+            return instance.Hooks.PendingEvictionCount == 0 && instance.Hooks.RedisBreakerState == BreakerState.Closed;
         }, "replaying the evictions");
         // (what it gets may be the value this instance stored after the replay; never the one from before the evictions)
         Assert.NotEqual("old", await ReadRedis(other, inRegion, "fresh"));
@@ -269,7 +262,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal("OK", server.Cli("ACL", "SETUSER", "default", "-set", "-setex", "-psetex", "-incr"));
         await instance.Cache.RemoveByTagAsync("posts");
         await instance.Cache.RemoveAsync(single);
-        Assert.Equal(2, instance.Implementation.PendingEvictionCount);
+        Assert.Equal(2, instance.Hooks.PendingEvictionCount);
         for (int i = 0; i < 10; i++)
         {
             Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
@@ -278,19 +271,19 @@ public sealed class CircuitBreakerTests
             Assert.Equal("old", await ReadRedis(other, inRegion, "other"));
             await Task.Delay(50);
         }
-        Assert.Equal(BreakerState.Closed, instance.Implementation.RedisBreakerState);
-        Assert.Equal(2, instance.Implementation.PendingEvictionCount);
+        Assert.Equal(BreakerState.Closed, instance.Hooks.RedisBreakerState);
+        Assert.Equal(2, instance.Hooks.PendingEvictionCount);
 
         Assert.Equal("OK", server.Cli("ACL", "SETUSER", "default", "+set", "+setex", "+psetex", "+incr"));
         await Eventually(async () =>
         {
             Assert.NotEqual("old", await ReadRedis(instance, inRegion, "new"));
             Assert.NotEqual("old", await ReadRedis(instance, single, "new", []));
-            return instance.Implementation.PendingEvictionCount == 0;
+            return instance.Hooks.PendingEvictionCount == 0;
         }, "replaying the evictions");
         Assert.NotEqual("old", await ReadRedis(other, inRegion, "fresh"));
         Assert.NotEqual("old", await ReadRedis(other, single, "fresh", []));
-        Assert.Single(instance.Logs.WithEventId(EvictionsReplayed));
+        Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsReplayed));
     }
 
     [Fact]
@@ -308,7 +301,7 @@ public sealed class CircuitBreakerTests
                 Assert.Equal("fallback", value);
                 Assert.True(elapsed < TimeSpan.FromSeconds(3), $"took {elapsed}");
             }
-            Assert.NotEqual(BreakerState.Closed, instance.Implementation.RedisBreakerState);
+            Assert.NotEqual(BreakerState.Closed, instance.Hooks.RedisBreakerState);
         }
         finally
         {
@@ -328,7 +321,7 @@ public sealed class CircuitBreakerTests
         using ConnectionMultiplexer client = Client(server);
         IDatabase raw = client.GetDatabase(1);
         await using CacheInstance instance = Instance(server);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
 
         // More times than the breaker's failure count: WRONGTYPE is Redis answering, so the breaker stays closed.
@@ -339,17 +332,17 @@ public sealed class CircuitBreakerTests
             Assert.Equal("fresh", post.Title);
             Assert.Equal(RedisType.None, await raw.KeyTypeAsync(Entry.RedisKey(key)));
         }
-        Assert.Equal(5, instance.Logs.WithEventId(CorruptEntry).Count());
-        Assert.All(instance.Logs.WithEventId(CorruptEntry), l =>
+        Assert.Equal(5, instance.Logs.WithEventId(LogEvents.CorruptEntry).Count());
+        Assert.All(instance.Logs.WithEventId(LogEvents.CorruptEntry), l =>
         {
             Assert.Equal(LogLevel.Warning, l.Level);
             Assert.Contains("WRONGTYPE", l.Message);
         });
         Assert.Equal(5, metrics.Sum("cachegen.corrupt_entries", "problem=wrong_type"));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
-        Assert.Equal(BreakerState.Closed, instance.Implementation.RedisBreakerState);
-        Assert.Empty(instance.Logs.WithEventId(Opened));
-        Assert.Empty(instance.Logs.WithEventId(RedisReadFailed));
+        Assert.Equal(BreakerState.Closed, instance.Hooks.RedisBreakerState);
+        Assert.Empty(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+        Assert.Empty(instance.Logs.WithEventId(LogEvents.RedisReadFailed));
 
         // Repaired: the next fill stores the value and the one after reads it from Redis.
         int calls = 0;
@@ -364,12 +357,12 @@ public sealed class CircuitBreakerTests
         await raw.KeyDeleteAsync("example:1:gen:{users}");
         await raw.ListLeftPushAsync("example:1:gen:{users}", "x");
         Assert.Equal("new", await ReadRedis(instance, cached, "new", Entry.Users));
-        Assert.Single(instance.Logs.WithEventId(CorruptEntry), l => l.Message.Contains(cached, StringComparison.Ordinal));
+        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry), l => l.Message.Contains(cached, StringComparison.Ordinal));
         Assert.Equal(RedisType.None, await raw.KeyTypeAsync("example:1:gen:{users}"));
         // The old entry was written under the lost generation: a miss, then stored again and read back.
         Assert.Equal("newer", await ReadRedis(instance, cached, "newer", Entry.Users));
         Assert.Equal("newer", await ReadRedis(instance, cached, "newest", Entry.Users));
-        Assert.Equal(BreakerState.Closed, instance.Implementation.RedisBreakerState);
+        Assert.Equal(BreakerState.Closed, instance.Hooks.RedisBreakerState);
     }
 
     [Fact]
@@ -382,7 +375,7 @@ public sealed class CircuitBreakerTests
             o.MaximumPendingEvictions = 2;
             o.DefaultExpiration = TimeSpan.FromSeconds(4);
         });
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string[] keys = [Entry.UniqueKey(), Entry.UniqueKey(), Entry.UniqueKey()];
         foreach (string key in keys)
             Assert.Equal("old", await ReadRedis(instance, key, "old"));
@@ -390,15 +383,15 @@ public sealed class CircuitBreakerTests
         server.Kill();
         foreach (string key in keys)
             await instance.Cache.RemoveAsync(key).AsTask().WaitAsync(HangGuard);
-        Assert.Equal(2, instance.Implementation.PendingEvictionCount);
-        Assert.Single(instance.Logs.WithEventId(PendingOverflowed));
+        Assert.Equal(2, instance.Hooks.PendingEvictionCount);
+        Assert.Single(instance.Logs.WithEventId(LogEvents.PendingEvictionsOverflowed));
         Assert.Equal(1, metrics.Sum("cachegen.evictions.lost"));
         server.Restart();
         Assert.True(await client.GetDatabase(1).KeyExistsAsync(Entry.RedisKey(keys[2])), "the restarted server did not load its append-only file");
 
         // The third eviction is forgotten, and the restarted Redis still holds its old entry: it must not be served.
         var clock = Stopwatch.StartNew();
-        while (instance.Implementation.PendingEvictionCount > 0 || clock.Elapsed < TimeSpan.FromSeconds(2))
+        while (instance.Hooks.PendingEvictionCount > 0 || clock.Elapsed < TimeSpan.FromSeconds(2))
         {
             foreach (string key in keys)
                 Assert.Equal("new", await ReadRedis(instance, key, "new"));

@@ -36,8 +36,8 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
             o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
         });
         await using var b = CacheInstance.Create(redis.Configuration, o => o.RedisTimeout = TimeSpan.FromSeconds(1));
-        await a.Implementation.BackplaneReady.WaitAsync(FailoverBound);
-        await b.Implementation.BackplaneReady.WaitAsync(FailoverBound);
+        await a.Hooks.BackplaneReady.WaitAsync(FailoverBound);
+        await b.Hooks.BackplaneReady.WaitAsync(FailoverBound);
 
         // Kill a master that carries a subscription (the client picks the node), so pub/sub has to move too.
         int Subscribers(RedisServer node) => int.Parse(node.Cli("PUBSUB", "NUMSUB", Channel).Split('\n')[^1]);
@@ -58,7 +58,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
         redis.Cluster.Kill(victim);
         var clock = Stopwatch.StartNew();
 
-        using var metricsB = new MetricsRecorder(b.Implementation.Meter);
+        using var metricsB = new MetricsRecorder(b.Hooks.Meter);
         var values = new ConcurrentBag<string>();
         var errors = new ConcurrentBag<Exception>();
         using var stop = new CancellationTokenSource();
@@ -97,7 +97,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
 
         // Evictions and the backplane work on the new master: B evicts, A's minute-long in-process copy goes.
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(key, database, tags: tags));
-        int applied = a.Implementation.BackplaneMessagesApplied;
+        int applied = a.Hooks.BackplaneMessagesApplied;
         Volatile.Write(ref version, 3);
         await b.Cache.RemoveByTagAsync(region);
         Assert.Equal("v3", await b.Cache.GetOrCreateAsync(key, database, Entry.NoLocal, tags));
@@ -106,6 +106,6 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
         while ((seenByA = await a.Cache.GetOrCreateAsync(key, database, tags: tags)) != "v3" && deadline.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(50);
         Assert.Equal("v3", seenByA);
-        Assert.True(a.Implementation.BackplaneMessagesApplied > applied, "A's copy went without B's message");
+        Assert.True(a.Hooks.BackplaneMessagesApplied > applied, "A's copy went without B's message");
     }
 }

@@ -13,8 +13,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<RedisClusterFixture>
 {
-    private const int StaleSetRejected = 21;
-    private const int EntrySpansClusterSlots = 45;
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
 
     /// <summary>With redis-cli's slot allocation these three hash to the first, second and third master.</summary>
@@ -35,7 +33,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
     {
         await using var a = Instance();
         await using var b = Instance();
-        using var metricsB = new MetricsRecorder(b.Implementation.Meter);
+        using var metricsB = new MetricsRecorder(b.Hooks.Meter);
         Dictionary<string, string> keys = Regions.ToDictionary(r => r, r => Entry.UniqueKey(r));
 
         foreach ((string region, string key) in keys)
@@ -134,7 +132,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         release.SetResult();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         byte[]? stored = await redis.Database.StringGetAsync(Entry.RedisKey(key));
         if (regionEviction)
             Assert.Null(stored);
@@ -156,7 +154,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         release.SetResult();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Empty(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, Returns("new"), tags: ["users"]));
     }
 
@@ -170,25 +168,25 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         await using var b = Instance(o =>
         {
             o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
-            o.AfterRedisRead = async k =>
-            {
-                if (k != key || readDone.Task.IsCompleted)
-                    return;
-                readDone.SetResult();
-                await release.Task;
-            };
         });
-        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        b.Hooks.AfterRedisRead = async k =>
+        {
+            if (k != key || readDone.Task.IsCompleted)
+                return;
+            readDone.SetResult();
+            await release.Task;
+        };
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: ["posts"]);
 
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, Returns("computed by B"), tags: ["posts"]).AsTask();
         await readDone.Task.WaitAsync(HangGuard);
         await a.Cache.RemoveByTagAsync("posts");
-        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
+        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied == 1, "the eviction message to reach B");
         release.SetResult();
 
         Assert.Equal("old", await inFlight.WaitAsync(HangGuard));
-        Assert.Equal(0, b.Implementation.LocalCount);
+        Assert.Equal(0, b.Hooks.LocalCount);
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, Returns("new"), tags: ["posts"]));
     }
 
@@ -214,8 +212,8 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         // In-process copies live a minute here: only a message explains one going away during the test.
         await using var a = Instance(o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
         await using var b = Instance(o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
-        await a.Implementation.BackplaneReady.WaitAsync(HangGuard);
-        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        await a.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         Dictionary<string, string> keys = Regions.ToDictionary(r => r, r => Entry.UniqueKey(r));
         foreach ((string region, string key) in keys)
             await b.Cache.GetOrCreateAsync(key, Returns("old"), tags: [region]);
@@ -230,10 +228,10 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         // Pub/sub is cluster-wide: a message published on a node where no instance subscribed still arrives.
         const string channel = "example:1:cachegen:evict";
         RedisServer elsewhere = redis.Cluster.LiveNodes.First(n => n.Cli("PUBSUB", "NUMSUB", channel).EndsWith("\n0", StringComparison.Ordinal));
-        int applied = b.Implementation.BackplaneMessagesApplied;
-        using var metricsB = new MetricsRecorder(b.Implementation.Meter);
+        int applied = b.Hooks.BackplaneMessagesApplied;
+        using var metricsB = new MetricsRecorder(b.Hooks.Meter);
         elsewhere.Cli("PUBLISH", channel, "another-instance:t:authors");
-        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied > applied, "the message from another node to reach B");
+        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied > applied, "the message from another node to reach B");
         // B dropped its in-process copy; Redis still has the entry (the message moved no generation there).
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(keys["authors"], Returns("new"), tags: ["authors"]));
         Assert.Equal(0, metricsB.Sum("cachegen.hits", "level=l1"));
@@ -290,7 +288,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Task<string>[] onA = Enumerable.Range(0, 50).Select(_ => a.Cache.GetOrCreateAsync(key, slow, tags: [region]).AsTask()).ToArray();
         Task<string>[] onB = Enumerable.Range(0, 50).Select(_ => b.Cache.GetOrCreateAsync(key, slow, tags: [region]).AsTask()).ToArray();
         // Hold the factory until both instances are committed: one runs it, the other waits on its lease.
-        await Eventually.Until(() => Volatile.Read(ref calls) + a.Implementation.DistributedWaits + b.Implementation.DistributedWaits >= 2,
+        await Eventually.Until(() => Volatile.Read(ref calls) + a.Hooks.DistributedWaits + b.Hooks.DistributedWaits >= 2,
             "both instances to run the factory or wait for the lease");
         Assert.Equal(redis.Cluster.KeySlot(Entry.RedisKey(key)), redis.Cluster.KeySlot(lease));
         Assert.True(await redis.Database.KeyExistsAsync(lease));
@@ -312,9 +310,9 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
     {
         await using var a = Instance(o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
         await using var b = Instance(o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
-        await a.Implementation.BackplaneReady.WaitAsync(HangGuard);
-        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
-        using var metrics = new MetricsRecorder(a.Implementation.Meter);
+        await a.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        using var metrics = new MetricsRecorder(a.Hooks.Meter);
         string[] tags = ["posts", "users"];
         Assert.NotEqual(redis.Cluster.KeySlot(GenerationKey("posts")), redis.Cluster.KeySlot(GenerationKey("users")));
         string key = Entry.UniqueKey("posts");
@@ -328,8 +326,8 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.Equal(1, factory.Calls);
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
-        Assert.DoesNotContain(a.Logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error || l.EventId.Id == 10);
-        LogLine logged = Assert.Single(a.Logs.WithEventId(EntrySpansClusterSlots));
+        Assert.DoesNotContain(a.Logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error || l.EventId.Id == LogEvents.RedisReadFailed);
+        LogLine logged = Assert.Single(a.Logs.WithEventId(LogEvents.EntrySpansClusterSlots));
         Assert.Contains("posts, users", logged.Message);
 
         // Either tag evicts it here and, through the backplane, on the other instance.

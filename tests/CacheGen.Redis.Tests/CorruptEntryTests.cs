@@ -12,7 +12,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private const int CorruptEntry = 20;
     private static readonly PayloadSerializer Serializer = new(null);
 
     public static TheoryData<string> Cases =>
@@ -98,7 +97,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
     public async Task Unreadable_bytes_are_a_logged_counted_miss_and_are_replaced(string kind)
     {
         await using var instance = CacheInstance.Create(redis.Configuration);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
         await redis.Database.StringSetAsync(Entry.RedisKey(key), await BytesFor(kind, key), TimeSpan.FromMinutes(1));
@@ -116,7 +115,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
             Assert.Equal(1, factory.Calls);
         }
 
-        LogLine warning = Assert.Single(instance.Logs.WithEventId(CorruptEntry));
+        LogLine warning = Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries"));
         // The fresh value replaced the bad bytes (the guard compared their stamp), so the next reader hits.
@@ -163,7 +162,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
 
         Assert.Equal("fresh", post.Title);
         // Foreign data, not an outage: logged as a corrupt entry (CircuitBreakerTests covers the repair).
-        Assert.Single(instance.Logs.WithEventId(CorruptEntry));
+        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -172,7 +171,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         // With the generation in place the read is a single MGET, which shows the hash as a missing entry; the guarded
         // write must still notice it, remove it, and never count it as a Redis failure.
         await using var instance = CacheInstance.Create(redis.Configuration);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
         string key = Entry.UniqueKey();
         await redis.Database.HashSetAsync(Entry.RedisKey(key), "field", "value");
@@ -182,7 +181,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         Post cached = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(7, "third", "c")), Entry.NoLocal, Entry.Posts);
 
         Assert.Equal(("fresh", "second", "second"), (post.Title, again.Title, cached.Title));
-        Assert.Single(instance.Logs.WithEventId(CorruptEntry));
+        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=wrong_type"));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
         Assert.Equal(StackExchange.Redis.RedisType.String, await redis.Database.KeyTypeAsync(Entry.RedisKey(key)));

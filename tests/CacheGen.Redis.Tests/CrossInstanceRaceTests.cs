@@ -9,7 +9,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private const int StaleSetRejected = 21;
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -41,7 +40,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         relay.Resume();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
@@ -69,7 +68,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         relay.Resume();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Empty(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
@@ -83,15 +82,15 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await using var b = CacheInstance.Create(redis.Configuration, o =>
         {
             o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
-            o.AfterRedisRead = async k =>
-            {
-                if (k != key || readDone.Task.IsCompleted)
-                    return;
-                readDone.SetResult();
-                await release.Task;
-            };
         });
-        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        b.Hooks.AfterRedisRead = async k =>
+        {
+            if (k != key || readDone.Task.IsCompleted)
+                return;
+            readDone.SetResult();
+            await release.Task;
+        };
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
 
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed by B"), tags: Entry.Posts).AsTask();
@@ -99,7 +98,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         if (fromAnotherInstance)
         {
             await a.Cache.RemoveByTagAsync("posts");
-            await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1, "the eviction message to reach B");
+            await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied == 1, "the eviction message to reach B");
         }
         else
         {
@@ -109,7 +108,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 
         // The read overlapped the eviction, so "old" is a fair answer for it; but L1 must not keep it.
         Assert.Equal("old", await inFlight.WaitAsync(HangGuard));
-        Assert.Equal(0, b.Implementation.LocalCount);
+        Assert.Equal(0, b.Hooks.LocalCount);
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
@@ -137,15 +136,12 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         string key = Entry.UniqueKey();
         var evicting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var b = CacheInstance.Create(redis.Configuration, o =>
+        await using var b = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
+        b.Hooks.BeforeRedisEviction = async _ =>
         {
-            o.LocalCacheExpiration = TimeSpan.FromMinutes(1);
-            o.BeforeRedisEviction = async _ =>
-            {
-                evicting.TrySetResult();
-                await release.Task;
-            };
-        });
+            evicting.TrySetResult();
+            await release.Task;
+        };
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
 
         Task eviction = region ? b.Cache.RemoveByTagAsync("posts").AsTask() : b.Cache.RemoveAsync(key).AsTask();
@@ -163,8 +159,8 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
     {
         await using var a = CacheInstance.Create(redis.Configuration);
         await using var b = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
-        await a.Implementation.BackplaneReady.WaitAsync(HangGuard);
-        await b.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        await a.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
         // An eviction whose message B never gets (as if published while B's subscription was down): only the
@@ -174,15 +170,15 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 
         string killed = redis.Cli("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(int.Parse(killed) >= 2, "CLIENT KILL TYPE pubsub killed " + killed);
-        await Eventually.Until(() => b.Implementation.BackplaneResubscriptions >= 1 && a.Implementation.BackplaneResubscriptions >= 1, "both subscriptions to come back");
+        await Eventually.Until(() => b.Hooks.BackplaneResubscriptions >= 1 && a.Hooks.BackplaneResubscriptions >= 1, "both subscriptions to come back");
 
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
-        Assert.NotEmpty(b.Logs.WithEventId(16));
-        Assert.NotEmpty(b.Logs.WithEventId(17));
+        Assert.NotEmpty(b.Logs.WithEventId(LogEvents.LocalCacheFlushedOnDisconnect));
+        Assert.NotEmpty(b.Logs.WithEventId(LogEvents.BackplaneResubscribed));
 
         // Subscribed again: an eviction by A reaches B's L1 at once (its local lifetime is a minute).
         await a.Cache.RemoveByTagAsync("posts");
-        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied >= 1, "A's eviction to reach B");
+        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied >= 1, "A's eviction to reach B");
         Assert.Equal("newer", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("newer"), tags: Entry.Posts));
     }
 
@@ -192,7 +188,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         // A value read at t=0 is what a lost eviction at t>0 leaves behind; it must be gone by t=5 s however slow the fill was.
         var time = new FakeTimeProvider();
         await using var instance = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromSeconds(5), time);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
 
         await instance.Cache.GetOrCreateAsync(key, _ =>

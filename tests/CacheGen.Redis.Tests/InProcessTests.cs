@@ -19,7 +19,7 @@ public sealed class InProcessTests
     {
         await using var instance = CacheInstance.Create(redis: null);
 
-        LogLine line = Assert.Single(instance.Logs.WithEventId(1));
+        LogLine line = Assert.Single(instance.Logs.WithEventId(LogEvents.InProcessOnly));
         Assert.Equal(LogLevel.Information, line.Level);
         Assert.Equal("CacheGen is running on the in-process cache only (no Redis configured)", line.Message);
     }
@@ -156,7 +156,7 @@ public sealed class InProcessTests
         for (int i = 0; i < 1000; i++)
             await instance.Cache.GetOrCreateAsync("k" + i, _ => ValueTask.FromResult(i));
 
-        Assert.InRange(instance.Implementation.LocalCount, 1, 100);
+        Assert.InRange(instance.Hooks.LocalCount, 1, 100);
         // The newest entry survives the trim that its own insert may have caused.
         int calls = 0;
         await instance.Cache.GetOrCreateAsync("k999", _ => { calls++; return ValueTask.FromResult(0); });

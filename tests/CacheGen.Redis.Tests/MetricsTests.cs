@@ -22,11 +22,12 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         ActivitySource.AddActivityListener(activityListener);
         await using var a = CacheInstance.Create(redis.Configuration);
         await using var b = CacheInstance.Create(redis.Configuration);
-        await using var deaf = CacheInstance.Create(redis.Configuration, o => o.DropIncomingBackplaneMessage = () => true);
-        using var am = new MetricsRecorder(a.Implementation.Meter);
-        using var bm = new MetricsRecorder(b.Implementation.Meter);
-        using var deafm = new MetricsRecorder(deaf.Implementation.Meter);
-        await Task.WhenAll(a.Implementation.BackplaneReady, b.Implementation.BackplaneReady, deaf.Implementation.BackplaneReady).WaitAsync(HangGuard);
+        await using var deaf = CacheInstance.Create(redis.Configuration);
+        deaf.Hooks.DropIncomingBackplaneMessage = () => true;
+        using var am = new MetricsRecorder(a.Hooks.Meter);
+        using var bm = new MetricsRecorder(b.Hooks.Meter);
+        using var deafm = new MetricsRecorder(deaf.Hooks.Meter);
+        await Task.WhenAll(a.Hooks.BackplaneReady, b.Hooks.BackplaneReady, deaf.Hooks.BackplaneReady).WaitAsync(HangGuard);
         string key = Entry.UniqueKey();
 
         // A miss that two callers share (one stampede join), then an L1 hit on A and an L2 hit on B.
@@ -57,7 +58,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await a.Cache.RemoveByTagAsync("posts");
         finish.SetResult();
         await stale.WaitAsync(HangGuard);
-        await Eventually.Until(() => b.Implementation.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
+        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
 
         Assert.Equal(1, am.Sum("cachegen.misses"));
         Assert.Equal(1, am.Sum("cachegen.stampede.joins", "scope=local"));
@@ -66,12 +67,12 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(1, am.Count("cachegen.fill.duration"));
         Assert.Equal(1, am.Sum("cachegen.evictions"));
         Assert.Equal(1, bm.Sum("cachegen.stale_sets_rejected"));
-        Assert.Single(b.Logs.WithEventId(21));
+        Assert.Single(b.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal(1, am.Sum("cachegen.backplane.sent"));
         Assert.Equal(1, bm.Sum("cachegen.backplane.received"));
         Assert.Equal(0, am.Sum("cachegen.backplane.received"));   // its own echo is ignored
         Assert.Equal(0, deafm.Sum("cachegen.backplane.received"));
-        Assert.Equal(0, deaf.Implementation.BackplaneMessagesApplied);
+        Assert.Equal(0, deaf.Hooks.BackplaneMessagesApplied);
         Assert.Contains(activities, activity => activity.OperationName == "cachegen.fill" && (string?)activity.GetTagItem("cachegen.key") == key);
     }
 }

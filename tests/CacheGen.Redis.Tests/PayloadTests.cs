@@ -11,7 +11,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private const int PayloadTooLarge = 23;
 
     private static JsonPayload PostsPayload(int count) =>
         JsonPayload.Serialize(Enumerable.Range(1, count).Select(i => new Post(i, $"Post {i}", "é \"quoted\" " + i)).ToList(), PayloadJson.Default.ListPost);
@@ -55,7 +54,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         JsonPayload served = await reader.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(3)), tags: Entry.Posts);
 
         Assert.Equal(3, served.Deserialize(PayloadJson.Default.ListPost)!.Count);
-        Assert.Single(reader.Logs.WithEventId(20));
+        Assert.Single(reader.Logs.WithEventId(LogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -80,7 +79,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
     public async Task A_value_over_the_maximum_payload_size_is_returned_but_not_cached_with_a_warning_and_a_metric()
     {
         await using var instance = CacheInstance.Create(redis.Configuration, o => o.MaximumPayloadBytes = 4096);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         var factory = new CountingFactory<Post>(_ => new Post(1, new string('x', 5000), "c"));
 
@@ -91,8 +90,8 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(5000, second.Title.Length);
         Assert.Equal(2, factory.Calls); // neither L1 nor Redis kept it
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.Equal(0, instance.Implementation.LocalCount);
-        Assert.Equal(2, instance.Logs.WithEventId(PayloadTooLarge).Count());
+        Assert.Equal(0, instance.Hooks.LocalCount);
+        Assert.Equal(2, instance.Logs.WithEventId(LogEvents.PayloadTooLarge).Count());
         Assert.Equal(2, metrics.Sum("cachegen.oversized_values"));
 
         // Just under the limit is cached as usual.
@@ -122,13 +121,13 @@ public sealed class SoakTests
         for (int i = 0; i < 50_000; i++)
         {
             await instance.Cache.GetOrCreateAsync<Post>($"{{soak}}:{i}", _ => ValueTask.FromResult(new Post(i, text + i, "c")));
-            peak = Math.Max(peak, instance.Implementation.LocalBytes);
+            peak = Math.Max(peak, instance.Hooks.LocalBytes);
         }
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
 
         Assert.InRange(peak, Budget / 2, Budget + 8192); // one entry may land before the trim that follows it
-        Assert.InRange(instance.Implementation.LocalBytes, 1, Budget);
-        Assert.InRange(instance.Implementation.LocalCount, 1_000, 5_000);
+        Assert.InRange(instance.Hooks.LocalBytes, 1, Budget);
+        Assert.InRange(instance.Hooks.LocalCount, 1_000, 5_000);
         // Mutable values are kept as their JSON: the heap holds about the budget, not the 200 MB that went through.
         Assert.True(heapAfter - heapBefore < 3 * Budget, $"heap grew by {(heapAfter - heapBefore) >> 20} MB");
         // The newest values are the ones a reader finds.
@@ -144,7 +143,7 @@ public sealed class SoakTests
         await instance.Cache.GetOrCreateAsync("{big}:1", factory.Invoke);
         await instance.Cache.GetOrCreateAsync("{big}:1", factory.Invoke);
         Assert.Equal(2, factory.Calls);
-        Assert.Equal(0, instance.Implementation.LocalBytes);
+        Assert.Equal(0, instance.Hooks.LocalBytes);
     }
 }
 

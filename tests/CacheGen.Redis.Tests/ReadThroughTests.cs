@@ -160,7 +160,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
     {
         var time = new FakeTimeProvider();
         await using var instance = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromSeconds(5), time);
-        using var hits = new HitListener(instance.Implementation.Meter);
+        using var hits = new HitListener(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         var factory = new CountingFactory<int>(n => n);
 

@@ -42,7 +42,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         await using var instance = Instance();
         Assert.Equal("v", await instance.Cache.GetOrCreateAsync(Entry.UniqueKey(), _ => ValueTask.FromResult("v"), tags: Entry.Posts));
 
-        LogLine configured = Assert.Single(instance.Logs.WithEventId(2));
+        LogLine configured = Assert.Single(instance.Logs.WithEventId(LogEvents.RedisConfigured));
         Assert.Contains(redis.Server.Configuration, configured.Message);
         AssertNoSecret(instance);
     }
@@ -91,8 +91,8 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
             await Task.Delay(100);
         }
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(resumed)), "caching did not resume after the restart");
-        Assert.NotEmpty(instance.Logs.WithEventId(10));
-        Assert.NotEmpty(instance.Logs.WithEventId(12));
+        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.RedisReadFailed));
+        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.RedisEvictFailed));
         AssertNoSecret(instance);
     }
 
@@ -114,7 +114,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         {
             redis.Server.Thaw();
         }
-        Assert.Contains(instance.Logs.WithEventId(10), l => l.Exception!.Contains("Timeout"));
+        Assert.Contains(instance.Logs.WithEventId(LogEvents.RedisReadFailed), l => l.Exception!.Contains("Timeout"));
         AssertNoSecret(instance);
     }
 
@@ -138,7 +138,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         await using (instance)
         {
             // The backplane subscription that failed at startup is retried until it is in place.
-            await instance.Implementation.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
+            await instance.Hooks.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
             string key = Entry.UniqueKey();
             var clock = Stopwatch.StartNew();
             while (!await redis.Database.KeyExistsAsync(Entry.RedisKey(key)) && clock.Elapsed < TimeSpan.FromSeconds(20))
@@ -170,7 +170,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
     {
         // Evictions published while an instance was cut off are lost, so it drops what it holds when it is back.
         await using var instance = Instance(o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
-        await instance.Implementation.BackplaneReady.WaitAsync(HangGuard);
+        await instance.Hooks.BackplaneReady.WaitAsync(HangGuard);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("before"), tags: Entry.Posts);
 
@@ -187,10 +187,10 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         Assert.Equal("after", value);
         // Flushed when the connection dropped (16), when it came back (15) and once the subscription was proven back (17).
         clock.Restart();
-        while (instance.Implementation.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        while (instance.Hooks.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
             await Task.Delay(50);
-        Assert.NotEmpty(instance.Logs.WithEventId(16));
-        Assert.NotEmpty(instance.Logs.WithEventId(15));
-        Assert.NotEmpty(instance.Logs.WithEventId(17));
+        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.LocalCacheFlushedOnDisconnect));
+        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.LocalCacheFlushed));
+        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.BackplaneResubscribed));
     }
 }

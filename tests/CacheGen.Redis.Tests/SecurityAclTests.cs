@@ -70,7 +70,7 @@ public sealed class SecurityAclTests : IDisposable
         void Options(CacheGenOptions o) => o.DistributedStampedeProtection = true;
         await using var first = App("app-p", AppPassword, "p", Options);
         await using var second = App("app-p", AppPassword, "p", Options);
-        await Task.WhenAll(first.Implementation.BackplaneReady, second.Implementation.BackplaneReady).WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.WhenAll(first.Hooks.BackplaneReady, second.Hooks.BackplaneReady).WaitAsync(TimeSpan.FromSeconds(20));
 
         var calls = new List<string>();
         string key = Entry.UniqueKey();
@@ -82,14 +82,14 @@ public sealed class SecurityAclTests : IDisposable
 
         // Region eviction in Redis, and through the backplane in the other instance's in-process cache.
         await first.Cache.RemoveByTagAsync("posts");
-        await WaitUntil(() => second.Implementation.BackplaneMessagesApplied >= 1);
+        await WaitUntil(() => second.Hooks.BackplaneMessagesApplied >= 1);
         Assert.Equal("v2", await second.Cache.GetOrCreateAsync(key, Source(calls, "v2"), tags: Entry.Posts));
         Assert.Equal("v2", await first.Cache.GetOrCreateAsync(key, Source(calls, "unused"), tags: Entry.Posts));
         Assert.Equal(["v1", "v2"], calls);
 
         // Key eviction (tombstone), an unconditional set, and a tagless entry.
         await second.Cache.RemoveAsync(key);
-        await WaitUntil(() => first.Implementation.BackplaneMessagesApplied >= 1);
+        await WaitUntil(() => first.Hooks.BackplaneMessagesApplied >= 1);
         Assert.Equal("v3", await first.Cache.GetOrCreateAsync(key, Source(calls, "v3"), tags: Entry.Posts));
         string setKey = Entry.UniqueKey();
         await first.Cache.SetAsync(setKey, "set", tags: Entry.Posts);
@@ -101,7 +101,7 @@ public sealed class SecurityAclTests : IDisposable
         string refused = _server.Cli("ACL", "LOG");
         Assert.True(refused == "", "ACL LOG:\n" + refused.Replace('\n', ' '));
         // No call failed (a first SUBSCRIBE that raced the connection, event 14, is retried by design).
-        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != 14);
+        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != LogEvents.BackplaneSubscribeFailed);
     }
 
     [Fact]
@@ -157,8 +157,8 @@ public sealed class SecurityAclTests : IDisposable
         await misconfigured.Cache.RemoveByTagAsync("posts");
 
         Assert.Equal("0", _server.Cli("-n", "1", "EXISTS", "p:1:" + key));
-        Assert.Contains(misconfigured.Logs.WithEventId(10), l => l.Exception!.Contains("NOPERM"));
-        Assert.Contains(misconfigured.Logs.WithEventId(12), l => l.Exception!.Contains("NOPERM"));
+        Assert.Contains(misconfigured.Logs.WithEventId(LogEvents.RedisReadFailed), l => l.Exception!.Contains("NOPERM"));
+        Assert.Contains(misconfigured.Logs.WithEventId(LogEvents.RedisEvictFailed), l => l.Exception!.Contains("NOPERM"));
         Assert.Contains("app-q", _server.Cli("ACL", "LOG"));
     }
 
@@ -182,7 +182,7 @@ public sealed class SecurityAclTests : IDisposable
             o.DistributedStampedeProtection = true;
         }))
         {
-            await Task.WhenAny(app.Implementation.BackplaneReady, Task.Delay(TimeSpan.FromSeconds(3)));
+            await Task.WhenAny(app.Hooks.BackplaneReady, Task.Delay(TimeSpan.FromSeconds(3)));
             var calls = new List<string>();
             string key = Entry.UniqueKey();
             await app.Cache.GetOrCreateAsync(key, Source(calls, "v"), tags: Entry.Posts);

@@ -44,7 +44,7 @@ public sealed class SecuritySecretTests
 
         public HybridCache Cache { get; }
 
-        internal RedisHybridCache Implementation => (RedisHybridCache)Cache;
+        internal RedisHybridCache.TestHooks Hooks => ((RedisHybridCache)Cache).Hooks;
 
         /// <summary>Reads, writes and evicts; none of it may throw whatever state Redis is in.</summary>
         public async Task<string> Exercise(string value)
@@ -121,7 +121,7 @@ public sealed class SecuritySecretTests
     {
         using RedisServer server = RedisServer.Start("--requirepass", Secret);
         await using var app = new App(Configuration(server, Secret));
-        await app.Implementation.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
+        await app.Hooks.BackplaneReady.WaitAsync(TimeSpan.FromSeconds(20));
         await WaitUntilCachingWorks(app);
 
         server.Kill();
@@ -131,7 +131,7 @@ public sealed class SecuritySecretTests
 
         await WaitUntilCachingWorks(app);
         var clock = Stopwatch.StartNew();
-        while (app.Implementation.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        while (app.Hooks.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
             await Task.Delay(50);
         Assert.Contains(app.Logs.Events, e => e.Contains(" 4/RedisConnectionRestored"));
         Assert.Contains(app.Logs.Events, e => e.Contains(" 10/RedisReadFailed"));

@@ -32,7 +32,7 @@ public sealed class SecurityTlsTests : IDisposable
         void Trust(CacheGenOptions o) => o.ConfigureRedis = c => c.TrustIssuer(_certificates.AuthorityPath);
         await using var first = CacheInstance.Create(Configuration(server), Trust);
         await using var second = CacheInstance.Create(Configuration(server), Trust);
-        await Task.WhenAll(first.Implementation.BackplaneReady, second.Implementation.BackplaneReady).WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.WhenAll(first.Hooks.BackplaneReady, second.Hooks.BackplaneReady).WaitAsync(TimeSpan.FromSeconds(20));
 
         var calls = new List<string>();
         string key = Entry.UniqueKey();
@@ -45,12 +45,12 @@ public sealed class SecurityTlsTests : IDisposable
         // A region eviction on one instance reaches the other's in-process copy through the backplane.
         await first.Cache.RemoveByTagAsync("posts");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (second.Implementation.BackplaneMessagesApplied == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (second.Hooks.BackplaneMessagesApplied == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(20);
         Assert.Equal("v2", await second.Cache.GetOrCreateAsync(key, Source(calls, "v2"), tags: Entry.Posts));
         Assert.Equal(["v1", "v2"], calls);
         // No call failed (a first SUBSCRIBE that raced the connection, event 14, is retried by design).
-        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != 14);
+        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != LogEvents.BackplaneSubscribeFailed);
     }
 
     public static TheoryData<string> UntrustedSetups => ["system trust only", "another CA trusted"];
@@ -114,9 +114,9 @@ public sealed class SecurityTlsTests : IDisposable
     private static async Task WaitForConnectionFailureLogged(CacheInstance instance)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!instance.Logs.WithEventId(40).Any() && clock.Elapsed < TimeSpan.FromSeconds(15))
+        while (!instance.Logs.WithEventId(LogEvents.RedisNotConnectedAtStart).Any() && clock.Elapsed < TimeSpan.FromSeconds(15))
             await Task.Delay(50);
-        LogLine failure = Assert.Single(instance.Logs.WithEventId(40));
+        LogLine failure = Assert.Single(instance.Logs.WithEventId(LogEvents.RedisNotConnectedAtStart));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, failure.Level);
         Assert.Contains("127.0.0.1", failure.Message);
         Assert.NotNull(failure.Exception);

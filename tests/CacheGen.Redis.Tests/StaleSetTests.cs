@@ -8,7 +8,6 @@ namespace CacheGen.Redis.Tests;
 /// </summary>
 public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
-    private const int StaleSetRejected = 21;
 
     /// <summary>Starts A's read; returns once A's factory has read "old" and is blocked, plus the way to release it.</summary>
     private static async Task<(Task<string> Result, TaskCompletionSource Release)> StartSlowReadAsync(CacheInstance a, string key)
@@ -48,7 +47,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("old", await result);
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal(("new", 1), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 
@@ -67,7 +66,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
         release.SetResult();
 
         Assert.Equal("old", await result);
-        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), Entry.NoLocal, Entry.Posts));
     }
 
@@ -86,7 +85,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.Equal("old", await result);
         byte[]? stored = await redis.Database.StringGetAsync(Entry.RedisKey(key));
         Assert.Equal(2, stored![0]);   // still the tombstone, not A's value
-        Assert.Single(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal(("new", 1), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 
@@ -116,7 +115,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("old", await result);
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.Empty(a.Logs.WithEventId(StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal(("old", 0), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 

@@ -14,7 +14,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
     public async Task Concurrent_cold_callers_run_a_slow_factory_once(int callers)
     {
         await using var instance = CacheInstance.Create(redis.Configuration);
-        using var metrics = new MetricsRecorder(instance.Implementation.Meter);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int calls = 0;
@@ -60,7 +60,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Task<string>[] onB = Enumerable.Range(0, callersPerInstance).Select(_ => b.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts).AsTask()).ToArray();
         // Hold the factory until both instances are committed: either both run it, or one runs it and the other waits on its lease.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Volatile.Read(ref calls) + a.Implementation.DistributedWaits + b.Implementation.DistributedWaits < 2 && clock.Elapsed < HangGuard)
+        while (Volatile.Read(ref calls) + a.Hooks.DistributedWaits + b.Hooks.DistributedWaits < 2 && clock.Elapsed < HangGuard)
             await Task.Delay(10);
         release.SetResult();
         string[] results = await Task.WhenAll(onA.Concat(onB)).WaitAsync(HangGuard);
@@ -98,8 +98,8 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string value = await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed"), tags: Entry.Posts).AsTask().WaitAsync(HangGuard);
 
         Assert.Equal("computed", value);
-        Assert.Equal(1, b.Implementation.DistributedWaits);
-        Assert.Single(b.Logs.WithEventId(18));
+        Assert.Equal(1, b.Hooks.DistributedWaits);
+        Assert.Single(b.Logs.WithEventId(LogEvents.DistributedLockWaitTimedOut));
         // The lease was not ours: it is left alone.
         Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:lease:" + key));
     }
@@ -138,7 +138,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.All(results, r => Assert.Equal("slow", r.Title));
         // A mutable value: every joiner got its own copy.
         Assert.Equal(100, results.Distinct(ReferenceEqualityComparer.Instance).Count());
-        Assert.Equal(0, instance.Implementation.FlightCount);
+        Assert.Equal(0, instance.Hooks.FlightCount);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class CacheInstance : IAsyncDisposable
 
     public LogSink Logs { get; }
 
-    internal RedisHybridCache Implementation => (RedisHybridCache)Cache;
+    internal RedisHybridCache.TestHooks Hooks => ((RedisHybridCache)Cache).Hooks;
 
     public IServiceProvider Services => _provider;
 

@@ -9,114 +9,114 @@ namespace CacheGen.Redis;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, EventName = "InProcessOnly", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.InProcessOnly, EventName = nameof(LogEvents.InProcessOnly), Level = LogLevel.Information,
         Message = "CacheGen is running on the in-process cache only (no Redis configured)")]
     public static partial void InProcessOnly(ILogger logger);
 
     // The configuration is logged without its password (ConfigurationOptions.ToString(includePassword: false)).
-    [LoggerMessage(EventId = 2, EventName = "RedisConfigured", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.RedisConfigured, EventName = nameof(LogEvents.RedisConfigured), Level = LogLevel.Information,
         Message = "CacheGen is using Redis at {Configuration} with key prefix '{KeyPrefix}'")]
     public static partial void RedisConfigured(ILogger logger, string configuration, string keyPrefix);
 
-    [LoggerMessage(EventId = 3, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.RedisConnectionFailed, EventName = nameof(LogEvents.RedisConnectionFailed), Level = LogLevel.Warning,
         Message = "CacheGen lost its Redis {ConnectionType} connection to {EndPoint} ({FailureType}); calls fall through to the data until it is back")]
     public static partial void RedisConnectionFailed(ILogger logger, string? endPoint, ConnectionType connectionType, ConnectionFailureType failureType);
 
-    [LoggerMessage(EventId = 4, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.RedisConnectionRestored, EventName = nameof(LogEvents.RedisConnectionRestored), Level = LogLevel.Information,
         Message = "CacheGen's Redis {ConnectionType} connection to {EndPoint} is back")]
     public static partial void RedisConnectionRestored(ILogger logger, string? endPoint, ConnectionType connectionType);
 
-    [LoggerMessage(EventId = 5, EventName = "RedisConnectFailed", Level = LogLevel.Error,
+    [LoggerMessage(EventId = LogEvents.RedisConnectFailed, EventName = nameof(LogEvents.RedisConnectFailed), Level = LogLevel.Error,
         Message = "CacheGen could not set up its Redis connection; it runs on the in-process cache only")]
     public static partial void RedisConnectFailed(ILogger logger, Exception exception);
 
     // Per-call failures (10 to 13) are Debug: during an outage every request would write one. The circuit breaker's
     // state changes (30, 31) and the pending evictions (33 to 35) are the lines to alert on.
-    [LoggerMessage(EventId = 10, EventName = "RedisReadFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.RedisReadFailed, EventName = nameof(LogEvents.RedisReadFailed), Level = LogLevel.Debug,
         Message = "CacheGen could not read '{Key}' from Redis; treating it as a miss")]
     public static partial void RedisReadFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 11, EventName = "RedisWriteFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.RedisWriteFailed, EventName = nameof(LogEvents.RedisWriteFailed), Level = LogLevel.Debug,
         Message = "CacheGen could not write '{Key}' to Redis; the value was returned but not stored there")]
     public static partial void RedisWriteFailed(ILogger logger, string key, Exception exception);
 
-    [LoggerMessage(EventId = 12, EventName = "RedisEvictFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.RedisEvictFailed, EventName = nameof(LogEvents.RedisEvictFailed), Level = LogLevel.Debug,
         Message = "CacheGen could not evict {Kind} '{Name}' in Redis; the eviction is remembered and replayed when Redis answers")]
     public static partial void RedisEvictFailed(ILogger logger, string kind, string name, Exception? exception);
 
-    [LoggerMessage(EventId = 13, EventName = "BackplanePublishFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.BackplanePublishFailed, EventName = nameof(LogEvents.BackplanePublishFailed), Level = LogLevel.Debug,
         Message = "CacheGen could not publish an eviction to other instances; their in-process copies expire by themselves")]
     public static partial void BackplanePublishFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 14, EventName = "BackplaneSubscribeFailed", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.BackplaneSubscribeFailed, EventName = nameof(LogEvents.BackplaneSubscribeFailed), Level = LogLevel.Warning,
         Message = "CacheGen could not subscribe to evictions from other instances; in-process copies expire by themselves")]
     public static partial void BackplaneSubscribeFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 15, EventName = "LocalCacheFlushed", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.LocalCacheFlushed, EventName = nameof(LogEvents.LocalCacheFlushed), Level = LogLevel.Information,
         Message = "CacheGen flushed its in-process cache after the Redis {ConnectionType} connection came back (evictions may have been missed)")]
     public static partial void LocalCacheFlushed(ILogger logger, ConnectionType connectionType);
 
-    [LoggerMessage(EventId = 16, EventName = "LocalCacheFlushedOnDisconnect", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.LocalCacheFlushedOnDisconnect, EventName = nameof(LogEvents.LocalCacheFlushedOnDisconnect), Level = LogLevel.Information,
         Message = "CacheGen flushed its in-process cache: the Redis {ConnectionType} connection dropped, so evictions from other instances may be missed until it is back")]
     public static partial void LocalCacheFlushedOnDisconnect(ILogger logger, ConnectionType connectionType);
 
-    [LoggerMessage(EventId = 17, EventName = "BackplaneResubscribed", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.BackplaneResubscribed, EventName = nameof(LogEvents.BackplaneResubscribed), Level = LogLevel.Information,
         Message = "CacheGen heard its own probe on the eviction channel again: the subscription is back, and the in-process cache was flushed once more")]
     public static partial void BackplaneResubscribed(ILogger logger);
 
-    [LoggerMessage(EventId = 18, EventName = "DistributedLockWaitTimedOut", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.DistributedLockWaitTimedOut, EventName = nameof(LogEvents.DistributedLockWaitTimedOut), Level = LogLevel.Debug,
         Message = "CacheGen waited {Milliseconds} ms for another instance to fill '{Key}' and now runs the data call itself")]
     public static partial void DistributedLockWaitTimedOut(ILogger logger, string key, long milliseconds);
 
-    [LoggerMessage(EventId = 20, EventName = "CorruptEntry", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.CorruptEntry, EventName = nameof(LogEvents.CorruptEntry), Level = LogLevel.Warning,
         Message = "CacheGen found unreadable bytes under '{Key}' in Redis ({Problem}); treating it as a miss and replacing it")]
     public static partial void CorruptEntry(ILogger logger, string key, string problem, Exception? exception = null);
 
-    [LoggerMessage(EventId = 21, EventName = "StaleSetRejected", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.StaleSetRejected, EventName = nameof(LogEvents.StaleSetRejected), Level = LogLevel.Debug,
         Message = "CacheGen did not store '{Key}' in Redis: it was written or evicted while the value was computed (stale set rejected)")]
     public static partial void StaleSetRejected(ILogger logger, string key);
 
-    [LoggerMessage(EventId = 22, EventName = "SerializeFailed", Level = LogLevel.Error,
+    [LoggerMessage(EventId = LogEvents.SerializeFailed, EventName = nameof(LogEvents.SerializeFailed), Level = LogLevel.Error,
         Message = "CacheGen could not serialize the value of '{Key}' as {Type}; it was returned but not cached")]
     public static partial void SerializeFailed(ILogger logger, string key, string type, Exception exception);
 
-    [LoggerMessage(EventId = 24, EventName = "BackplaneMessageUnreadable", Level = LogLevel.Warning,
-        Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
-    public static partial void BackplaneMessageUnreadable(ILogger logger, int length);
-
-    [LoggerMessage(EventId = 23, EventName = "PayloadTooLarge", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.PayloadTooLarge, EventName = nameof(LogEvents.PayloadTooLarge), Level = LogLevel.Warning,
         Message = "CacheGen did not cache '{Key}': its value is {Bytes} bytes serialized, more than MaximumPayloadBytes ({Maximum}); it was returned uncached")]
     public static partial void PayloadTooLarge(ILogger logger, string key, long bytes, int maximum);
 
-    [LoggerMessage(EventId = 45, EventName = "EntrySpansClusterSlots", Level = LogLevel.Warning,
-        Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
-    public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
+    [LoggerMessage(EventId = LogEvents.BackplaneMessageUnreadable, EventName = nameof(LogEvents.BackplaneMessageUnreadable), Level = LogLevel.Warning,
+        Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
+    public static partial void BackplaneMessageUnreadable(ILogger logger, int length);
 
-    [LoggerMessage(EventId = 40, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
-        Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
-    public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);
-
-    [LoggerMessage(EventId = 30, EventName = "CircuitBreakerOpened", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.CircuitBreakerOpened, EventName = nameof(LogEvents.CircuitBreakerOpened), Level = LogLevel.Warning,
         Message = "CacheGen stopped calling Redis after {Failures} failed or timed-out calls in a row; calls fall through to the data at once, and Redis is probed every {BreakMilliseconds} ms until it answers")]
     public static partial void CircuitBreakerOpened(ILogger logger, int failures, long breakMilliseconds, Exception? lastFailure);
 
-    [LoggerMessage(EventId = 31, EventName = "CircuitBreakerClosed", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.CircuitBreakerClosed, EventName = nameof(LogEvents.CircuitBreakerClosed), Level = LogLevel.Information,
         Message = "CacheGen's Redis answers again after {OpenMilliseconds} ms; caching through Redis resumed")]
     public static partial void CircuitBreakerClosed(ILogger logger, long openMilliseconds);
 
-    [LoggerMessage(EventId = 32, EventName = "CircuitBreakerProbeFailed", Level = LogLevel.Debug,
+    [LoggerMessage(EventId = LogEvents.CircuitBreakerProbeFailed, EventName = nameof(LogEvents.CircuitBreakerProbeFailed), Level = LogLevel.Debug,
         Message = "CacheGen's probe found Redis still not answering; the circuit breaker stays open")]
     public static partial void CircuitBreakerProbeFailed(ILogger logger, Exception? exception);
 
-    [LoggerMessage(EventId = 33, EventName = "EvictionsPending", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.EvictionsPending, EventName = nameof(LogEvents.EvictionsPending), Level = LogLevel.Warning,
         Message = "CacheGen could not evict {Kind} '{Name}' in Redis; until Redis confirms it (and any later eviction it could not make), this instance does not read them from Redis, and it replays them when Redis answers")]
     public static partial void EvictionsPending(ILogger logger, string kind, string name);
 
-    [LoggerMessage(EventId = 34, EventName = "EvictionsReplayed", Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEvents.EvictionsReplayed, EventName = nameof(LogEvents.EvictionsReplayed), Level = LogLevel.Information,
         Message = "CacheGen replayed {Count} evictions in Redis that it could not make earlier; none is pending now")]
     public static partial void EvictionsReplayed(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 35, EventName = "PendingEvictionsOverflowed", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = LogEvents.PendingEvictionsOverflowed, EventName = nameof(LogEvents.PendingEvictionsOverflowed), Level = LogLevel.Warning,
         Message = "CacheGen could not remember more than {Maximum} evictions that Redis did not confirm; this instance reads nothing from Redis until {Until:O}, when every entry that may have missed one has expired")]
     public static partial void PendingEvictionsOverflowed(ILogger logger, int maximum, DateTimeOffset until);
+
+    [LoggerMessage(EventId = LogEvents.RedisNotConnectedAtStart, EventName = nameof(LogEvents.RedisNotConnectedAtStart), Level = LogLevel.Warning,
+        Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
+    public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);
+
+    [LoggerMessage(EventId = LogEvents.EntrySpansClusterSlots, EventName = nameof(LogEvents.EntrySpansClusterSlots), Level = LogLevel.Warning,
+        Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
+    public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
 }

@@ -88,4 +88,20 @@ internal static class LuaScripts
         end
         return 0
         """;
+
+    /// <summary>
+    /// Deletes whichever of KEYS holds something other than a string (or nothing): the one kind of foreign data a
+    /// read cannot skip, since every command on the key fails. A deleted generation key reads as a region eviction.
+    /// </summary>
+    public const string DeleteNonStrings = """
+        local deleted = 0
+        for i = 1, #KEYS do
+          local kind = redis.call('TYPE', KEYS[i])['ok']
+          if kind ~= 'string' and kind ~= 'none' then
+            redis.call('DEL', KEYS[i])
+            deleted = deleted + 1
+          end
+        end
+        return deleted
+        """;
 }

@@ -73,11 +73,11 @@ internal static class Envelope
     {
         (kind, problem) = (null, null);
         if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - TrailerLength)) != schema)
-            (kind, problem) = ("schema", "written for another schema of the type (a changed type, or another type under the same key)");
+            (kind, problem) = (CorruptKinds.Schema, "written for another schema of the type (a changed type, or another type under the same key)");
         else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
-            (kind, problem) = ("key", "written for another key");
+            (kind, problem) = (CorruptKinds.Key, "written for another key");
         else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) != XxHash3.HashToUInt64(value[jsonOffset..]))
-            (kind, problem) = ("checksum", "checksum mismatch (truncated, extended or damaged bytes)");
+            (kind, problem) = (CorruptKinds.Checksum, "checksum mismatch (truncated, extended or damaged bytes)");
         return kind is null;
     }
 

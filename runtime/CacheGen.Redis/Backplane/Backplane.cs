@@ -28,7 +28,7 @@ internal sealed class Backplane : IDisposable
     private readonly IEvictionTarget _target;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
-    private readonly Func<bool>? _dropIncoming;
+    private readonly RedisHybridCache.TestHooks _hooks;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly Action<RedisChannel, RedisValue> _handler;
     private readonly CancellationTokenSource _stop = new();
@@ -39,19 +39,19 @@ internal sealed class Backplane : IDisposable
     private int _resubscribed;
     private int _disposed;
 
-    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger, CacheMetrics metrics, Func<bool>? dropIncoming)
+    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger, CacheMetrics metrics, RedisHybridCache.TestHooks hooks)
     {
         _store = store;
         _keys = keys;
         _target = target;
         _logger = logger;
         _metrics = metrics;
-        _dropIncoming = dropIncoming;
+        _hooks = hooks;
         _handler = OnMessage;
         // Kept apart from the source: a connection event racing Dispose may still read it.
         _stopToken = _stop.Token;
-        _store.Disconnected += OnDisconnected;
-        _store.Reconnected += OnReconnected;
+        _store.Connection.Disconnected += OnDisconnected;
+        _store.Connection.Reconnected += OnReconnected;
         Ready = SubscribeAsync(_stop.Token);
     }
 
@@ -70,7 +70,7 @@ internal sealed class Backplane : IDisposable
     /// </summary>
     private async Task SubscribeAsync(CancellationToken stop)
     {
-        ConnectionMultiplexer? connection = await _store.WaitForConnectionAsync().ConfigureAwait(false);
+        ConnectionMultiplexer? connection = await _store.Connection.WaitAsync().ConfigureAwait(false);
         if (connection is null)
             return;
         ISubscriber subscriber = connection.GetSubscriber();
@@ -165,7 +165,7 @@ internal sealed class Backplane : IDisposable
             }
             return;
         }
-        if (_dropIncoming?.Invoke() == true)
+        if (_hooks.DropIncomingBackplaneMessage?.Invoke() == true)
         {
             _metrics.BackplaneDropped();
             return;
@@ -233,8 +233,8 @@ internal sealed class Backplane : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
-        _store.Reconnected -= OnReconnected;
-        _store.Disconnected -= OnDisconnected;
+        _store.Connection.Reconnected -= OnReconnected;
+        _store.Connection.Disconnected -= OnDisconnected;
         _stop.Cancel();
         _stop.Dispose();
     }

@@ -1,0 +1,95 @@
+
+namespace CacheGen.Redis;
+
+// Evictions: by key, by tag (O(1): generations move on), everything; in-process, in Redis, and on other instances.
+internal sealed partial class RedisHybridCache
+{
+    /// <inheritdoc />
+    public override async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _metrics.Eviction();
+        await EvictAsync(key, isTag: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return WhenAll(keys, RemoveAsync, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// O(1) in the number of entries: the tag's generation moves on (in-process and in Redis) and entries written
+    /// under the old one read as misses until their TTL removes them. <c>"*"</c> clears the in-process caches of every
+    /// instance; Redis entries then expire by their TTL (bump <see cref="CacheGenOptions.KeyVersion"/> to drop them all).
+    /// </remarks>
+    public override async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        _metrics.Eviction();
+        if (tag == AllTags)
+        {
+            ClearLocal();
+            if (_backplane is not null)
+                await _backplane.PublishClearAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        return WhenAll(tags, RemoveByTagAsync, cancellationToken);
+    }
+
+    private static ValueTask WhenAll(IEnumerable<string> names, Func<string, CancellationToken, ValueTask> evict, CancellationToken cancellationToken) =>
+        new(Task.WhenAll(names.Select(name => evict(name, cancellationToken).AsTask())));
+
+    /// <summary>
+    /// The one eviction sequence, for a key or a tag: in-process first (this instance stops serving it at once), then
+    /// Redis (a tombstone, or a generation bump), then in-process again (a fill that started between the two may have
+    /// read the old entry from Redis and must not reach L1; fills from here on see the eviction), then the other
+    /// instances through the backplane. If Redis does not confirm it, the store keeps it pending (Redis is not read for
+    /// that key or tag here) and replays and publishes it when Redis answers again.
+    /// </summary>
+    private async ValueTask EvictAsync(string name, bool isTag, CancellationToken cancellationToken)
+    {
+        EvictLocal(name, isTag);
+        if (_store is null)
+            return;
+        if (Hooks.BeforeRedisEviction is { } hook)
+            await hook(name).ConfigureAwait(false);
+        bool confirmed = isTag
+            ? await _store.EvictTagAsync(name, cancellationToken).ConfigureAwait(false)
+            : await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        EvictLocal(name, isTag);
+        if (confirmed && _backplane is not null)
+            await (isTag ? _backplane.PublishTagAsync(name, cancellationToken) : _backplane.PublishKeyAsync(name, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private void EvictLocal(string name, bool isTag)
+    {
+        if (isTag)
+            EvictLocalTag(name);
+        else
+            EvictLocalKey(name);
+    }
+
+    /// <summary>Evicts a key in-process: mark its fill (so it stays out of L1), then drop the entry.</summary>
+    public void EvictLocalKey(string key)
+    {
+        if (_flights.TryRemove(key, out Flight? running))
+            running.Invalidate();
+        _local.Remove(key);
+    }
+
+    /// <summary>Evicts a tag in-process, O(1); fills that started before no longer reach L1 or take joiners.</summary>
+    public void EvictLocalTag(string tag) => _local.InvalidateTag(tag);
+
+    /// <summary>Drops every in-process entry and stales every fill in flight.</summary>
+    public void ClearLocal() => _local.Clear();
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Caching.Hybrid;
+
+namespace CacheGen.Redis;
+
+// Stampede protection: one fill per key per instance (callers join a running flight), and optionally one per key
+// across instances (a Redis lease that other instances wait on).
+internal sealed partial class RedisHybridCache
+{
+    private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        EntrySettings settings = Settings(options, tags);
+
+        if (!settings.RunsFactory)
+            return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);
+
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out Flight? existing))
+            {
+                // Join a fill of the same type that no eviction has overtaken since it started.
+                if (existing is Flight<T> running && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
+                {
+                    _metrics.LocalStampedeJoin();
+                    return await running.WaitAsync(creator: false, _codec.Serializer, cancellationToken).ConfigureAwait(false);
+                }
+                var replacement = NewFlight<T>(key, settings);
+                if (_flights.TryUpdate(key, replacement, existing))
+                    return await StartFill(replacement, state, factory, settings, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // A fill may have landed between the caller's miss and here.
+            if (settings.ReadLocal && _local.TryGet(key, out T landed))
+            {
+                _metrics.LocalHit();
+                return landed;
+            }
+
+            Flight<T> flight = NewFlight<T>(key, settings);
+            if (_flights.TryAdd(key, flight))
+                return await StartFill(flight, state, factory, settings, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Captured before anything is read: the validity catches evictions during the fill, the time bounds its L1 lifetime.
+    private Flight<T> NewFlight<T>(string key, EntrySettings settings) => new(key, _local.Capture(settings.Tags), _local.Now);
+
+    private ValueTask<T> StartFill<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        EntrySettings settings, CancellationToken cancellationToken)
+    {
+        _ = RunFillAsync(flight, state, factory, settings);
+        return flight.WaitAsync(creator: true, _codec.Serializer, cancellationToken);
+    }
+
+    private async Task RunFillAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, EntrySettings settings)
+    {
+        try
+        {
+            FlightResult<T> result = await FillAsync(flight, state, factory, settings).ConfigureAwait(false);
+            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+            flight.Complete(result);
+        }
+        catch (Exception e)
+        {
+            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+            flight.Fail(e);
+        }
+    }
+
+    /// <summary>
+    /// Cross-instance stampede protection. Takes the key's lease, or waits (bounded by
+    /// <see cref="CacheGenOptions.DistributedLockTimeout"/>) for the holder's value to appear in Redis. Every attempt
+    /// re-reads the entry after trying the lease, so a holder that wrote and released in between is seen rather than
+    /// duplicated. Ends with a hit, the lease, or (timed out, Redis failing) permission to run the data call anyway.
+    /// </summary>
+    private async Task<LeaseOutcome<T>> AcquireOrWaitAsync<T>(string key, string[] tags, RedisRead read, CancellationToken token)
+    {
+        string leaseToken = Guid.NewGuid().ToString("N");
+        TimeSpan timeout = _options.DistributedLockTimeout;
+        long startedWaiting = Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(5);
+        bool waited = false;
+        while (true)
+        {
+            bool? acquired = await _store!.TryAcquireLeaseAsync(key, leaseToken, timeout, token).ConfigureAwait(false);
+            if (acquired is null)
+                return new LeaseOutcome<T>(read, null);
+            RedisRead again = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
+            if (_codec.TryRead(key, tags, again, out T value, out int jsonOffset))
+            {
+                if (acquired == true)
+                    await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
+                _metrics.RedisHit();
+                if (waited)
+                    _metrics.DistributedStampedeJoin();
+                return new LeaseOutcome<T>(again, null) { Hit = true, Value = value, JsonOffset = jsonOffset };
+            }
+            if (!again.Succeeded)
+            {
+                if (acquired == true)
+                    await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
+                return new LeaseOutcome<T>(again, null);
+            }
+            if (acquired == true)
+                return new LeaseOutcome<T>(again, leaseToken);
+
+            if (!waited)
+            {
+                waited = true;
+                Interlocked.Increment(ref _distributedWaits);
+            }
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(startedWaiting);
+            if (elapsed >= timeout)
+            {
+                Log.DistributedLockWaitTimedOut(_logger, key, (long)elapsed.TotalMilliseconds);
+                return new LeaseOutcome<T>(again, null);
+            }
+            // Short first polls (a fast holder is done in milliseconds), then at most every 100 ms.
+            await Task.Delay(delay, token).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMilliseconds(100).Ticks));
+        }
+    }
+
+    private readonly record struct LeaseOutcome<T>(RedisRead Read, string? Lease)
+    {
+        public bool Hit { get; init; }
+
+        public T Value { get; init; } = default!;
+
+        public int JsonOffset { get; init; }
+    }
+}
