@@ -9,10 +9,6 @@ namespace CacheGen.SampleApi;
 /// </summary>
 public sealed partial class PostService(PostStore store, HybridCache cache)
 {
-    [Cached("posts")]
-    public partial Task<IReadOnlyList<Post>> GetAllAsync(CancellationToken ct = default);
-    private Task<IReadOnlyList<Post>> GetAllCoreAsync(CancellationToken ct) => store.ListAsync(ct);
-
     /// <summary>
     /// The body of <c>GET /posts/</c>, serialized once per cached value rather than once per request: a hit hands the
     /// endpoint bytes to write, which is most of the speed-up on a list of 1000 posts.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using CacheGen.Testing;
 using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.Caching.Hybrid;
 using StackExchange.Redis;

@@ -4,4 +4,4 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet's generated project cannot repeat this one's VersionOverride pins under central package management.
 if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
     args = [.. args, "--inProcess"];
-BenchmarkSwitcher.FromAssembly(typeof(CacheGen.Benchmarks.RedisServer).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(CacheGen.Testing.RedisServer).Assembly).Run(args);

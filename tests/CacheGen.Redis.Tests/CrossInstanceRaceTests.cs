@@ -126,7 +126,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 
     /// <summary>
     /// An eviction on B is held after its in-process step and before Redis has it; a read on B in that window reads
-    /// the old entry from Redis. Once the eviction returns, B's L1 must not hold that value. (Found by the checker.)
+    /// the old entry from Redis. Once the eviction returns, B's L1 must not hold that value.
     /// </summary>
     [Theory]
     [InlineData(true)]

@@ -22,8 +22,8 @@ namespace CacheGen.SampleApi.Tests;
 /// within 30 s of recovery.
 /// </summary>
 /// <remarks>
-/// Short form (CI): 3 s outages. Long form: <c>CACHEGEN_FAULT_LONG=1</c> makes each outage 20 s, as the freeze in the
-/// issue asks (about two more minutes).
+/// Short form (CI): 3 s outages. Long form: <c>CACHEGEN_FAULT_LONG=1</c> makes each outage 20 s, long enough for the
+/// breaker to open, probe and close several times (about two more minutes).
 /// </remarks>
 public sealed class FaultTests(ITestOutputHelper output)
 {

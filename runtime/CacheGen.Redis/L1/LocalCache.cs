@@ -170,9 +170,6 @@ internal sealed class LocalCache
     /// <summary>The current time in this cache's clock units (milliseconds for the system clock, else <see cref="TimeProvider"/> timestamps).</summary>
     public long Now => _systemClock ? Environment.TickCount64 : _time.GetTimestamp();
 
-    /// <summary>The absolute expiry, in <see cref="TimeProvider"/> timestamps, of an entry stored now for <paramref name="lifetime"/>.</summary>
-    public long ExpiryFor(TimeSpan lifetime) => ExpiryFor(lifetime, Now);
-
     /// <summary>The absolute expiry of an entry whose value was read at <paramref name="from"/> and lives for <paramref name="lifetime"/>.</summary>
     public long ExpiryFor(TimeSpan lifetime, long from)
     {

@@ -55,9 +55,6 @@ public ref struct CacheKeyBuilder
         AppendEscaped(value.AsSpan());
     }
 
-    /// <summary>Writes a character argument, escaped.</summary>
-    public void AppendChar(char value) => AppendEscaped(new ReadOnlySpan<char>(in value));
-
     /// <summary>Writes a boolean argument.</summary>
     public void AppendBoolean(bool value) => AppendRaw(value ? "true" : "false");
 
