@@ -40,40 +40,15 @@ internal sealed class CircuitBreaker(int failuresToOpen)
     }
 
     /// <summary>A call that failed or timed out. Returns true if this one opened the breaker.</summary>
-    public bool RecordFailure()
-    {
-        if (Interlocked.Increment(ref _consecutiveFailures) < failuresToOpen || _state != BreakerState.Closed)
-            return false;
-        lock (_gate)
-        {
-            if (_state != BreakerState.Closed)
-                return false;
-            _state = BreakerState.Open;
-            return true;
-        }
-    }
+    public bool RecordFailure() =>
+        Interlocked.Increment(ref _consecutiveFailures) >= failuresToOpen && _state == BreakerState.Closed &&
+        TryMove(BreakerState.Closed, BreakerState.Open);
 
     /// <summary>Open to half-open, for the probe. Returns false if the breaker was not open.</summary>
-    public bool TryBeginProbe()
-    {
-        lock (_gate)
-        {
-            if (_state != BreakerState.Open)
-                return false;
-            _state = BreakerState.HalfOpen;
-            return true;
-        }
-    }
+    public bool TryBeginProbe() => TryMove(BreakerState.Open, BreakerState.HalfOpen);
 
     /// <summary>The probe failed: half-open back to open.</summary>
-    public void ProbeFailed()
-    {
-        lock (_gate)
-        {
-            if (_state == BreakerState.HalfOpen)
-                _state = BreakerState.Open;
-        }
-    }
+    public void ProbeFailed() => TryMove(BreakerState.HalfOpen, BreakerState.Open);
 
     /// <summary>The probe succeeded. Returns true if this closed the breaker.</summary>
     public bool TryClose()
@@ -84,6 +59,18 @@ internal sealed class CircuitBreaker(int failuresToOpen)
                 return false;
             _consecutiveFailures = 0;
             _state = BreakerState.Closed;
+            return true;
+        }
+    }
+
+    /// <summary>The one way the state changes outside closing: only from <paramref name="from"/>, so exactly one caller sees each change.</summary>
+    private bool TryMove(BreakerState from, BreakerState to)
+    {
+        lock (_gate)
+        {
+            if (_state != from)
+                return false;
+            _state = to;
             return true;
         }
     }
