@@ -68,6 +68,9 @@ public static class CacheGenServiceCollectionExtensions
             if (settings.DefaultExpiration is { } defaultExpiration) options.DefaultExpiration = defaultExpiration;
             if (settings.LocalCacheExpiration is { } localCacheExpiration) options.LocalCacheExpiration = localCacheExpiration;
             if (settings.RedisTimeout is { } redisTimeout) options.RedisTimeout = redisTimeout;
+            if (settings.CircuitBreakerFailures is { } breakerFailures) options.CircuitBreakerFailures = breakerFailures;
+            if (settings.CircuitBreakerDuration is { } breakerDuration) options.CircuitBreakerDuration = breakerDuration;
+            if (settings.MaximumPendingEvictions is { } pendingEvictions) options.MaximumPendingEvictions = pendingEvictions;
             if (settings.MaximumLocalEntries is { } maximumLocalEntries) options.MaximumLocalEntries = maximumLocalEntries;
             if (settings.MaximumLocalBytes is { } maximumLocalBytes) options.MaximumLocalBytes = maximumLocalBytes;
             if (settings.MaximumPayloadBytes is { } maximumPayloadBytes) options.MaximumPayloadBytes = maximumPayloadBytes;
@@ -78,7 +81,11 @@ public static class CacheGenServiceCollectionExtensions
     }
 }
 
-/// <summary>The options that can be written in configuration; the binding generator binds it without reflection.</summary>
+/// <summary>
+/// The options that can be written in configuration; the binding generator binds it without reflection. Every plain
+/// option of <see cref="CacheGenOptions"/> has a twin here (OptionsTests finds them by reflection, so a new option that
+/// is left out fails a test instead of being silently ignored in configuration).
+/// </summary>
 internal sealed class CacheGenSettings
 {
     public string? Redis { get; set; }
@@ -87,6 +94,9 @@ internal sealed class CacheGenSettings
     public TimeSpan? DefaultExpiration { get; set; }
     public TimeSpan? LocalCacheExpiration { get; set; }
     public TimeSpan? RedisTimeout { get; set; }
+    public int? CircuitBreakerFailures { get; set; }
+    public TimeSpan? CircuitBreakerDuration { get; set; }
+    public int? MaximumPendingEvictions { get; set; }
     public int? MaximumLocalEntries { get; set; }
     public long? MaximumLocalBytes { get; set; }
     public int? MaximumPayloadBytes { get; set; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
 using CacheGen.Testing;
@@ -6,69 +5,99 @@ using CacheGen.Testing;
 namespace CacheGen.Packaging.Tests;
 
 /// <summary>
-/// Packs CacheGen and CacheGen.Redis into a folder, then builds and runs a fresh console app that references only
-/// CacheGen.Redis from that folder (everything else from the machine's NuGet source), against a real redis-server.
+/// The README's install path, run as it is written, in a copy of the repository: pack at the root, make a fresh
+/// console app, give it the packages' folder as a source with the README's nuget.config lines, add CacheGen.Redis, and
+/// build and run the app against a real redis-server. The app restores into an empty NuGet package folder, as on a
+/// machine that never restored these dependencies, so a recipe that loses nuget.org cannot pass on a warm cache.
 /// </summary>
-public sealed class PackagingTests : IDisposable
+[Collection(RepositoryCopyCollection.Name)]
+public sealed class PackagingTests(RepositoryCopy repository) : IDisposable
 {
-    private static readonly string Root = FindRepositoryRoot();
-
-    // A version no earlier run used, so NuGet's global package folder cannot serve a stale copy.
-    private readonly string _version = "0.1.0-pack." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Environment.ProcessId;
     private readonly string _work = Directory.CreateTempSubdirectory("cachegen-pack-").FullName;
 
+    /// <summary>The environment of a user's app: an empty package folder of its own.</summary>
+    private Dictionary<string, string> FreshUser => new() { ["NUGET_PACKAGES"] = Path.Combine(_work, "nuget-packages") };
+
     [Fact]
-    public void PackedPackages_BuildAndRunAConsoleApp_AgainstRedis()
+    public void Readme_install_packs_at_the_root_and_a_fresh_console_app_adds_builds_and_runs_CacheGen_Redis()
     {
-        string feed = Path.Combine(_work, "feed");
-        // Artifacts outside the repository, so packing never touches the bin/obj folders other tests run from.
-        foreach (string project in new[] { "runtime/CacheGen/CacheGen.csproj", "runtime/CacheGen.Redis/CacheGen.Redis.csproj" })
-            Run("dotnet", Root, "pack", Path.Combine(Root, project), "-c", "Release", "-o", feed, "--artifacts-path", Path.Combine(_work, "artifacts"), $"-p:Version={_version}");
+        string packages = Path.Combine(_work, "cachegen-packages");
+        Processes.Shell(ReadmeCommands.PackAtRoot, repository.Root, packages);
 
-        CheckCacheGenPackage(Path.Combine(feed, $"CacheGen.{_version}.nupkg"));
-        CheckRedisPackage(Path.Combine(feed, $"CacheGen.Redis.{_version}.nupkg"));
-        Assert.True(File.Exists(Path.Combine(feed, $"CacheGen.{_version}.snupkg")), "no symbol package");
+        string cacheGenPackage = SinglePackage(packages, "CacheGen");
+        string version = Path.GetFileNameWithoutExtension(cacheGenPackage)["CacheGen.".Length..];
+        CheckCacheGenPackage(cacheGenPackage);
+        CheckRedisPackage(SinglePackage(packages, "CacheGen.Redis"), version);
+        Assert.True(File.Exists(Path.Combine(packages, $"CacheGen.{version}.snupkg")), "no symbol package");
 
-        string app = Path.Combine(_work, "app");
-        Run("dotnet", _work, "new", "console", "-o", app, "--no-restore");
-        File.WriteAllText(Path.Combine(app, "app.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-              </PropertyGroup>
-              <ItemGroup>
-                <!-- The generic host (for DI and configuration) comes with the shared framework, not a package. -->
-                <FrameworkReference Include="Microsoft.AspNetCore.App" />
-                <PackageReference Include="CacheGen.Redis" Version="{_version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        // The local feed in addition to the machine's own sources (no <clear/>).
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="cachegen-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        // "Your app": a fresh console app, then the README's three lines in its folder.
+        string app = NewConsoleApp("app");
+        // What the README used to say, and says does not work: --source replaces nuget.org, so no dependency resolves.
+        (int exitCode, string output) = Processes.TryRun("bash", app, FreshUser, "-c", $"dotnet add package CacheGen.Redis --source {packages}");
+        Assert.True(exitCode != 0 && output.Contains("NU1101", StringComparison.Ordinal), $"--source alone was expected to fail with NU1101:\n{output}");
+        Processes.Shell(ReadmeCommands.NewNuGetConfig, app, packages, FreshUser);
+        Processes.Shell(ReadmeCommands.AddPackageSource, app, packages, FreshUser);
+        Processes.Shell(ReadmeCommands.AddCacheGenRedis, app, packages, FreshUser);
+        string project = File.ReadAllText(Path.Combine(app, "app.csproj"));
+        Assert.Contains($"<PackageReference Include=\"CacheGen.Redis\" Version=\"{version}\" />", project);
+
+        // The code of steps 2 to 5, on the generic host (DI and configuration), which comes with the shared framework.
+        File.WriteAllText(Path.Combine(app, "app.csproj"), project.Replace(
+            "<PackageReference Include=\"CacheGen.Redis\"",
+            "<FrameworkReference Include=\"Microsoft.AspNetCore.App\" />\n    <PackageReference Include=\"CacheGen.Redis\"", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
 
-        string build = Run("dotnet", app, "build", "-c", "Release", "-nologo");
+        string build = Processes.Run("dotnet", app, FreshUser, "build", "-c", "Release", "-nologo");
         // The analyzer shipped too: the deliberately unused "audit" region is CG0013, and it is the only warning.
         Assert.Contains("warning CG0013", build);
         Assert.Contains("1 Warning(s)", build);
 
         using RedisServer redis = RedisServer.Start();
-        string output = Run("dotnet", app, "bin/Release/net10.0/app.dll", $"--CacheGen:Redis={redis.Configuration}", "--CacheGen:KeyPrefix=packtest",
-            "--Logging:LogLevel:Default=Warning");
+        output = Processes.Run("dotnet", app, FreshUser, "bin/Release/net10.0/app.dll", $"--CacheGen:Redis={redis.Configuration}",
+            "--CacheGen:KeyPrefix=packtest", "--Logging:LogLevel:Default=Warning");
         Assert.Contains("first=701 again=701 calls=1", output);
         Assert.Contains("after-reset=702 calls=2", output);
         Assert.Contains("packtest:1:{numbers}:n:7", redis.Cli("KEYS", "packtest:*"));
     }
+
+    [Fact]
+    public void Readme_packs_each_project_alone_and_CacheGen_alone_restores_in_a_fresh_console_app()
+    {
+        string packages = Path.Combine(_work, "cachegen-packages");
+        Processes.Shell(ReadmeCommands.PackCacheGen, repository.Root, packages);
+        CheckCacheGenPackage(SinglePackage(packages, "CacheGen"));
+        Assert.Empty(Directory.GetFiles(packages, "CacheGen.Redis.*.nupkg"));
+        Processes.Shell(ReadmeCommands.PackCacheGenRedis, repository.Root, packages);
+        SinglePackage(packages, "CacheGen.Redis");
+
+        // The runtime/CacheGen README's line: CacheGen alone (for Microsoft's HybridCache or another implementation).
+        string app = NewConsoleApp("attributes-only");
+        Processes.Shell(ReadmeCommands.NewNuGetConfig, app, packages, FreshUser);
+        Processes.Shell(ReadmeCommands.AddPackageSource, app, packages, FreshUser);
+        Processes.Shell(ReadmeCommands.AddCacheGen, app, packages, FreshUser);
+        Assert.Contains("<PackageReference Include=\"CacheGen\"", File.ReadAllText(Path.Combine(app, "attributes-only.csproj")));
+    }
+
+    /// <summary>
+    /// The NETSDK1207 part of the README's Native AOT line, which CI runs whole in .ci/aot-smoke: PublishAot on the
+    /// command line reaches every project restore walks, the netstandard2.0 generator included.
+    /// </summary>
+    [Fact]
+    public void Restore_with_PublishAot_on_the_command_line_succeeds()
+    {
+        string output = Processes.Run("dotnet", repository.Root, null, "restore", "sample-api", "-r", "linux-x64", "-p:PublishAot=true");
+        Assert.DoesNotContain("NETSDK1207", output);
+    }
+
+    private string NewConsoleApp(string name)
+    {
+        string app = Path.Combine(_work, name);
+        Processes.Run("dotnet", _work, FreshUser, "new", "console", "-o", app, "--no-restore");
+        return app;
+    }
+
+    private static string SinglePackage(string folder, string id) =>
+        Assert.Single(Directory.GetFiles(folder, id + ".*.nupkg"), f => char.IsAsciiDigit(Path.GetFileName(f)[id.Length + 1]));
 
     private const string Program = """
         using CacheGen;
@@ -104,7 +133,7 @@ public sealed class PackagingTests : IDisposable
         }
         """;
 
-    private void CheckCacheGenPackage(string path)
+    private static void CheckCacheGenPackage(string path)
     {
         using ZipArchive package = ZipFile.OpenRead(path);
         string[] entries = package.Entries.Select(e => e.FullName).ToArray();
@@ -122,7 +151,7 @@ public sealed class PackagingTests : IDisposable
         Assert.DoesNotContain(metadata.Descendants().Where(e => e.Name.LocalName == "dependency"), d => d.Attribute("id")!.Value.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal));
     }
 
-    private void CheckRedisPackage(string path)
+    private static void CheckRedisPackage(string path, string version)
     {
         using ZipArchive package = ZipFile.OpenRead(path);
         string[] entries = package.Entries.Select(e => e.FullName).ToArray();
@@ -133,7 +162,7 @@ public sealed class PackagingTests : IDisposable
         XElement metadata = Nuspec(package);
         Assert.Equal("MIT", Element(metadata, "license").Value);
         XElement cacheGen = Assert.Single(metadata.Descendants(), e => e.Name.LocalName == "dependency" && e.Attribute("id")?.Value == "CacheGen");
-        Assert.Equal(_version, cacheGen.Attribute("version")?.Value);
+        Assert.Equal(version, cacheGen.Attribute("version")?.Value);
         // Analyzers must flow to whoever references CacheGen.Redis alone.
         Assert.DoesNotContain("Analyzers", cacheGen.Attribute("exclude")?.Value ?? "");
     }
@@ -147,50 +176,5 @@ public sealed class PackagingTests : IDisposable
 
     private static XElement Element(XElement metadata, string name) => metadata.Elements().Single(e => e.Name.LocalName == name);
 
-    private static string Run(string file, string directory, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        // The child must not inherit this test host's MSBuild/SDK environment (it would build with the wrong SDK state).
-        foreach (string variable in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH" })
-            start.Environment.Remove(variable);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in 3 minutes");
-        }
-        string output = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{output}");
-        return output;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CacheGen.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("CacheGen.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    public void Dispose()
-    {
-        Directory.Delete(_work, recursive: true);
-        // The test's packages were extracted into the global package folder; remove just this version.
-        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in new[] { "cachegen", "cachegen.redis" })
-        {
-            string folder = Path.Combine(packages, id, _version);
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-        }
-    }
+    public void Dispose() => Directory.Delete(_work, recursive: true);
 }
