@@ -17,7 +17,11 @@ public sealed class Contract(ContractRedis redis)
 
     private static HybridCacheEntryOptions With(HybridCacheEntryFlags flags) => new() { Flags = flags };
 
-    private CacheSet Caches(string implementation, TimeProvider? time = null) => new(Implementation.Named(implementation), redis, time);
+    private CacheSet Caches(string implementation, TimeProvider? time = null, TimeSpan? defaultExpiration = null) =>
+        new(Implementation.Named(implementation), redis, time, defaultExpiration);
+
+    private static FakeTimeProvider NewYear() =>
+        new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private static Func<CancellationToken, ValueTask<T>> Fails<T>() => _ => throw new Xunit.Sdk.XunitException("the data source was called");
 
@@ -60,10 +64,12 @@ public sealed class Contract(ContractRedis redis)
         string key = Keys.Unique();
 
         int computed = await caches.First.GetOrCreateAsync(key, 21, (state, _) => ValueTask.FromResult(state * 2));
-        int again = await caches.First.GetOrCreateAsync(key.AsSpan(), 0, (_, _) => ValueTask.FromResult(-1));
+        int bySpan = await caches.First.GetOrCreateAsync(key.AsSpan(), 0, (_, _) => ValueTask.FromResult(-1));
+        int byInterpolation = await caches.First.GetOrCreateAsync($"{key}", _ => ValueTask.FromResult(-1));
 
         Assert.Equal(42, computed);
-        Assert.Equal(42, again);
+        Assert.Equal(42, bySpan);
+        Assert.Equal(42, byInterpolation);
     }
 
     // ---- Stampede protection: "only one concurrent caller for a given key calls the factory" ----
@@ -226,6 +232,17 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("fresh", await caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult("fresh")));
     }
 
+    [Theory]
+    [MemberData(nameof(Cases.All), nameof(Cancellation_a_caller_whose_token_is_already_cancelled_gets_OperationCanceledException), MemberType = typeof(Cases))]
+    public async Task Cancellation_a_caller_whose_token_is_already_cancelled_gets_OperationCanceledException(string implementation)
+    {
+        await using CacheSet caches = Caches(implementation);
+        string key = Keys.Unique();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult("value"), cancellationToken: new CancellationToken(canceled: true)).AsTask());
+    }
+
     // ---- SetAsync: "sets or overwrites the value associated with the key" ----
 
     [Theory]
@@ -253,6 +270,19 @@ public sealed class Contract(ContractRedis redis)
 
         Assert.Equal("new", await caches.First.GetOrCreateAsync(key, Fails<string>()));
         Assert.Equal("new", await caches.Reader.GetOrCreateAsync(key, Fails<string>()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases.All), nameof(Set_with_DisableDistributedCacheWrite_stays_in_the_in_process_tier), MemberType = typeof(Cases))]
+    public async Task Set_with_DisableDistributedCacheWrite_stays_in_the_in_process_tier(string implementation)
+    {
+        await using CacheSet caches = Caches(implementation);
+        string key = Keys.Unique();
+
+        await caches.First.SetAsync(key, "local", With(HybridCacheEntryFlags.DisableDistributedCacheWrite));
+
+        Assert.Equal("local", await caches.First.GetOrCreateAsync(key, Fails<string>()));
+        Assert.Equal("other", await caches.Fresh().GetOrCreateAsync(key, _ => ValueTask.FromResult("other")));
     }
 
     // ---- RemoveAsync: "removes the value associated with the key if it exists"; lists: "treat null as empty" ----
@@ -571,7 +601,7 @@ public sealed class Contract(ContractRedis redis)
     [MemberData(nameof(Cases.InProcess), nameof(Expiration_an_entry_lives_for_its_expiration_fake_clock), MemberType = typeof(Cases))]
     public async Task Expiration_an_entry_lives_for_its_expiration_fake_clock(string implementation)
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        FakeTimeProvider time = NewYear();
         await using CacheSet caches = Caches(implementation, time);
         string key = Keys.Unique();
         var options = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(1) };
@@ -589,7 +619,7 @@ public sealed class Contract(ContractRedis redis)
     [MemberData(nameof(Cases.InProcess), nameof(LocalCacheExpiration_longer_than_the_expiration_is_capped_by_it_fake_clock), MemberType = typeof(Cases))]
     public async Task LocalCacheExpiration_longer_than_the_expiration_is_capped_by_it_fake_clock(string implementation)
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        FakeTimeProvider time = NewYear();
         await using CacheSet caches = Caches(implementation, time);
         string key = Keys.Unique();
         var options = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(1), LocalCacheExpiration = TimeSpan.FromHours(1) };
@@ -600,6 +630,41 @@ public sealed class Contract(ContractRedis redis)
         time.Advance(TimeSpan.FromSeconds(61));
 
         Assert.Equal("value 2", await caches.First.GetOrCreateAsync(key, factory, options));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases.InProcess), nameof(Options_a_per_call_expiration_overrides_the_global_default_fake_clock), MemberType = typeof(Cases))]
+    public async Task Options_a_per_call_expiration_overrides_the_global_default_fake_clock(string implementation)
+    {
+        FakeTimeProvider time = NewYear();
+        await using CacheSet caches = Caches(implementation, time, defaultExpiration: TimeSpan.FromMinutes(10));
+        string key = Keys.Unique();
+        var options = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(1), LocalCacheExpiration = TimeSpan.FromMinutes(1) };
+        var source = new Source<string>(n => "value " + n);
+        var factory = (Func<CancellationToken, ValueTask<string>>)source;
+
+        await caches.First.GetOrCreateAsync(key, factory, options);
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal("value 2", await caches.First.GetOrCreateAsync(key, factory, options));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases.InProcess), nameof(Options_a_per_call_null_inherits_the_global_default_fake_clock), MemberType = typeof(Cases))]
+    public async Task Options_a_per_call_null_inherits_the_global_default_fake_clock(string implementation)
+    {
+        FakeTimeProvider time = NewYear();
+        await using CacheSet caches = Caches(implementation, time, defaultExpiration: TimeSpan.FromMinutes(1));
+        string key = Keys.Unique();
+        var flagsOnly = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableCompression };
+        var source = new Source<string>(n => "value " + n);
+        var factory = (Func<CancellationToken, ValueTask<string>>)source;
+
+        await caches.First.GetOrCreateAsync(key, factory, flagsOnly);
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal("value 1", await caches.First.GetOrCreateAsync(key, factory, flagsOnly));
+        time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal("value 2", await caches.First.GetOrCreateAsync(key, factory, flagsOnly));
     }
 
     [Theory]

@@ -35,13 +35,17 @@ public sealed class CacheSet : IAsyncDisposable
     private readonly string? _redis;
     private readonly string _prefix = "c" + Guid.NewGuid().ToString("N")[..12];
     private readonly TimeProvider? _time;
+    private readonly TimeSpan? _defaultExpiration;
     private readonly List<ServiceProvider> _providers = [];
 
-    public CacheSet(Implementation implementation, ContractRedis redis, TimeProvider? time = null)
+    /// <param name="time">The clock, for in-process implementations (Microsoft's reads it through MemoryCache).</param>
+    /// <param name="defaultExpiration">The global default entry lifetime, set the way each implementation takes it.</param>
+    public CacheSet(Implementation implementation, ContractRedis redis, TimeProvider? time = null, TimeSpan? defaultExpiration = null)
     {
         _implementation = implementation;
         _redis = implementation.Distributed ? redis.Configuration : null;
         _time = time;
+        _defaultExpiration = defaultExpiration;
         First = Fresh();
     }
 
@@ -63,6 +67,8 @@ public sealed class CacheSet : IAsyncDisposable
             {
                 o.Redis = _redis;
                 o.KeyPrefix = _prefix;
+                if (_defaultExpiration is { } expiration)
+                    o.DefaultExpiration = expiration;
             });
         }
         else
@@ -77,7 +83,11 @@ public sealed class CacheSet : IAsyncDisposable
                     o.InstanceName = _prefix + ":";
                 });
             }
-            services.AddHybridCache();
+            services.AddHybridCache(o =>
+            {
+                if (_defaultExpiration is { } expiration)
+                    o.DefaultEntryOptions = new HybridCacheEntryOptions { Expiration = expiration, LocalCacheExpiration = expiration };
+            });
         }
         ServiceProvider provider = services.BuildServiceProvider();
         _providers.Add(provider);
