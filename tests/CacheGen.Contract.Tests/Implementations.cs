@@ -51,6 +51,9 @@ public sealed class CacheSet : IAsyncDisposable
 
     public HybridCache First { get; }
 
+    /// <summary>Whether this implementation has a second tier that the instances share.</summary>
+    public bool Distributed => _implementation.Distributed;
+
     /// <summary>The instance that reads a value back: another instance over the same Redis, else the first one.</summary>
     public HybridCache Reader => _implementation.Distributed ? _reader ??= Fresh() : First;
     private HybridCache? _reader;
