@@ -21,6 +21,12 @@ public sealed class FieldPoint
 
 public sealed record Person(string Name, int Age);
 
+/// <summary>A mutable class (not marked immutable): the article says callers get instances of their own.</summary>
+public sealed class Box
+{
+    public int Value { get; set; }
+}
+
 /// <summary>Serializes fine; reading it back fails, because its setter refuses every value.</summary>
 public sealed class OneWay
 {
