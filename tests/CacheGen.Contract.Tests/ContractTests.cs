@@ -638,6 +638,22 @@ public sealed class Contract(ContractRedis redis)
     }
 
     [Theory]
+    [MemberData(nameof(Cases.InProcess), nameof(Expiration_a_set_entry_lives_for_its_expiration_fake_clock), MemberType = typeof(Cases))]
+    public async Task Expiration_a_set_entry_lives_for_its_expiration_fake_clock(string implementation)
+    {
+        FakeTimeProvider time = NewYear();
+        await using CacheSet caches = Caches(implementation, time);
+        string key = Keys.Unique();
+        var options = new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(1) };
+
+        await caches.First.SetAsync(key, "set", options);
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal("set", await caches.First.GetOrCreateAsync(key, Fails<string>(), options));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("refilled", await caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult("refilled"), options));
+    }
+
+    [Theory]
     [MemberData(nameof(Cases.InProcess), nameof(LocalCacheExpiration_longer_than_the_expiration_is_capped_by_it_fake_clock), MemberType = typeof(Cases))]
     public async Task LocalCacheExpiration_longer_than_the_expiration_is_capped_by_it_fake_clock(string implementation)
     {
