@@ -349,10 +349,10 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("kept", await caches.First.GetOrCreateAsync(key, Fails<string>()));
     }
 
-    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data): it runs only in
-    // KnownGapContract and ControlGapContract. Give it back its [Theory] and [MemberData(nameof(Cases.All), ...)] once a
-    // row passes.
-    public async Task RemoveKeys_a_null_entry_does_not_stop_the_others(string implementation)
+    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data) and is internal (so
+    // xunit does not take it for a forgotten test): it runs only in KnownGapContract and ControlGapContract. Make it
+    // public with [Theory] and [MemberData(nameof(Cases.All), ...)] again once a row passes.
+    internal async Task RemoveKeys_a_null_entry_does_not_stop_the_others(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string a = Keys.Unique(), b = Keys.Unique();
@@ -380,10 +380,10 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("new", await caches.First.GetOrCreateAsync(b, _ => ValueTask.FromResult("new")));
     }
 
-    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data): it runs only in
-    // KnownGapContract and ControlGapContract. Give it back its [Theory] and [MemberData(nameof(Cases.All), ...)] once a
-    // row passes.
-    public async Task RemoveKey_null_behaves_like_removing_nothing(string implementation)
+    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data) and is internal (so
+    // xunit does not take it for a forgotten test): it runs only in KnownGapContract and ControlGapContract. Make it
+    // public with [Theory] and [MemberData(nameof(Cases.All), ...)] again once a row passes.
+    internal async Task RemoveKey_null_behaves_like_removing_nothing(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string key = Keys.Unique();
@@ -504,10 +504,11 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("new", await caches.First.GetOrCreateAsync(untagged, _ => ValueTask.FromResult("new")));
     }
 
-    // Neither distributed implementation passes this yet, so it has no row here (xunit rejects a theory without data):
-    // it runs only in KnownGapContract and ControlGapContract. Give it back its [Theory] and
-    // [MemberData(nameof(Cases.Distributed), ...)] once a row passes.
-    public async Task RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache(string implementation)
+    // Neither distributed implementation passes this yet, so it has no row here (xunit rejects a theory without data) and
+    // is internal (so xunit does not take it for a forgotten test): it runs only in KnownGapContract and
+    // ControlGapContract. Make it public with [Theory] and [MemberData(nameof(Cases.Distributed), ...)] again once a row
+    // passes.
+    internal async Task RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string key = Keys.Unique();
@@ -724,8 +725,9 @@ public sealed class Contract(ContractRedis redis)
     {
         await using CacheSet caches = Caches(implementation);
         string key = Keys.Unique();
-        // Written with a 2 s lifetime; read on another instance whose own options would keep it for an hour.
-        await caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult("short-lived"), new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(2) });
+        // Written with a 5 s lifetime (time enough to be read back on a busy machine); read on another instance whose own
+        // options would keep it for an hour.
+        await caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult("short-lived"), new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(5) });
         await UntilSecondTierHas(caches, key, "short-lived");
         var generous = new HybridCacheEntryOptions { Expiration = TimeSpan.FromHours(1), LocalCacheExpiration = TimeSpan.FromHours(1) };
         var source = new Source<string>(n => "refreshed " + n);
