@@ -596,7 +596,9 @@ public sealed class DiagnosticTests
         (string source, TextSpan expectedSpan) = ExtractSpan(Prelude + misuse);
         GeneratorRun run = GeneratorHarness.Run(Compile(source, unsafeCode));
 
-        Assert.Empty(run.GeneratorDiagnostics); // reported by the analyzer only, so exactly once
+        // Errors come from the generator (so they survive a compilation with C# errors), the rest from the analyzer.
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.All(run.AnalyzerDiagnostics, d => Assert.NotEqual(DiagnosticSeverity.Error, d.Severity));
         Diagnostic[] found = run.CacheGenDiagnostics.Where(d => d.Id == id).ToArray();
         Assert.True(found.Length == expectedCount,
             $"Expected {expectedCount} × {id}; got: {string.Join("; ", run.CacheGenDiagnostics.Select(d => d.ToString()))}");

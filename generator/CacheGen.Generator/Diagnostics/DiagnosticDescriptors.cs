@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace CacheGen.Generator.Diagnostics;
@@ -139,4 +142,12 @@ internal static class DiagnosticDescriptors
         MalformedKeyTemplate,
         HybridCacheParameterHidden,
         UnsharedCachedType);
+
+    /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
+    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
+        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).ToImmutableArray();
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => ByIdMap[id];
 }

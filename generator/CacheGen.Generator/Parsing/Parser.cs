@@ -62,14 +62,13 @@ internal sealed class Parser
         Compilation compilation, CancellationToken cancellationToken) =>
         new Parser(method, syntax, attribute, compilation, cancellationToken).Parse(isCached);
 
-    // The generator only needs the model; the analyzer reports the diagnostics (see CacheGenAnalyzer).
-    public static MethodModel? ModelOfCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+    public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: true,
-            context.SemanticModel.Compilation, cancellationToken).Model;
+            context.SemanticModel.Compilation, cancellationToken);
 
-    public static MethodModel? ModelOfInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+    public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: false,
-            context.SemanticModel.Compilation, cancellationToken).Model;
+            context.SemanticModel.Compilation, cancellationToken);
 
     private string MethodName => _method.Name;
 
@@ -85,10 +84,14 @@ internal sealed class Parser
         // A method we cannot re-declare gets no code at all: only the diagnostic.
         if (!CheckDeclaration())
             return Result(null);
+        // A type the compiler cannot resolve is the user's error, reported at the user's code; an implementation
+        // would have to repeat it, and every check below would only echo it.
+        if (MentionsErrorType())
+            return Result(null);
 
         ReturnShape? shape = ClassifyReturn(out string? resultType);
         CheckParameters();
-        string coreName = CoreNameOf(MethodName);
+        string coreName = KnownNames.CoreNameOf(MethodName);
         CheckCoreMethod(coreName);
         string cacheExpression = FindHybridCache();
 
@@ -127,6 +130,21 @@ internal sealed class Parser
             EmitErrorStub: _hasErrors);
         return Result(model);
     }
+
+    private bool MentionsErrorType() =>
+        IsOrContainsErrorType(_method.ReturnType)
+        || _method.Parameters.Any(p => IsOrContainsErrorType(p.Type))
+        || _method.TypeParameters.Any(t => t.ConstraintTypes.Any(IsOrContainsErrorType))
+        || _method.ContainingType.TypeParameters.Any(t => t.ConstraintTypes.Any(IsOrContainsErrorType));
+
+    private static bool IsOrContainsErrorType(ITypeSymbol type) => type switch
+    {
+        { TypeKind: TypeKind.Error } => true,
+        IArrayTypeSymbol array => IsOrContainsErrorType(array.ElementType),
+        IPointerTypeSymbol pointer => IsOrContainsErrorType(pointer.PointedAtType),
+        INamedTypeSymbol named => named.TypeArguments.Any(IsOrContainsErrorType) || (named.ContainingType is { } outer && IsOrContainsErrorType(outer)),
+        _ => false,
+    };
 
     private string Modifiers()
     {
@@ -177,10 +195,7 @@ internal sealed class Parser
         declaration.AttributeLists.SelectMany(l => l.Attributes).Any(a =>
             a.Name.ToString().EndsWith("GeneratedCode", System.StringComparison.Ordinal)
             && a.ArgumentList?.Arguments.FirstOrDefault()?.Expression is LiteralExpressionSyntax literal
-            && literal.Token.ValueText == GeneratorName);
-
-    /// <summary>The tool name the emitter writes into <c>[GeneratedCode]</c>.</summary>
-    internal const string GeneratorName = "CacheGen.Generator";
+            && literal.Token.ValueText == KnownNames.GeneratorName);
 
     private EquatableArray<ContainingTypeModel> ContainingTypes()
     {
@@ -361,11 +376,6 @@ internal sealed class Parser
     }
 
     // ---- core method --------------------------------------------------------------------------------------------
-
-    internal static string CoreNameOf(string name) =>
-        name.Length > "Async".Length && name.EndsWith("Async", System.StringComparison.Ordinal)
-            ? name.Substring(0, name.Length - "Async".Length) + "CoreAsync"
-            : name + "Core";
 
     private void CheckCoreMethod(string coreName)
     {
@@ -855,7 +865,7 @@ internal sealed class Parser
 
     private void Report(DiagnosticDescriptor descriptor, LocationInfo? location, string[] arguments)
     {
-        _diagnostics.Add(new DiagnosticInfo(descriptor, location, arguments.ToEquatableArray()));
+        _diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, arguments.ToEquatableArray()));
         if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
             _hasErrors = true;
     }
