@@ -25,7 +25,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotPartialDeclaration = Error(
         "CG0001",
         "A cached or invalidating method must be a partial method declaration",
-        "'{0}' must be a partial method declaration without a body, such as 'public partial Task<Post> {0}(...);': CacheGen writes its implementation{1}");
+        "'{0}' must be a partial method declaration without a body, such as '{2}': CacheGen writes its implementation{1}");
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
         "CG0002",
@@ -65,7 +65,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MultipleHybridCaches = Error(
         "CG0009",
         "More than one HybridCache member",
-        "Type '{0}' has more than one HybridCache member ({1}); CacheGen cannot tell which one '{2}' should use");
+        "Type '{0}' has more than one HybridCache field, property or primary-constructor parameter ({1}); CacheGen cannot tell which one '{2}' should use");
 
     public static readonly DiagnosticDescriptor InvalidRegion = Error(
         "CG0010",
@@ -116,11 +116,16 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsharedCachedType = new(
         "CG0018",
         "Cached values of a mutable type are deserialized on every hit",
-        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, make it sealed and [ImmutableObject(true)] (or return an IReadOnlyList<T> of such a type, or a JsonPayload) so that one instance is shared",
+        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, {2}, so that one instance is shared",
         Category,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         helpLinkUri: HelpLink("CG0018"));
+
+    public static readonly DiagnosticDescriptor InvalidationBeforeCompletion = Error(
+        "CG0019",
+        "The eviction would come before the method's work",
+        "'{0}' returns '{1}', and {2}: the eviction after the call would come before the writes, so a reader could cache the old data again; return Task, Task<T>, ValueTask, ValueTask<T> or a materialized value");
 
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
@@ -141,7 +146,8 @@ internal static class DiagnosticDescriptors
         CachedAndInvalidates,
         MalformedKeyTemplate,
         HybridCacheParameterHidden,
-        UnsharedCachedType);
+        UnsharedCachedType,
+        InvalidationBeforeCompletion);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

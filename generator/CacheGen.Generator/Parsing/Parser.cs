@@ -102,11 +102,13 @@ internal sealed class Parser
             if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
             else if (shape is not null && CachedValueType(shape.Value) is { } valueType && !IsSharedOnHit(valueType))
-                Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat));
+                Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat), SharingAdvice(valueType));
             cached = ParseCachedAttribute(attribute);
         }
         else
         {
+            if (shape == ReturnShape.Value && CompletesAfterReturning(_method.ReturnType, coreName) is { } why)
+                Report(DiagnosticDescriptors.InvalidationBeforeCompletion, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat), why);
             invalidation = ParseInvalidatesAttribute(attribute);
         }
 
@@ -170,7 +172,7 @@ internal sealed class Parser
             string why = !isPartial ? " (it is not declared 'partial')"
                 : hasBody ? " (this declaration has a body; put the logic in the core method)"
                 : " (it already has an implementation part; remove it and put the logic in the core method)";
-            Report(DiagnosticDescriptors.NotPartialDeclaration, _syntax.Identifier, MethodName, why);
+            Report(DiagnosticDescriptors.NotPartialDeclaration, _syntax.Identifier, MethodName, why, PartialDeclarationExample());
             ok = false;
         }
         for (SyntaxNode? node = _syntax.Parent; node is TypeDeclarationSyntax type; node = node.Parent)
@@ -184,6 +186,18 @@ internal sealed class Parser
         if (_syntax.Parent is not TypeDeclarationSyntax)
             ok = false;
         return ok;
+    }
+
+    /// <summary>The declaration the user should write, with the method's own modifiers, types and parameters.</summary>
+    private string PartialDeclarationExample()
+    {
+        IEnumerable<string> modifiers = _syntax.Modifiers
+            .Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword) && !m.IsKind(SyntaxKind.ExternKeyword))
+            .Select(m => m.Text);
+        string returnType = _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(MessageFormat);
+        string typeParameters = _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">";
+        string parameters = string.Join(", ", _method.Parameters.Select(p => p.Type.ToDisplayString(MessageFormat) + " " + p.Name));
+        return string.Join(" ", modifiers.Concat(new[] { "partial", returnType, $"{MethodName}{typeParameters}({parameters});" }));
     }
 
     // The analyzer sees the compilation with the generated code in it, where the implementation part is ours.
@@ -270,6 +284,25 @@ internal sealed class Parser
         return ReturnShape.Value;
     }
 
+    /// <summary>
+    /// Why a value of <paramref name="type"/> does its work after the method has returned it (so an eviction right
+    /// after the call would come before the writes), or null when it is a plain value.
+    /// </summary>
+    private string? CompletesAfterReturning(ITypeSymbol type, string coreName)
+    {
+        if (type is INamedTypeSymbol { IsGenericType: true } generic
+            && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.IAsyncEnumerable<T>" or "System.Collections.Generic.IAsyncEnumerator<T>")
+            return "an asynchronous sequence runs when it is enumerated";
+        if (type.GetMembers("GetAwaiter").OfType<IMethodSymbol>().Any(m => !m.IsStatic && m.Parameters.Length == 0 && m.DeclaredAccessibility == Accessibility.Public))
+            return "an awaitable completes when it is awaited";
+        bool isSequence = type.SpecialType is SpecialType.System_Collections_IEnumerable or SpecialType.System_Collections_IEnumerator
+            || type.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IEnumerable_T or SpecialType.System_Collections_Generic_IEnumerator_T;
+        if (isSequence && _method.ContainingType.GetMembers(coreName).Any(m => m.DeclaringSyntaxReferences.Any(r =>
+                r.GetSyntax(_cancellationToken) is MethodDeclarationSyntax core && core.DescendantNodes().OfType<YieldStatementSyntax>().Any())))
+            return $"its core method '{coreName}' is an iterator, which runs when the sequence is enumerated";
+        return null;
+    }
+
     private ITypeSymbol? CachedValueType(ReturnShape shape) => shape switch
     {
         ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT => ((INamedTypeSymbol)_method.ReturnType).TypeArguments[0],
@@ -307,14 +340,46 @@ internal sealed class Parser
         // A struct whose fields hold no references is copied on return, so sharing it is safe.
         if (type.IsValueType)
             return UnderlyingIfNullable(type).IsUnmanagedType;
-        if (type is INamedTypeSymbol { TypeKind: TypeKind.Interface, IsGenericType: true } collection
-            && collection.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IReadOnlyList_T
-                or SpecialType.System_Collections_Generic_IReadOnlyCollection_T or SpecialType.System_Collections_Generic_IEnumerable_T)
-            return collection.TypeArguments[0] is not ITypeParameterSymbol && IsSharedOnHit(collection.TypeArguments[0]);
-        return type.IsSealed && type.GetAttributes().Any(a =>
+        if (ReadOnlyCollectionElement(type) is { } element)
+            return element is not ITypeParameterSymbol && IsSharedOnHit(element);
+        return type.IsSealed && IsMarkedImmutable(type);
+    }
+
+    /// <summary>What would make <paramref name="type"/> shared on a hit, naming only what it lacks.</summary>
+    private static string SharingAdvice(ITypeSymbol type)
+    {
+        if (ReadOnlyCollectionElement(type) is { } element && element is not ITypeParameterSymbol)
+            return $"make its element type '{element.ToDisplayString(MessageFormat)}' shareable ({SharingAdvice(element)})";
+        if (type is INamedTypeSymbol { TypeKind: TypeKind.Class, SpecialType: SpecialType.None } named && !IsCollection(named))
+        {
+            bool marked = IsMarkedImmutable(named);
+            string what = (named.IsSealed, marked) switch
+            {
+                (false, false) => "make it sealed and mark it [ImmutableObject(true)]",
+                (false, true) => "make it sealed (a subclass could add mutable state)",
+                _ => "mark it [ImmutableObject(true)]",
+            };
+            return what + ", or return a JsonPayload";
+        }
+        if (type.IsValueType)
+            return "return a struct without reference fields, a sealed [ImmutableObject(true)] type, or a JsonPayload";
+        return "return an IReadOnlyList<T> of a sealed [ImmutableObject(true)] type, or a JsonPayload";
+    }
+
+    private static ITypeSymbol? ReadOnlyCollectionElement(ITypeSymbol type) =>
+        type is INamedTypeSymbol { TypeKind: TypeKind.Interface, IsGenericType: true } collection
+        && collection.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IReadOnlyList_T
+            or SpecialType.System_Collections_Generic_IReadOnlyCollection_T or SpecialType.System_Collections_Generic_IEnumerable_T
+            ? collection.TypeArguments[0]
+            : null;
+
+    private static bool IsCollection(INamedTypeSymbol type) =>
+        type.AllInterfaces.Any(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T);
+
+    private static bool IsMarkedImmutable(ITypeSymbol type) =>
+        type.GetAttributes().Any(a =>
             a.AttributeClass?.ToDisplayString() == "System.ComponentModel.ImmutableObjectAttribute"
             && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is true);
-    }
 
     private void CheckParameters()
     {
@@ -465,8 +530,15 @@ internal sealed class Parser
                 : "this." + Escape(member.Name);
         }
 
-        if (!_method.IsStatic && PrimaryConstructorCacheParameter(type) is { } parameter)
+        if (!_method.IsStatic && PrimaryConstructorCacheParameters(type) is { Count: > 0 } parameters)
         {
+            if (parameters.Count > 1)
+            {
+                Report(DiagnosticDescriptors.MultipleHybridCaches, _syntax.Identifier, TypeName(),
+                    string.Join(", ", parameters.Select(p => p.Name)), MethodName);
+                return "null!";
+            }
+            IParameterSymbol parameter = parameters[0];
             if (_method.Parameters.Any(p => p.Name == parameter.Name))
             {
                 Report(DiagnosticDescriptors.HybridCacheParameterHidden, _syntax.Identifier, parameter.Name, MethodName);
@@ -488,13 +560,13 @@ internal sealed class Parser
         _ => false,
     };
 
-    private IParameterSymbol? PrimaryConstructorCacheParameter(INamedTypeSymbol type)
+    private List<IParameterSymbol>? PrimaryConstructorCacheParameters(INamedTypeSymbol type)
     {
         foreach (IMethodSymbol constructor in type.InstanceConstructors)
         {
             bool isPrimary = constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax(_cancellationToken) is TypeDeclarationSyntax);
             if (isPrimary)
-                return constructor.Parameters.FirstOrDefault(p => IsHybridCache(p.Type));
+                return constructor.Parameters.Where(p => IsHybridCache(p.Type)).ToList();
         }
         return null;
     }
