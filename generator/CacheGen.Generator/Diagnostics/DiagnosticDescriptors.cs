@@ -127,6 +127,29 @@ internal static class DiagnosticDescriptors
         "The eviction would come before the method's work",
         "'{0}' returns '{1}', and {2}: the eviction after the call would come before the writes, so a reader could cache the old data again; return Task, Task<T>, ValueTask, ValueTask<T> or a materialized value");
 
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    public static readonly DiagnosticDescriptor NoDeserializationConstructor = Warning(
+        "CG0020",
+        "A cached type has no constructor System.Text.Json can use",
+        "'{0}' caches '{1}', but System.Text.Json cannot create '{2}' when it reads a cached value back: {3}; mark the constructor to use [JsonConstructor], or add a public parameterless one");
+
+    public static readonly DiagnosticDescriptor GetOnlyPropertyNotRestored = Warning(
+        "CG0021",
+        "A get-only property of a cached type is lost on a cache hit",
+        "'{0}' caches '{1}', but property '{2}' has no public setter and no constructor parameter named '{3}', so System.Text.Json leaves it at its default when a cached value is read back; add an init accessor or a constructor parameter of that name, or mark it [JsonInclude]");
+
+    public static readonly DiagnosticDescriptor FieldsNotSerialized = Warning(
+        "CG0022",
+        "Fields of a cached type are not serialized",
+        "'{0}' caches '{1}', but {2}, and System.Text.Json skips fields by default, so a cached value reads back with {3} at its default; use properties instead (a record, say), or mark the field [JsonInclude]");
+
+    public static readonly DiagnosticDescriptor UnsupportedDictionaryKey = Warning(
+        "CG0023",
+        "A dictionary key type of a cached type cannot be serialized",
+        "'{0}' caches '{1}', but System.Text.Json cannot write '{2}', the key type of '{3}', as a JSON property name, so the value cannot be stored in the cache; key it by a string, number, enum or Guid, or cache a list of pairs");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -147,7 +170,11 @@ internal static class DiagnosticDescriptors
         MalformedKeyTemplate,
         HybridCacheParameterHidden,
         UnsharedCachedType,
-        InvalidationBeforeCompletion);
+        InvalidationBeforeCompletion,
+        NoDeserializationConstructor,
+        GetOnlyPropertyNotRestored,
+        FieldsNotSerialized,
+        UnsupportedDictionaryKey);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

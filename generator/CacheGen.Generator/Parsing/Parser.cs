@@ -101,8 +101,13 @@ internal sealed class Parser
         {
             if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
-            else if (shape is not null && CachedValueType(shape.Value) is { } valueType && !IsSharedOnHit(valueType))
-                Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat), SharingAdvice(valueType));
+            else if (shape is not null && CachedValueType(shape.Value) is { } valueType)
+            {
+                if (!IsSharedOnHit(valueType))
+                    Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat), SharingAdvice(valueType));
+                foreach ((DiagnosticDescriptor descriptor, string[] arguments) in RoundTripCheck.Check(valueType))
+                    Report(descriptor, CachedValueSyntax(shape.Value), new[] { MethodName, valueType.ToDisplayString(MessageFormat) }.Concat(arguments).ToArray());
+            }
             cached = ParseCachedAttribute(attribute);
         }
         else
