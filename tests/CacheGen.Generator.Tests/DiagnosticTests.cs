@@ -134,6 +134,8 @@ public sealed class DiagnosticTests
     [InlineData("void", "")]
     [InlineData("Task", "return Task.CompletedTask;")]
     [InlineData("ValueTask", "return default;")]
+    [InlineData("System.Collections.Generic.IAsyncEnumerable<int>", "return default!;")]
+    [InlineData("System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<int>", "return default;")]
     public void CG0005_ReturnTypeCannotBeCached(string returnType, string body) => Check("CG0005",
         $$"""
         public partial class Service(HybridCache cache)

@@ -45,7 +45,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UncachableReturnType = Error(
         "CG0005",
         "The return type cannot be cached",
-        "'{0}' returns '{1}', which has no value to cache; a [Cached] method returns Task<T>, ValueTask<T> or T");
+        "'{0}' returns '{1}', which has no value to cache; a [Cached] method returns Task<T>, ValueTask<T> or a plain T");
 
     public static readonly DiagnosticDescriptor UnsupportedParameter = Error(
         "CG0006",

@@ -99,7 +99,8 @@ internal sealed class Parser
         InvalidationModel? invalidation = null;
         if (isCached)
         {
-            if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
+            if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void
+                || (shape == ReturnShape.Value && (IsAsyncSequence(_method.ReturnType) || IsAwaitable(_method.ReturnType))))
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
             else if (shape is not null && CachedValueType(shape.Value) is { } valueType)
             {
@@ -295,10 +296,9 @@ internal sealed class Parser
     /// </summary>
     private string? CompletesAfterReturning(ITypeSymbol type, string coreName)
     {
-        if (type is INamedTypeSymbol { IsGenericType: true } generic
-            && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.IAsyncEnumerable<T>" or "System.Collections.Generic.IAsyncEnumerator<T>")
+        if (IsAsyncSequence(type))
             return "an asynchronous sequence runs when it is enumerated";
-        if (type.GetMembers("GetAwaiter").OfType<IMethodSymbol>().Any(m => !m.IsStatic && m.Parameters.Length == 0 && m.DeclaredAccessibility == Accessibility.Public))
+        if (IsAwaitable(type))
             return "an awaitable completes when it is awaited";
         bool isSequence = type.SpecialType is SpecialType.System_Collections_IEnumerable or SpecialType.System_Collections_IEnumerator
             || type.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IEnumerable_T or SpecialType.System_Collections_Generic_IEnumerator_T;
@@ -307,6 +307,14 @@ internal sealed class Parser
             return $"its core method '{coreName}' is an iterator, which runs when the sequence is enumerated";
         return null;
     }
+
+    private static bool IsAsyncSequence(ITypeSymbol type) =>
+        type is INamedTypeSymbol { IsGenericType: true } generic
+        && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.IAsyncEnumerable<T>" or "System.Collections.Generic.IAsyncEnumerator<T>";
+
+    // Task, ValueTask and their generic forms are classified before this is asked.
+    private static bool IsAwaitable(ITypeSymbol type) =>
+        type.GetMembers("GetAwaiter").OfType<IMethodSymbol>().Any(m => !m.IsStatic && m.Parameters.Length == 0 && m.DeclaredAccessibility == Accessibility.Public);
 
     private ITypeSymbol? CachedValueType(ReturnShape shape) => shape switch
     {
