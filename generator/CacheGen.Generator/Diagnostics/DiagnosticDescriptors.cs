@@ -22,6 +22,9 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
     public static readonly DiagnosticDescriptor NotPartialDeclaration = Error(
         "CG0001",
         "A cached or invalidating method must be a partial method declaration",
@@ -113,22 +116,15 @@ internal static class DiagnosticDescriptors
         "A parameter hides the HybridCache primary-constructor parameter",
         "Parameter '{0}' of '{1}' has the same name as the primary-constructor parameter that holds the HybridCache, so the generated code could not reach the cache; rename one of them");
 
-    public static readonly DiagnosticDescriptor UnsharedCachedType = new(
+    public static readonly DiagnosticDescriptor UnsharedCachedType = Warning(
         "CG0018",
         "Cached values of a mutable type are deserialized on every hit",
-        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, {2}, so that one instance is shared",
-        Category,
-        DiagnosticSeverity.Warning,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpLink("CG0018"));
+        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, {2}, so that one instance is shared");
 
     public static readonly DiagnosticDescriptor InvalidationBeforeCompletion = Error(
         "CG0019",
         "The eviction would come before the method's work",
         "'{0}' returns '{1}', and {2}: the eviction after the call would come before the writes, so a reader could cache the old data again; return Task, Task<T>, ValueTask, ValueTask<T> or a materialized value");
-
-    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
     public static readonly DiagnosticDescriptor NoDeserializationConstructor = Warning(
         "CG0020",
