@@ -76,6 +76,51 @@ public sealed class GeneratorDiagnosticTests
         Assert.DoesNotContain(errors, d => d.Location.SourceTree is { } tree && generated.Contains(tree));
     }
 
+    public sealed class UnresolvedTypesElsewhere : TheoryData<string>
+    {
+        public UnresolvedTypesElsewhere()
+        {
+            // In the core method's signature: not a CG0004 mismatch, just the user's CS0246.
+            Add("""
+                using System.Threading.Tasks; using CacheGen; using Microsoft.Extensions.Caching.Hybrid;
+                public partial class Service(HybridCache cache)
+                {
+                    [Cached("items")] public partial Task<int> GetAsync(int id);
+                    private Task<int> GetCoreAsync(Qury id) => Task.FromResult(0);
+                }
+                """);
+            // As the type of a member a key placeholder reads: not a CG0012.
+            Add("""
+                using System.Threading.Tasks; using CacheGen; using Microsoft.Extensions.Caching.Hybrid;
+                public sealed class Post { public Identifer Id { get; set; } = null!; }
+                public partial class Service(HybridCache cache)
+                {
+                    [Cached("items", Key = "post:{post.Id}")] public partial Task<int> GetAsync(Post post);
+                    private Task<int> GetCoreAsync(Post post) => Task.FromResult(0);
+                }
+                """);
+            // HybridCache itself, without its using: not a CG0008 "no HybridCache member".
+            Add("""
+                using System.Threading.Tasks; using CacheGen;
+                public partial class Service(HybridCache cache)
+                {
+                    [Cached("items")] public partial Task<int> GetAsync(int id);
+                    private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                }
+                """);
+        }
+    }
+
+    [Theory]
+    [ClassData(typeof(UnresolvedTypesElsewhere))]
+    public void UnresolvedTypeOutsideTheSignature_IsLeftToTheCompiler(string source)
+    {
+        GeneratorRun run = GeneratorHarness.Run(source);
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.Sources);
+        Assert.Contains(run.Output.GetDiagnostics(), d => d.Id == "CS0246");
+    }
+
     [Fact]
     public void GeneratorDiagnostics_CarryThePathAndLineOfTheUsersCode()
     {

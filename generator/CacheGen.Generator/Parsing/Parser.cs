@@ -43,6 +43,8 @@ internal sealed class Parser
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<RegionUse> _regions = new();
     private bool _hasErrors;
+    // Set when a check meets a type the compiler could not resolve: that is the user's C# error, already reported.
+    private bool _metErrorType;
 
     private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, CancellationToken cancellationToken)
     {
@@ -136,7 +138,7 @@ internal sealed class Parser
             Cached: cached,
             Invalidation: invalidation,
             EmitErrorStub: _hasErrors);
-        return Result(model);
+        return _metErrorType ? Result(null) : Result(model);
     }
 
     private bool MentionsErrorType() =>
@@ -472,6 +474,11 @@ internal sealed class Parser
             Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, ExpectedCoreSignature(coreName));
             return;
         }
+        if (candidates.Any(c => IsOrContainsErrorType(c.ReturnType) || c.Parameters.Any(p => IsOrContainsErrorType(p.Type))))
+        {
+            _metErrorType = true;
+            return;
+        }
         if (!candidates.Any(Matches))
             Report(DiagnosticDescriptors.CoreMethodSignatureMismatch, _syntax.Identifier, coreName, MethodName, ExpectedCoreSignature(coreName));
     }
@@ -560,8 +567,27 @@ internal sealed class Parser
             return Escape(parameter.Name);
         }
 
+        if (MentionsUnresolvedHybridCache(type))
+        {
+            _metErrorType = true;
+            return "null!";
+        }
         Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, TypeName(), _method.IsStatic ? "static " : "", MethodName, "");
         return "null!";
+    }
+
+    // A member or primary-constructor parameter typed 'HybridCache' that does not resolve (a missing using, say): the
+    // compiler reports that, and "no HybridCache member" would only send the user looking in the wrong place.
+    private static bool MentionsUnresolvedHybridCache(INamedTypeSymbol type)
+    {
+        static bool IsUnresolved(ITypeSymbol t) => t.TypeKind == TypeKind.Error && t.Name == "HybridCache";
+        return type.GetMembers().Any(m => m switch
+            {
+                IFieldSymbol field => IsUnresolved(field.Type),
+                IPropertySymbol property => IsUnresolved(property.Type),
+                _ => false,
+            })
+            || type.InstanceConstructors.Any(c => c.Parameters.Any(p => IsUnresolved(p.Type)));
     }
 
     /// <summary>A field, or a property with a getter, of type HybridCache that code in <paramref name="within"/> can read.</summary>
@@ -742,6 +768,11 @@ internal sealed class Parser
                 return null;
             }
             ITypeSymbol memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+            if (IsOrContainsErrorType(memberType))
+            {
+                _metErrorType = true;
+                return null;
+            }
             expression += (mayBeNull ? "?." : ".") + Escape(member.Name);
             type = mayBeNull && memberType.IsValueType && !IsNullableValueType(memberType)
                 ? _compilation.GetSpecialType(SpecialType.System_Nullable_T).Construct(memberType)
