@@ -51,9 +51,9 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         var trees = new Dictionary<string, SyntaxTree> { [syntax.SyntaxTree.FilePath] = syntax.SyntaxTree };
 
         if (cachedAttribute is not null)
-            Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, context.Compilation, context.CancellationToken));
+            Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, includeWarnings: true, context.Compilation, context.CancellationToken));
         if (invalidatesAttribute is not null)
-            Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, context.Compilation, context.CancellationToken));
+            Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, includeWarnings: true, context.Compilation, context.CancellationToken));
 
         void Report(ParseResult result)
         {

@@ -42,12 +42,15 @@ internal sealed class Parser
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<RegionUse> _regions = new();
+    private readonly bool _includeWarnings;
     private bool _hasErrors;
     // Set when a check meets a type the compiler could not resolve: that is the user's C# error, already reported.
     private bool _metErrorType;
 
-    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, CancellationToken cancellationToken)
+    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, bool includeWarnings,
+        CancellationToken cancellationToken)
     {
+        _includeWarnings = includeWarnings;
         _attribute = attribute;
         _method = method;
         _syntax = syntax;
@@ -59,18 +62,19 @@ internal sealed class Parser
     /// <summary>
     /// Parses the method declared by <paramref name="syntax"/>, as the generator and the analyzer both see it:
     /// <paramref name="attribute"/> is the <c>[Cached]</c> or <c>[InvalidatesCache]</c> written on that declaration.
+    /// The generator reports only errors, so it asks for no warnings and skips the checks that only find those.
     /// </summary>
     public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, bool isCached,
-        Compilation compilation, CancellationToken cancellationToken) =>
-        new Parser(method, syntax, attribute, compilation, cancellationToken).Parse(isCached);
+        bool includeWarnings, Compilation compilation, CancellationToken cancellationToken) =>
+        new Parser(method, syntax, attribute, compilation, includeWarnings, cancellationToken).Parse(isCached);
 
     public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: true,
-            context.SemanticModel.Compilation, cancellationToken);
+            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
 
     public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: false,
-            context.SemanticModel.Compilation, cancellationToken);
+            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
 
     private string MethodName => _method.Name;
 
@@ -104,7 +108,7 @@ internal sealed class Parser
             if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void
                 || (shape == ReturnShape.Value && (IsAsyncSequence(_method.ReturnType) || IsAwaitable(_method.ReturnType))))
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
-            else if (shape is not null && CachedValueType(shape.Value) is { } valueType)
+            else if (_includeWarnings && shape is not null && CachedValueType(shape.Value) is { } valueType)
             {
                 if (!IsSharedOnHit(valueType))
                     Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat), SharingAdvice(valueType));
@@ -981,6 +985,8 @@ internal sealed class Parser
 
     private void Report(DiagnosticDescriptor descriptor, LocationInfo? location, string[] arguments)
     {
+        if (!_includeWarnings && descriptor.DefaultSeverity != DiagnosticSeverity.Error)
+            return;
         _diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, arguments.ToEquatableArray()));
         if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
             _hasErrors = true;
