@@ -106,6 +106,20 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
+    public void CG0021_InitializerFromAConstructorParameterTheJsonDoesNotSupply()
+    {
+        Diagnostic d = Assert.Single(RoundTripDiagnostics("Span", """
+            public sealed class Span(int from, int length)
+            {
+                public int From { get; } = from;
+                public int End { get; } = from + length;
+            }
+            """));
+        Assert.Equal("CG0021", d.Id);
+        Assert.Contains("'Span.End'", d.GetMessage());
+    }
+
+    [Fact]
     public void CG0022_PublicFieldsAndValueTuples()
     {
         Diagnostic[] found = RoundTripDiagnostics("(int Count, Point Origin)", """
@@ -144,6 +158,7 @@ public sealed class RoundTripDiagnosticTests
     [InlineData("Money", "public sealed class Money(decimal amount, string currency) { public decimal Amount { get; } = amount; public string Currency { get; } = currency; }")]
     [InlineData("Money", "public sealed class Money { public Money() { } [JsonConstructor] public Money(decimal amount) { Amount = amount; } public decimal Amount { get; } }")]
     [InlineData("Bag", "public sealed class Bag { [JsonInclude] public List<int> Items { get; private set; } = new(); [JsonIgnore] public int Ignored; public int Count => Items.Count; }")]
+    [InlineData("Post", "public sealed record Post(string Title) { public string Slug { get; } = Title.ToLowerInvariant(); public int Version { get; } = 1; }")] // initializers run again
     [InlineData("Dictionary<string, List<System.Guid>>", "")]
     [InlineData("Dictionary<System.Guid, Post>", "public sealed record Post(int Id);")]
     [InlineData("Dictionary<Color, int>", "public enum Color { Red }")]

@@ -121,6 +121,8 @@ internal sealed class RoundTripCheck
         bool settable = property.SetMethod is { DeclaredAccessibility: Accessibility.Public } || HasAttribute(property, "JsonIncludeAttribute");
         if (settable || !IsStored(property))
             return; // a computed property is derived from the others, so nothing is lost
+        if (InitializerRestores(type, property, constructor))
+            return;
         if (constructor is not null && constructor.Parameters.Any(p => string.Equals(p.Name, property.Name, System.StringComparison.OrdinalIgnoreCase)))
             return;
         if (constructor is null && type.TypeKind == TypeKind.Class)
@@ -133,6 +135,37 @@ internal sealed class RoundTripCheck
         property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f =>
             SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property) || f.Name == "<" + property.Name + ">k__BackingField");
 
+    /// <summary>
+    /// Whether a get-only property's initializer gives it its value again when System.Text.Json constructs the object:
+    /// a class's initializers run in the constructor, so the value comes back unless it changed later (only a
+    /// collection's contents can, behind a get-only property) or depends on a constructor parameter that the JSON does
+    /// not supply (one without a property of its name, or of another constructor).
+    /// </summary>
+    private static bool InitializerRestores(INamedTypeSymbol type, IPropertySymbol property, IMethodSymbol? constructor)
+    {
+        if (type.TypeKind != TypeKind.Class || property.SetMethod is not null || property.Type is IArrayTypeSymbol
+            || ElementType(property.Type as INamedTypeSymbol) is not null)
+            return false;
+        var initializer = property.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax())
+            .OfType<Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax>()
+            .FirstOrDefault(p => p.Initializer is not null)?.Initializer;
+        if (initializer is null)
+            return false;
+        var constructorParameters = new HashSet<string>(type.InstanceConstructors.SelectMany(c => c.Parameters).Select(p => p.Name));
+        var propertyNames = new HashSet<string>(type.GetMembers().OfType<IPropertySymbol>().Select(p => p.Name), System.StringComparer.OrdinalIgnoreCase);
+        foreach (var identifier in initializer.DescendantNodesAndSelf().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax>())
+        {
+            string name = identifier.Identifier.ValueText;
+            if (!constructorParameters.Contains(name))
+                continue;
+            bool supplied = constructor is not null && constructor.Parameters.Any(p => p.Name == name) && propertyNames.Contains(name);
+            if (!supplied)
+                return false;
+        }
+        return true;
+    }
+
     private static (ITypeSymbol Key, ITypeSymbol Value)? DictionaryTypes(INamedTypeSymbol type)
     {
         foreach (INamedTypeSymbol candidate in new[] { type }.Concat(type.AllInterfaces))
@@ -144,8 +177,10 @@ internal sealed class RoundTripCheck
         return null;
     }
 
-    private static ITypeSymbol? ElementType(INamedTypeSymbol type)
+    private static ITypeSymbol? ElementType(INamedTypeSymbol? type)
     {
+        if (type is null || type.SpecialType == SpecialType.System_String)
+            return null;
         if (type.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)
             return type.TypeArguments[0];
         return type.AllInterfaces.FirstOrDefault(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)?.TypeArguments[0];
