@@ -4,7 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using CacheGen.Generator.Diagnostics;
-using CacheGen.Generator.Parsing;
+using CacheGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -28,7 +28,7 @@ public sealed class AddCoreMethodCodeFixProvider : CodeFixProvider
         SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         if (root?.FindToken(context.Span.Start).Parent is not MethodDeclarationSyntax method || method.Parent is not TypeDeclarationSyntax)
             return;
-        string coreName = Parser.CoreNameOf(method.Identifier.ValueText);
+        string coreName = KnownNames.CoreNameOf(method.Identifier.ValueText);
         foreach (Diagnostic diagnostic in context.Diagnostics)
         {
             context.RegisterCodeFix(

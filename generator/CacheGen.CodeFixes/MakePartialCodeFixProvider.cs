@@ -4,7 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using CacheGen.Generator.Diagnostics;
-using CacheGen.Generator.Parsing;
+using CacheGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -47,7 +47,7 @@ public sealed class MakePartialCodeFixProvider : CodeFixProvider
     private static Task<Document> FixAsync(Document document, SyntaxNode root, MethodDeclarationSyntax method, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        string coreName = Parser.CoreNameOf(method.Identifier.ValueText);
+        string coreName = KnownNames.CoreNameOf(method.Identifier.ValueText);
         MethodDeclarationSyntax core = SyntaxEdits.CoreMethod(method, coreName);
 
         // The declaration keeps its attributes, doc comment and defaults; it loses its body and 'async'.

@@ -10,10 +10,10 @@ using Microsoft.Extensions.Caching.Hybrid;
 namespace CacheGen.CodeFixes.Tests;
 
 /// <summary>
-/// A code-fix test of <see cref="CacheGenAnalyzer"/> and one fix, compiled against reference assemblies that ship
+/// A code-fix test of one fix against what CacheGen reports (<see cref="GeneratorDiagnostics"/>), compiled against reference assemblies that ship
 /// inside test packages (Basic.Reference.Assemblies), so nothing is downloaded while tests run.
 /// </summary>
-public sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<CacheGenAnalyzer, TCodeFix, DefaultVerifier>
+public sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<GeneratorDiagnostics, TCodeFix, DefaultVerifier>
     where TCodeFix : CodeFixProvider, new()
 {
     /// <summary>
@@ -30,8 +30,8 @@ public sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<CacheGenAnalyzer, 
         TestState.AdditionalReferences.AddRange(Net100.References.All);
         TestState.AdditionalReferences.Add(typeof(CachedAttribute).Assembly.Location);
         TestState.AdditionalReferences.Add(typeof(HybridCache).Assembly.Location);
-        // The generator does not run here, so partial declarations have no implementation (CS8795) and a type
-        // without one is fine; the fixes are judged by CacheGen's own diagnostics.
+        // The generator runs only inside GeneratorDiagnostics, so partial declarations have no implementation
+        // (CS8795) and a type without one is fine; the fixes are judged by CacheGen's own diagnostics.
         CompilerDiagnostics = CompilerDiagnostics.None;
         // CacheGen analyzes the user's partial declaration even though, once generated, it carries [GeneratedCode].
         TestBehaviors |= TestBehaviors.SkipGeneratedCodeCheck;

@@ -30,12 +30,14 @@ public sealed class DiagnosticDocsTests
     }
 
     [Fact]
-    public void Analyzer_SupportsEveryDescriptor_AndIdsAreUnique()
+    public void Analyzer_SupportsEveryWarning_AndIdsAreUnique()
     {
+        // Errors are the generator's to report, so the analyzer declares (and reports) only the rest.
         var supported = new CacheGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
-        Assert.Equal(DiagnosticDescriptors.All.Select(d => d.Id), supported);
-        Assert.Equal(supported.Length, supported.Distinct().Count());
-        Assert.Equal(typeof(DiagnosticDescriptors).GetFields().Count(f => f.FieldType == typeof(DiagnosticDescriptor)), supported.Length);
+        Assert.Equal(DiagnosticDescriptors.All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).Select(d => d.Id), supported);
+        var all = DiagnosticDescriptors.All.Select(d => d.Id).ToArray();
+        Assert.Equal(all.Length, all.Distinct().Count());
+        Assert.Equal(typeof(DiagnosticDescriptors).GetFields().Count(f => f.FieldType == typeof(DiagnosticDescriptor)), all.Length);
     }
 
     [Fact]

@@ -134,6 +134,8 @@ public sealed class DiagnosticTests
     [InlineData("void", "")]
     [InlineData("Task", "return Task.CompletedTask;")]
     [InlineData("ValueTask", "return default;")]
+    [InlineData("System.Collections.Generic.IAsyncEnumerable<int>", "return default!;")]
+    [InlineData("System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<int>", "return default;")]
     public void CG0005_ReturnTypeCannotBeCached(string returnType, string body) => Check("CG0005",
         $$"""
         public partial class Service(HybridCache cache)
@@ -302,6 +304,43 @@ public sealed class DiagnosticTests
             private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
         }
         """);
+
+    [Fact]
+    public void CG0009_TwoHybridCachePrimaryConstructorParameters() => Check("CG0009",
+        """
+        public partial class Service(HybridCache primary, HybridCache secondary)
+        {
+            [Cached("items")]
+            public partial Task<int> [|GetAsync|](int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """,
+        """
+        public partial class Service(HybridCache primary)
+        {
+            [Cached("items")]
+            public partial Task<int> GetAsync(int id);
+            private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Theory]
+    [InlineData("public Task<int> GetAsync(int id) => GetCoreAsync(id);", "'public partial Task<int> GetAsync(int id);'")]
+    [InlineData("internal static ValueTask<string?> GetAsync(int id, CancellationToken ct) => default;", "'internal static partial ValueTask<string?> GetAsync(int id, CancellationToken ct);'")]
+    [InlineData("public async Task<System.Collections.Generic.List<int>> GetAsync<T>(T id) { await Task.Yield(); return []; }", "'public partial Task<List<int>> GetAsync<T>(T id);'")]
+    public void CG0001_ExampleShowsTheMethodsOwnSignature(string declaration, string example)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + $$"""
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items")]
+                {{declaration}}
+            }
+            """);
+        Diagnostic error = Assert.Single(run.CacheGenDiagnostics, d => d.Id == "CG0001");
+        Assert.Contains("such as " + example, error.GetMessage());
+        Assert.DoesNotContain("Post", error.GetMessage());
+    }
 
     [Theory]
     [InlineData("\"\"")]
@@ -542,6 +581,32 @@ public sealed class DiagnosticTests
         severity: DiagnosticSeverity.Warning);
 
     [Theory]
+    [InlineData("Note", "mark it [ImmutableObject(true)], or return", "sealed")] // sealed already: only the attribute is missing
+    [InlineData("MarkedButOpen", "make it sealed (a subclass", "[ImmutableObject(true)]")]
+    [InlineData("Open", "make it sealed and mark it [ImmutableObject(true)]", null)]
+    [InlineData("System.Collections.Generic.IReadOnlyList<Note>", "element type 'Note' shareable (mark it [ImmutableObject(true)]", "make it sealed")]
+    [InlineData("System.Collections.Generic.List<Post>", "return an IReadOnlyList<T>", null)]
+    public void CG0018_AdviceNamesOnlyWhatTheTypeLacks(string type, string advice, string? notAdvised)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + $$"""
+            [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
+            public sealed record Note(string Text);
+            [System.ComponentModel.ImmutableObject(true)] public class MarkedButOpen { }
+            public class Open { }
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items")]
+                public partial Task<{{type}}> GetAsync(int id);
+                private Task<{{type}}> GetCoreAsync(int id) => Task.FromResult<{{type}}>(default!);
+            }
+            """);
+        string message = Assert.Single(run.CacheGenDiagnostics, d => d.Id == "CG0018").GetMessage();
+        Assert.Contains(advice, message);
+        if (notAdvised is not null)
+            Assert.DoesNotContain(notAdvised, message[message.IndexOf("never change", StringComparison.Ordinal)..]);
+    }
+
+    [Theory]
     [InlineData("string")]
     [InlineData("int?")]
     [InlineData("DateTimeOffset")]
@@ -562,6 +627,78 @@ public sealed class DiagnosticTests
                 [Cached("items")]
                 public partial T Get<T>(int id);
                 private T GetCore<T>(int id) => default!;
+            }
+            """, unsafeCode: false));
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+    }
+
+    [Theory]
+    [InlineData("System.Collections.Generic.IAsyncEnumerable<int>", "Empty()", "static async System.Collections.Generic.IAsyncEnumerable<int> Empty() { await Task.Yield(); yield break; }")]
+    [InlineData("System.Collections.Generic.IAsyncEnumerator<int>", "Empty().GetAsyncEnumerator()", "static async System.Collections.Generic.IAsyncEnumerable<int> Empty() { await Task.Yield(); yield break; }")]
+    [InlineData("System.Runtime.CompilerServices.ConfiguredTaskAwaitable", "Task.CompletedTask.ConfigureAwait(false)", "")]
+    public void CG0019_InvalidationOfWorkThatRunsAfterReturning(string type, string value, string helper) => Check("CG0019",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("items")]
+            public partial [|{{type}}|] Import(int id);
+            private {{type}} ImportCore(int id) => {{value}};
+            {{helper}}
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("items")]
+            public partial Task<int> ImportAsync(int id);
+            private Task<int> ImportCoreAsync(int id) => Task.FromResult(id);
+        }
+        """);
+
+    [Fact]
+    public void CG0019_IteratorCoreMethod() => Check("CG0019",
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("items")]
+            public partial [|System.Collections.Generic.IEnumerable<int>|] Import(int id);
+            private System.Collections.Generic.IEnumerable<int> ImportCore(int id) { yield return id; }
+        }
+        """,
+        """
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("items")]
+            public partial Task<int> CountAsync();
+            private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [InvalidatesCache("items")]
+            public partial System.Collections.Generic.IReadOnlyList<int> Import(int id);
+            private System.Collections.Generic.IReadOnlyList<int> ImportCore(int id) => [id];
+        }
+        """);
+
+    [Fact]
+    public void CG0019_IsSilentForAMaterializedSequence()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Compile(Prelude + """
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items")]
+                public partial Task<int> CountAsync();
+                private Task<int> CountCoreAsync() => Task.FromResult(0);
+                [InvalidatesCache("items")]
+                public partial System.Collections.Generic.IEnumerable<int> Import(int id);
+                private System.Collections.Generic.IEnumerable<int> ImportCore(int id) => new[] { id };
             }
             """, unsafeCode: false));
         Assert.Empty(run.CacheGenDiagnostics);
@@ -596,7 +733,9 @@ public sealed class DiagnosticTests
         (string source, TextSpan expectedSpan) = ExtractSpan(Prelude + misuse);
         GeneratorRun run = GeneratorHarness.Run(Compile(source, unsafeCode));
 
-        Assert.Empty(run.GeneratorDiagnostics); // reported by the analyzer only, so exactly once
+        // Errors come from the generator (so they survive a compilation with C# errors), the rest from the analyzer.
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.All(run.AnalyzerDiagnostics, d => Assert.NotEqual(DiagnosticSeverity.Error, d.Severity));
         Diagnostic[] found = run.CacheGenDiagnostics.Where(d => d.Id == id).ToArray();
         Assert.True(found.Length == expectedCount,
             $"Expected {expectedCount} × {id}; got: {string.Join("; ", run.CacheGenDiagnostics.Select(d => d.ToString()))}");

@@ -76,6 +76,28 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void EditAboveAMisusedMethod_MovesItsErrorButLeavesTheModelsCached()
+    {
+        // Diagnostics carry positions and models do not: a line added above shifts the error and regenerates nothing.
+        string misused = Service.Replace("private Task SaveCoreAsync(int id) => Task.CompletedTask;", "");
+        GeneratorRun first = GeneratorHarness.Run(misused);
+        CSharpCompilation edited = first.Input.ReplaceSyntaxTree(
+            first.Input.SyntaxTrees.Single(),
+            CSharpSyntaxTree.ParseText("// a new first line\n" + misused, GeneratorHarness.ParseOptions, path: "Source0.cs"));
+        GeneratorRun second = GeneratorHarness.Run(edited, first.Driver);
+
+        var steps = second.Driver.GetRunResult().Results.Single().TrackedSteps;
+        foreach (string name in new[] { TrackingNames.CachedModels, TrackingNames.InvalidatingModels })
+            Assert.All(steps[name].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
+        Assert.Contains(steps[TrackingNames.InvalidatingErrors].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+
+        Diagnostic before = Assert.Single(first.GeneratorDiagnostics);
+        Diagnostic after = Assert.Single(second.GeneratorDiagnostics);
+        Assert.Equal("CG0003", after.Id);
+        Assert.Equal(before.Location.GetLineSpan().StartLinePosition.Line + 1, after.Location.GetLineSpan().StartLinePosition.Line);
+    }
+
+    [Fact]
     public void EveryStepHasATrackingName()
     {
         // The generator's own steps are the tracked names; anything else tracked would be a step we forgot to name.

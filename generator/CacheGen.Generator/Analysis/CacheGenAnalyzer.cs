@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using CacheGen.Generator.Diagnostics;
@@ -12,14 +13,14 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace CacheGen.Generator.Analysis;
 
 /// <summary>
-/// Reports every CGxxxx diagnostic. It runs the generator's own <see cref="Parser"/> on each attributed method, so the
-/// generator and the analyzer cannot disagree, and the generator stays a pure model-to-source pipeline. Being an
-/// analyzer, its diagnostics get code fixes, <c>#pragma</c> and editorconfig severities like any other.
+/// Reports CacheGen's warnings. It runs the generator's own <see cref="Parser"/> on each attributed method, so the
+/// two cannot disagree. Errors are the generator's to report (<see cref="CacheGenerator"/> says why), so this
+/// analyzer reports nothing of error severity and no diagnostic appears twice.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => DiagnosticDescriptors.All;
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => DiagnosticDescriptors.Warnings;
 
     public override void Initialize(AnalysisContext context)
     {
@@ -29,15 +30,13 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            INamedTypeSymbol? cached = start.Compilation.GetTypeByMetadataName(AttributeNames.Cached);
-            INamedTypeSymbol? invalidates = start.Compilation.GetTypeByMetadataName(AttributeNames.InvalidatesCache);
+            INamedTypeSymbol? cached = start.Compilation.GetTypeByMetadataName(KnownNames.CachedAttribute);
+            INamedTypeSymbol? invalidates = start.Compilation.GetTypeByMetadataName(KnownNames.InvalidatesCacheAttribute);
             if (cached is null && invalidates is null)
                 return; // CacheGen is not referenced: nothing to check
 
             var regions = new ConcurrentBag<RegionUse>();
             start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, cached, invalidates, regions), SyntaxKind.MethodDeclaration);
-            start.RegisterSyntaxNodeAction(node => AnalyzeType(node, cached, invalidates),
-                SyntaxKind.ClassDeclaration, SyntaxKind.StructDeclaration, SyntaxKind.RecordDeclaration, SyntaxKind.RecordStructDeclaration, SyntaxKind.InterfaceDeclaration);
             start.RegisterCompilationEndAction(end => ReportUnusedRegions(end, regions));
         });
     }
@@ -49,19 +48,19 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
             return;
 
         (AttributeData? cachedAttribute, AttributeData? invalidatesAttribute) = CacheGenAttributesOf(method, syntax, cached, invalidates);
+        var trees = new Dictionary<string, SyntaxTree> { [syntax.SyntaxTree.FilePath] = syntax.SyntaxTree };
 
         if (cachedAttribute is not null)
-            Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, context.Compilation, context.CancellationToken));
+            Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, includeWarnings: true, context.Compilation, context.CancellationToken));
         if (invalidatesAttribute is not null)
-            Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, context.Compilation, context.CancellationToken));
+            Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, includeWarnings: true, context.Compilation, context.CancellationToken));
 
         void Report(ParseResult result)
         {
             foreach (DiagnosticInfo diagnostic in result.Diagnostics)
             {
-                // Reported once per type by AnalyzeType, where it is local to the type (so its code fix applies).
-                if (diagnostic.Descriptor != DiagnosticDescriptors.ContainingTypeNotPartial)
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                if (!diagnostic.IsError())
+                    context.ReportDiagnostic(diagnostic.ToDiagnostic(trees));
             }
             foreach (RegionUse use in result.Regions)
                 regions.Add(use);
@@ -86,31 +85,14 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         return (cachedAttribute, invalidatesAttribute);
     }
 
-    /// <summary>CG0002, once per type that is not partial but holds (at any depth) a CacheGen method.</summary>
-    private static void AnalyzeType(SyntaxNodeAnalysisContext context, INamedTypeSymbol? cached, INamedTypeSymbol? invalidates)
-    {
-        var type = (TypeDeclarationSyntax)context.Node;
-        if (type.Modifiers.Any(SyntaxKind.PartialKeyword))
-            return;
-        foreach (MethodDeclarationSyntax method in type.DescendantNodes().OfType<MethodDeclarationSyntax>())
-        {
-            if (method.AttributeLists.Count == 0 || method.Parent is not TypeDeclarationSyntax
-                || context.SemanticModel.GetDeclaredSymbol(method, context.CancellationToken) is not { } symbol)
-                continue;
-            (AttributeData? c, AttributeData? i) = CacheGenAttributesOf(symbol, method, cached, invalidates);
-            if (c is null && i is null)
-                continue;
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ContainingTypeNotPartial, type.Identifier.GetLocation(),
-                type.Identifier.ValueText, method.Identifier.ValueText));
-            return;
-        }
-    }
-
     /// <summary>An evicted region that no <c>[Cached]</c> method of the compilation uses is most likely a typo.</summary>
     private static void ReportUnusedRegions(CompilationAnalysisContext context, ConcurrentBag<RegionUse> regions)
     {
         var cachedRegions = regions.Where(r => r.IsCached).Select(r => r.Region).ToImmutableHashSet();
-        foreach (RegionUse use in regions.Where(r => !r.IsCached && !cachedRegions.Contains(r.Region)).OrderBy(r => r.Location?.Span.Start ?? 0))
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnusedRegion, use.Location?.ToLocation(), use.Region));
+        var trees = new Dictionary<string, SyntaxTree>();
+        foreach (SyntaxTree tree in context.Compilation.SyntaxTrees)
+            trees[tree.FilePath] = tree;
+        foreach (RegionUse use in regions.Where(r => !r.IsCached && !cachedRegions.Contains(r.Region)).OrderBy(r => r.Location?.FilePath, System.StringComparer.Ordinal).ThenBy(r => r.Location?.Span.Start ?? 0))
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnusedRegion, use.Location?.ToLocation(trees), use.Region));
     }
 }

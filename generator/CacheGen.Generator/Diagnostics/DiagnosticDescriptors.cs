@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace CacheGen.Generator.Diagnostics;
@@ -19,10 +22,13 @@ internal static class DiagnosticDescriptors
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
     public static readonly DiagnosticDescriptor NotPartialDeclaration = Error(
         "CG0001",
         "A cached or invalidating method must be a partial method declaration",
-        "'{0}' must be a partial method declaration without a body, such as 'public partial Task<Post> {0}(...);': CacheGen writes its implementation{1}");
+        "'{0}' must be a partial method declaration without a body, such as '{2}': CacheGen writes its implementation{1}");
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
         "CG0002",
@@ -42,7 +48,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UncachableReturnType = Error(
         "CG0005",
         "The return type cannot be cached",
-        "'{0}' returns '{1}', which has no value to cache; a [Cached] method returns Task<T>, ValueTask<T> or T");
+        "'{0}' returns '{1}', which has no value to cache; a [Cached] method returns Task<T>, ValueTask<T> or a plain T");
 
     public static readonly DiagnosticDescriptor UnsupportedParameter = Error(
         "CG0006",
@@ -62,7 +68,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MultipleHybridCaches = Error(
         "CG0009",
         "More than one HybridCache member",
-        "Type '{0}' has more than one HybridCache member ({1}); CacheGen cannot tell which one '{2}' should use");
+        "Type '{0}' has more than one HybridCache field, property or primary-constructor parameter ({1}); CacheGen cannot tell which one '{2}' should use");
 
     public static readonly DiagnosticDescriptor InvalidRegion = Error(
         "CG0010",
@@ -110,14 +116,35 @@ internal static class DiagnosticDescriptors
         "A parameter hides the HybridCache primary-constructor parameter",
         "Parameter '{0}' of '{1}' has the same name as the primary-constructor parameter that holds the HybridCache, so the generated code could not reach the cache; rename one of them");
 
-    public static readonly DiagnosticDescriptor UnsharedCachedType = new(
+    public static readonly DiagnosticDescriptor UnsharedCachedType = Warning(
         "CG0018",
         "Cached values of a mutable type are deserialized on every hit",
-        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, make it sealed and [ImmutableObject(true)] (or return an IReadOnlyList<T> of such a type, or a JsonPayload) so that one instance is shared",
-        Category,
-        DiagnosticSeverity.Warning,
-        isEnabledByDefault: true,
-        helpLinkUri: HelpLink("CG0018"));
+        "'{0}' caches '{1}', which is not known to be immutable, so every in-process hit deserializes a new copy for the caller; if its instances never change, {2}, so that one instance is shared");
+
+    public static readonly DiagnosticDescriptor InvalidationBeforeCompletion = Error(
+        "CG0019",
+        "The eviction would come before the method's work",
+        "'{0}' returns '{1}', and {2}: the eviction after the call would come before the writes, so a reader could cache the old data again; return Task, Task<T>, ValueTask, ValueTask<T> or a materialized value");
+
+    public static readonly DiagnosticDescriptor NoDeserializationConstructor = Warning(
+        "CG0020",
+        "A cached type has no constructor System.Text.Json can use",
+        "'{0}' caches '{1}', but System.Text.Json cannot create '{2}' when it reads a cached value back: {3}; mark the constructor to use [JsonConstructor], or add a public parameterless one");
+
+    public static readonly DiagnosticDescriptor GetOnlyPropertyNotRestored = Warning(
+        "CG0021",
+        "A get-only property of a cached type is lost on a cache hit",
+        "'{0}' caches '{1}', but property '{2}' has no public setter and no constructor parameter named '{3}', so System.Text.Json leaves it at its default when a cached value is read back; add an init accessor or a constructor parameter of that name, or mark it [JsonInclude]");
+
+    public static readonly DiagnosticDescriptor FieldsNotSerialized = Warning(
+        "CG0022",
+        "Fields of a cached type are not serialized",
+        "'{0}' caches '{1}', but {2}, and System.Text.Json skips fields by default, so a cached value reads back with {3} at its default; use properties instead (a record, say), or mark the field [JsonInclude]");
+
+    public static readonly DiagnosticDescriptor UnsupportedDictionaryKey = Warning(
+        "CG0023",
+        "A dictionary key type of a cached type cannot be serialized",
+        "'{0}' caches '{1}', but System.Text.Json cannot write '{2}', the key type of '{3}', as a JSON property name, so the value cannot be stored in the cache; key it by a string, number, enum or Guid, or cache a list of pairs");
 
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
@@ -138,5 +165,18 @@ internal static class DiagnosticDescriptors
         CachedAndInvalidates,
         MalformedKeyTemplate,
         HybridCacheParameterHidden,
-        UnsharedCachedType);
+        UnsharedCachedType,
+        InvalidationBeforeCompletion,
+        NoDeserializationConstructor,
+        GetOnlyPropertyNotRestored,
+        FieldsNotSerialized,
+        UnsupportedDictionaryKey);
+
+    /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
+    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
+        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).ToImmutableArray();
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => ByIdMap[id];
 }

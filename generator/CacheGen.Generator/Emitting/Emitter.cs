@@ -23,7 +23,7 @@ internal static class Emitter
     private const char KeySeparator = '|';
 
     private static readonly string GeneratedCodeAttribute =
-        $"[global::System.CodeDom.Compiler.GeneratedCode(\"{Parsing.Parser.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
+        $"[global::System.CodeDom.Compiler.GeneratedCode(\"{KnownNames.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
 
     public static string Emit(MethodModel method)
     {

@@ -24,10 +24,10 @@ internal sealed class SourceWriter
         _indent++;
     }
 
-    public void CloseBlock(string suffix = "")
+    public void CloseBlock()
     {
         _indent--;
-        WriteLine("}" + suffix);
+        WriteLine("}");
     }
 
     public void Indent() => _indent++;

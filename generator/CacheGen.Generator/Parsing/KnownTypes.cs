@@ -1,3 +1,4 @@
+using CacheGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 
 namespace CacheGen.Generator.Parsing;
@@ -20,8 +21,8 @@ internal sealed class KnownTypes
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
         SpanFormattable = compilation.GetTypeByMetadataName("System.ISpanFormattable");
         Formattable = compilation.GetTypeByMetadataName("System.IFormattable");
-        CachedAttribute = compilation.GetTypeByMetadataName(AttributeNames.Cached);
-        InvalidatesCacheAttribute = compilation.GetTypeByMetadataName(AttributeNames.InvalidatesCache);
+        CachedAttribute = compilation.GetTypeByMetadataName(KnownNames.CachedAttribute);
+        InvalidatesCacheAttribute = compilation.GetTypeByMetadataName(KnownNames.InvalidatesCacheAttribute);
     }
 
     public INamedTypeSymbol? HybridCache { get; }
@@ -34,10 +35,4 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Formattable { get; }
     public INamedTypeSymbol? CachedAttribute { get; }
     public INamedTypeSymbol? InvalidatesCacheAttribute { get; }
-}
-
-internal static class AttributeNames
-{
-    public const string Cached = "CacheGen.CachedAttribute";
-    public const string InvalidatesCache = "CacheGen.InvalidatesCacheAttribute";
 }

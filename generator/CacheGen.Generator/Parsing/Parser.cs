@@ -42,10 +42,15 @@ internal sealed class Parser
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<RegionUse> _regions = new();
+    private readonly bool _includeWarnings;
     private bool _hasErrors;
+    // Set when a check meets a type the compiler could not resolve: that is the user's C# error, already reported.
+    private bool _metErrorType;
 
-    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, CancellationToken cancellationToken)
+    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, bool includeWarnings,
+        CancellationToken cancellationToken)
     {
+        _includeWarnings = includeWarnings;
         _attribute = attribute;
         _method = method;
         _syntax = syntax;
@@ -57,19 +62,19 @@ internal sealed class Parser
     /// <summary>
     /// Parses the method declared by <paramref name="syntax"/>, as the generator and the analyzer both see it:
     /// <paramref name="attribute"/> is the <c>[Cached]</c> or <c>[InvalidatesCache]</c> written on that declaration.
+    /// The generator reports only errors, so it asks for no warnings and skips the checks that only find those.
     /// </summary>
     public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, bool isCached,
-        Compilation compilation, CancellationToken cancellationToken) =>
-        new Parser(method, syntax, attribute, compilation, cancellationToken).Parse(isCached);
+        bool includeWarnings, Compilation compilation, CancellationToken cancellationToken) =>
+        new Parser(method, syntax, attribute, compilation, includeWarnings, cancellationToken).Parse(isCached);
 
-    // The generator only needs the model; the analyzer reports the diagnostics (see CacheGenAnalyzer).
-    public static MethodModel? ModelOfCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+    public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: true,
-            context.SemanticModel.Compilation, cancellationToken).Model;
+            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
 
-    public static MethodModel? ModelOfInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+    public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: false,
-            context.SemanticModel.Compilation, cancellationToken).Model;
+            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
 
     private string MethodName => _method.Name;
 
@@ -85,10 +90,14 @@ internal sealed class Parser
         // A method we cannot re-declare gets no code at all: only the diagnostic.
         if (!CheckDeclaration())
             return Result(null);
+        // A type the compiler cannot resolve is the user's error, reported at the user's code; an implementation
+        // would have to repeat it, and every check below would only echo it.
+        if (MentionsErrorType())
+            return Result(null);
 
         ReturnShape? shape = ClassifyReturn(out string? resultType);
         CheckParameters();
-        string coreName = CoreNameOf(MethodName);
+        string coreName = KnownNames.CoreNameOf(MethodName);
         CheckCoreMethod(coreName);
         string cacheExpression = FindHybridCache();
 
@@ -96,14 +105,22 @@ internal sealed class Parser
         InvalidationModel? invalidation = null;
         if (isCached)
         {
-            if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void)
+            if (shape is ReturnShape.Task or ReturnShape.ValueTask or ReturnShape.Void
+                || (shape == ReturnShape.Value && (IsAsyncSequence(_method.ReturnType) || IsAwaitable(_method.ReturnType))))
                 Report(DiagnosticDescriptors.UncachableReturnType, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat));
-            else if (shape is not null && CachedValueType(shape.Value) is { } valueType && !IsSharedOnHit(valueType))
-                Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat));
+            else if (_includeWarnings && shape is not null && CachedValueType(shape.Value) is { } valueType)
+            {
+                if (!IsSharedOnHit(valueType))
+                    Report(DiagnosticDescriptors.UnsharedCachedType, CachedValueSyntax(shape.Value), MethodName, valueType.ToDisplayString(MessageFormat), SharingAdvice(valueType));
+                foreach ((DiagnosticDescriptor descriptor, string[] arguments) in RoundTripCheck.Check(valueType))
+                    Report(descriptor, CachedValueSyntax(shape.Value), new[] { MethodName, valueType.ToDisplayString(MessageFormat) }.Concat(arguments).ToArray());
+            }
             cached = ParseCachedAttribute(attribute);
         }
         else
         {
+            if (shape == ReturnShape.Value && CompletesAfterReturning(_method.ReturnType, coreName) is { } why)
+                Report(DiagnosticDescriptors.InvalidationBeforeCompletion, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat), why);
             invalidation = ParseInvalidatesAttribute(attribute);
         }
 
@@ -125,8 +142,23 @@ internal sealed class Parser
             Cached: cached,
             Invalidation: invalidation,
             EmitErrorStub: _hasErrors);
-        return Result(model);
+        return _metErrorType ? Result(null) : Result(model);
     }
+
+    private bool MentionsErrorType() =>
+        IsOrContainsErrorType(_method.ReturnType)
+        || _method.Parameters.Any(p => IsOrContainsErrorType(p.Type))
+        || _method.TypeParameters.Any(t => t.ConstraintTypes.Any(IsOrContainsErrorType))
+        || _method.ContainingType.TypeParameters.Any(t => t.ConstraintTypes.Any(IsOrContainsErrorType));
+
+    private static bool IsOrContainsErrorType(ITypeSymbol type) => type switch
+    {
+        { TypeKind: TypeKind.Error } => true,
+        IArrayTypeSymbol array => IsOrContainsErrorType(array.ElementType),
+        IPointerTypeSymbol pointer => IsOrContainsErrorType(pointer.PointedAtType),
+        INamedTypeSymbol named => named.TypeArguments.Any(IsOrContainsErrorType) || (named.ContainingType is { } outer && IsOrContainsErrorType(outer)),
+        _ => false,
+    };
 
     private string Modifiers()
     {
@@ -152,7 +184,7 @@ internal sealed class Parser
             string why = !isPartial ? " (it is not declared 'partial')"
                 : hasBody ? " (this declaration has a body; put the logic in the core method)"
                 : " (it already has an implementation part; remove it and put the logic in the core method)";
-            Report(DiagnosticDescriptors.NotPartialDeclaration, _syntax.Identifier, MethodName, why);
+            Report(DiagnosticDescriptors.NotPartialDeclaration, _syntax.Identifier, MethodName, why, PartialDeclarationExample());
             ok = false;
         }
         for (SyntaxNode? node = _syntax.Parent; node is TypeDeclarationSyntax type; node = node.Parent)
@@ -168,6 +200,18 @@ internal sealed class Parser
         return ok;
     }
 
+    /// <summary>The declaration the user should write, with the method's own modifiers, types and parameters.</summary>
+    private string PartialDeclarationExample()
+    {
+        IEnumerable<string> modifiers = _syntax.Modifiers
+            .Where(m => !m.IsKind(SyntaxKind.PartialKeyword) && !m.IsKind(SyntaxKind.AsyncKeyword) && !m.IsKind(SyntaxKind.ExternKeyword))
+            .Select(m => m.Text);
+        string returnType = _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(MessageFormat);
+        string typeParameters = _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">";
+        string parameters = string.Join(", ", _method.Parameters.Select(p => p.Type.ToDisplayString(MessageFormat) + " " + p.Name));
+        return string.Join(" ", modifiers.Concat(new[] { "partial", returnType, $"{MethodName}{typeParameters}({parameters});" }));
+    }
+
     // The analyzer sees the compilation with the generated code in it, where the implementation part is ours.
     private bool HasHandWrittenImplementation() =>
         _method.PartialImplementationPart is { } implementation
@@ -177,10 +221,7 @@ internal sealed class Parser
         declaration.AttributeLists.SelectMany(l => l.Attributes).Any(a =>
             a.Name.ToString().EndsWith("GeneratedCode", System.StringComparison.Ordinal)
             && a.ArgumentList?.Arguments.FirstOrDefault()?.Expression is LiteralExpressionSyntax literal
-            && literal.Token.ValueText == GeneratorName);
-
-    /// <summary>The tool name the emitter writes into <c>[GeneratedCode]</c>.</summary>
-    internal const string GeneratorName = "CacheGen.Generator";
+            && literal.Token.ValueText == KnownNames.GeneratorName);
 
     private EquatableArray<ContainingTypeModel> ContainingTypes()
     {
@@ -255,6 +296,32 @@ internal sealed class Parser
         return ReturnShape.Value;
     }
 
+    /// <summary>
+    /// Why a value of <paramref name="type"/> does its work after the method has returned it (so an eviction right
+    /// after the call would come before the writes), or null when it is a plain value.
+    /// </summary>
+    private string? CompletesAfterReturning(ITypeSymbol type, string coreName)
+    {
+        if (IsAsyncSequence(type))
+            return "an asynchronous sequence runs when it is enumerated";
+        if (IsAwaitable(type))
+            return "an awaitable completes when it is awaited";
+        bool isSequence = type.SpecialType is SpecialType.System_Collections_IEnumerable or SpecialType.System_Collections_IEnumerator
+            || type.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IEnumerable_T or SpecialType.System_Collections_Generic_IEnumerator_T;
+        if (isSequence && _method.ContainingType.GetMembers(coreName).Any(m => m.DeclaringSyntaxReferences.Any(r =>
+                r.GetSyntax(_cancellationToken) is MethodDeclarationSyntax core && core.DescendantNodes().OfType<YieldStatementSyntax>().Any())))
+            return $"its core method '{coreName}' is an iterator, which runs when the sequence is enumerated";
+        return null;
+    }
+
+    private static bool IsAsyncSequence(ITypeSymbol type) =>
+        type is INamedTypeSymbol { IsGenericType: true } generic
+        && generic.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.IAsyncEnumerable<T>" or "System.Collections.Generic.IAsyncEnumerator<T>";
+
+    // Task, ValueTask and their generic forms are classified before this is asked.
+    private static bool IsAwaitable(ITypeSymbol type) =>
+        type.GetMembers("GetAwaiter").OfType<IMethodSymbol>().Any(m => !m.IsStatic && m.Parameters.Length == 0 && m.DeclaredAccessibility == Accessibility.Public);
+
     private ITypeSymbol? CachedValueType(ReturnShape shape) => shape switch
     {
         ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT => ((INamedTypeSymbol)_method.ReturnType).TypeArguments[0],
@@ -292,14 +359,46 @@ internal sealed class Parser
         // A struct whose fields hold no references is copied on return, so sharing it is safe.
         if (type.IsValueType)
             return UnderlyingIfNullable(type).IsUnmanagedType;
-        if (type is INamedTypeSymbol { TypeKind: TypeKind.Interface, IsGenericType: true } collection
-            && collection.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IReadOnlyList_T
-                or SpecialType.System_Collections_Generic_IReadOnlyCollection_T or SpecialType.System_Collections_Generic_IEnumerable_T)
-            return collection.TypeArguments[0] is not ITypeParameterSymbol && IsSharedOnHit(collection.TypeArguments[0]);
-        return type.IsSealed && type.GetAttributes().Any(a =>
+        if (ReadOnlyCollectionElement(type) is { } element)
+            return element is not ITypeParameterSymbol && IsSharedOnHit(element);
+        return type.IsSealed && IsMarkedImmutable(type);
+    }
+
+    /// <summary>What would make <paramref name="type"/> shared on a hit, naming only what it lacks.</summary>
+    private static string SharingAdvice(ITypeSymbol type)
+    {
+        if (ReadOnlyCollectionElement(type) is { } element && element is not ITypeParameterSymbol)
+            return $"make its element type '{element.ToDisplayString(MessageFormat)}' shareable ({SharingAdvice(element)})";
+        if (type is INamedTypeSymbol { TypeKind: TypeKind.Class, SpecialType: SpecialType.None } named && !IsCollection(named))
+        {
+            bool marked = IsMarkedImmutable(named);
+            string what = (named.IsSealed, marked) switch
+            {
+                (false, false) => "make it sealed and mark it [ImmutableObject(true)]",
+                (false, true) => "make it sealed (a subclass could add mutable state)",
+                _ => "mark it [ImmutableObject(true)]",
+            };
+            return what + ", or return a JsonPayload";
+        }
+        if (type.IsValueType)
+            return "return a struct without reference fields, a sealed [ImmutableObject(true)] type, or a JsonPayload";
+        return "return an IReadOnlyList<T> of a sealed [ImmutableObject(true)] type, or a JsonPayload";
+    }
+
+    private static ITypeSymbol? ReadOnlyCollectionElement(ITypeSymbol type) =>
+        type is INamedTypeSymbol { TypeKind: TypeKind.Interface, IsGenericType: true } collection
+        && collection.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IReadOnlyList_T
+            or SpecialType.System_Collections_Generic_IReadOnlyCollection_T or SpecialType.System_Collections_Generic_IEnumerable_T
+            ? collection.TypeArguments[0]
+            : null;
+
+    private static bool IsCollection(INamedTypeSymbol type) =>
+        type.AllInterfaces.Any(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T);
+
+    private static bool IsMarkedImmutable(ITypeSymbol type) =>
+        type.GetAttributes().Any(a =>
             a.AttributeClass?.ToDisplayString() == "System.ComponentModel.ImmutableObjectAttribute"
             && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is true);
-    }
 
     private void CheckParameters()
     {
@@ -362,11 +461,6 @@ internal sealed class Parser
 
     // ---- core method --------------------------------------------------------------------------------------------
 
-    internal static string CoreNameOf(string name) =>
-        name.Length > "Async".Length && name.EndsWith("Async", System.StringComparison.Ordinal)
-            ? name.Substring(0, name.Length - "Async".Length) + "CoreAsync"
-            : name + "Core";
-
     private void CheckCoreMethod(string coreName)
     {
         var candidates = new List<IMethodSymbol>();
@@ -382,6 +476,11 @@ internal sealed class Parser
         if (candidates.Count == 0)
         {
             Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, ExpectedCoreSignature(coreName));
+            return;
+        }
+        if (candidates.Any(c => IsOrContainsErrorType(c.ReturnType) || c.Parameters.Any(p => IsOrContainsErrorType(p.Type))))
+        {
+            _metErrorType = true;
             return;
         }
         if (!candidates.Any(Matches))
@@ -455,8 +554,15 @@ internal sealed class Parser
                 : "this." + Escape(member.Name);
         }
 
-        if (!_method.IsStatic && PrimaryConstructorCacheParameter(type) is { } parameter)
+        if (!_method.IsStatic && PrimaryConstructorCacheParameters(type) is { Count: > 0 } parameters)
         {
+            if (parameters.Count > 1)
+            {
+                Report(DiagnosticDescriptors.MultipleHybridCaches, _syntax.Identifier, TypeName(),
+                    string.Join(", ", parameters.Select(p => p.Name)), MethodName);
+                return "null!";
+            }
+            IParameterSymbol parameter = parameters[0];
             if (_method.Parameters.Any(p => p.Name == parameter.Name))
             {
                 Report(DiagnosticDescriptors.HybridCacheParameterHidden, _syntax.Identifier, parameter.Name, MethodName);
@@ -465,8 +571,27 @@ internal sealed class Parser
             return Escape(parameter.Name);
         }
 
+        if (MentionsUnresolvedHybridCache(type))
+        {
+            _metErrorType = true;
+            return "null!";
+        }
         Report(DiagnosticDescriptors.MissingHybridCache, _syntax.Identifier, TypeName(), _method.IsStatic ? "static " : "", MethodName, "");
         return "null!";
+    }
+
+    // A member or primary-constructor parameter typed 'HybridCache' that does not resolve (a missing using, say): the
+    // compiler reports that, and "no HybridCache member" would only send the user looking in the wrong place.
+    private static bool MentionsUnresolvedHybridCache(INamedTypeSymbol type)
+    {
+        static bool IsUnresolved(ITypeSymbol t) => t.TypeKind == TypeKind.Error && t.Name == "HybridCache";
+        return type.GetMembers().Any(m => m switch
+            {
+                IFieldSymbol field => IsUnresolved(field.Type),
+                IPropertySymbol property => IsUnresolved(property.Type),
+                _ => false,
+            })
+            || type.InstanceConstructors.Any(c => c.Parameters.Any(p => IsUnresolved(p.Type)));
     }
 
     /// <summary>A field, or a property with a getter, of type HybridCache that code in <paramref name="within"/> can read.</summary>
@@ -478,13 +603,13 @@ internal sealed class Parser
         _ => false,
     };
 
-    private IParameterSymbol? PrimaryConstructorCacheParameter(INamedTypeSymbol type)
+    private List<IParameterSymbol>? PrimaryConstructorCacheParameters(INamedTypeSymbol type)
     {
         foreach (IMethodSymbol constructor in type.InstanceConstructors)
         {
             bool isPrimary = constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax(_cancellationToken) is TypeDeclarationSyntax);
             if (isPrimary)
-                return constructor.Parameters.FirstOrDefault(p => IsHybridCache(p.Type));
+                return constructor.Parameters.Where(p => IsHybridCache(p.Type)).ToList();
         }
         return null;
     }
@@ -647,6 +772,11 @@ internal sealed class Parser
                 return null;
             }
             ITypeSymbol memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+            if (IsOrContainsErrorType(memberType))
+            {
+                _metErrorType = true;
+                return null;
+            }
             expression += (mayBeNull ? "?." : ".") + Escape(member.Name);
             type = mayBeNull && memberType.IsValueType && !IsNullableValueType(memberType)
                 ? _compilation.GetSpecialType(SpecialType.System_Nullable_T).Construct(memberType)
@@ -855,7 +985,9 @@ internal sealed class Parser
 
     private void Report(DiagnosticDescriptor descriptor, LocationInfo? location, string[] arguments)
     {
-        _diagnostics.Add(new DiagnosticInfo(descriptor, location, arguments.ToEquatableArray()));
+        if (!_includeWarnings && descriptor.DefaultSeverity != DiagnosticSeverity.Error)
+            return;
+        _diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, arguments.ToEquatableArray()));
         if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
             _hasErrors = true;
     }
