@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using CacheGen.Generator.Model;
+using CacheGen.Infrastructure;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace CacheGen.Generator.Emitting;
@@ -20,7 +21,6 @@ internal static class Emitter
     // steps of 32 chars and at most 256 (a longer key grows into a pooled array). Small buffers are cheaper to clear.
     private const int MaxStackKeyLength = 256;
     private const int TypicalArgumentLength = 32;
-    private const char KeySeparator = '|';
 
     private static readonly string GeneratedCodeAttribute =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"{KnownNames.GeneratorName}\", \"{typeof(Emitter).Assembly.GetName().Version}\")]";
@@ -166,7 +166,7 @@ internal static class Emitter
                     writer.WriteLine($"__keyLength += {part.Text.Length.ToString(CultureInfo.InvariantCulture)};");
                     break;
                 case KeyPartKind.Separator:
-                    writer.WriteLine($"__key[__keyLength++] = '{KeySeparator}';");
+                    writer.WriteLine($"__key[__keyLength++] = '{KeyFormat.Separator}';");
                     break;
                 default:
                     writer.WriteLine($"__keyLength += {KeyBuilder}.WriteInteger(__key.Slice(__keyLength), {part.Text});");

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using CacheGen.Generator.Diagnostics;
 using CacheGen.Generator.Model;
+using CacheGen.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -680,7 +681,7 @@ internal sealed class Parser
 
     private bool CheckRegion(string? region, SyntaxNode? location)
     {
-        if (string.IsNullOrWhiteSpace(region) || region!.IndexOf('{') >= 0 || region.IndexOf('}') >= 0)
+        if (!KeyFormat.IsValidRegion(region))
         {
             Report(DiagnosticDescriptors.InvalidRegion, location, region ?? "null");
             return false;
@@ -695,7 +696,7 @@ internal sealed class Parser
     /// </summary>
     private EquatableArray<KeyPart> DefaultKey(string region, SyntaxNode? location)
     {
-        var parts = new List<KeyPart> { new(KeyPartKind.Literal, RegionPrefix(region) + _method.ToDisplayString(SignatureFormat)) };
+        var parts = new List<KeyPart> { new(KeyPartKind.Literal, KeyFormat.RegionPrefix(region) + _method.ToDisplayString(SignatureFormat)) };
         var typeParameters = new List<ITypeParameterSymbol>();
         for (INamedTypeSymbol? type = _method.ContainingType; type is not null; type = type.ContainingType)
             typeParameters.InsertRange(0, type.TypeParameters);
@@ -728,7 +729,7 @@ internal sealed class Parser
             Report(DiagnosticDescriptors.MalformedKeyTemplate, location, template, MethodName, error!);
             return EquatableArray<KeyPart>.Empty;
         }
-        var parts = new List<KeyPart> { new(KeyPartKind.Literal, RegionPrefix(region)) };
+        var parts = new List<KeyPart> { new(KeyPartKind.Literal, KeyFormat.RegionPrefix(region)) };
         foreach (KeyTemplate.Segment segment in segments)
         {
             if (!segment.IsPlaceholder)
@@ -905,7 +906,6 @@ internal sealed class Parser
         return merged.ToEquatableArray();
     }
 
-    private static string RegionPrefix(string region) => "{" + region + "}:";
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ namespace CacheGen.Redis;
 /// <summary>
 /// Whether a cached <typeparamref name="T"/> may be handed to several callers as one instance. Everything else is
 /// deserialized anew for each caller, so one caller's mutation never shows up in another's result. Decided once per type.
+/// This is the one definition of "shared on a hit": the generator's CG0018 warning is tested against it, type by type.
 /// </summary>
 internal static class ImmutableType<T>
 {

@@ -14,8 +14,8 @@ namespace CacheGen.Infrastructure;
 public ref struct CacheKeyBuilder
 {
     /// <summary>The separator written before each argument of a default key.</summary>
-    public const char Separator = '|';
-    private const char Escape = '\\';
+    public const char Separator = KeyFormat.Separator;
+    private const char Escape = KeyFormat.Escape;
 
     private Span<char> _chars;
     private char[]? _rented;
@@ -181,8 +181,8 @@ public ref struct CacheKeyBuilder
 
     private void AppendNull()
     {
-        AppendRaw(Escape);
-        AppendRaw('0');
+        AppendRaw(KeyFormat.Null[0]);
+        AppendRaw(KeyFormat.Null[1]);
     }
 
     private void AppendEscaped(scoped ReadOnlySpan<char> text)
