@@ -97,6 +97,9 @@ internal sealed class LocalCache
     /// <summary>Approximately how many entries are held (live or not yet swept).</summary>
     public int Count => _entries.Count;
 
+    /// <summary>How many tags the tag table holds.</summary>
+    public int TagCount => _tags.Count;
+
     /// <summary>The bytes the held entries count against <c>MaximumLocalBytes</c>.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 

@@ -26,4 +26,7 @@ internal static class CorruptKinds
 
     /// <summary>A Redis value that is not a string (WRONGTYPE); the key is deleted.</summary>
     public const string WrongType = "wrong_type";
+
+    /// <summary>A tag's generation key holds a string that is not a decimal integer; it is set to a fresh random generation (an eviction of the tag).</summary>
+    public const string Generation = "generation";
 }

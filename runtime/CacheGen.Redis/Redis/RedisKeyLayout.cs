@@ -69,6 +69,9 @@ internal sealed class RedisKeyLayout
             ? _prefix + "gen:{" + tag + "}"
             : Shortened(_generationPrefixBytes, "{" + tag + "}");
 
+    /// <summary>The clear epoch of a Redis Cluster hash slot (-1: the single key of a server that is not a cluster).</summary>
+    public RedisKey Clear(int slot) => slot < 0 ? _prefix + "#clear" : _prefix + "#clear:{" + slot.ToString(CultureInfo.InvariantCulture) + "}";
+
     /// <summary>The entry key followed by one generation key per tag, in tag order: the KEYS of the read and write scripts.</summary>
     public RedisKey[] EntryAndGenerations(string key, string[] tags)
     {
