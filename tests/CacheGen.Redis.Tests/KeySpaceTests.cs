@@ -47,7 +47,7 @@ public sealed class KeySpaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v1"), Entry.NoLocal, Entry.Posts));
         string generation = (string)(await redis.Database.StringGetAsync(Layout.Generation("posts")))!;
 
-        string[] hostile = [.. InternalShapes(), ((string)Layout.Lease(key)!)[Layout.Prefix.Length..]];
+        string[] hostile = [.. InternalShapes().Append(((string)Layout.Lease(key)!)[Layout.Prefix.Length..]).Distinct()];
         foreach (string h in hostile)
         {
             Assert.Equal("hostile " + h, await a.Cache.GetOrCreateAsync(h, _ => ValueTask.FromResult("hostile " + h), Entry.NoLocal));
@@ -68,5 +68,29 @@ public sealed class KeySpaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
             await a.Cache.RemoveAsync(h);
         Assert.Equal(generation, (string?)await redis.Database.StringGetAsync(Layout.Generation("posts")));
         Assert.Equal("v1", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), Entry.NoLocal, Entry.Posts));
+    }
+}
+
+/// <summary>The clear epoch of each cluster slot lives in that slot: CacheGen's slot function is Redis Cluster's.</summary>
+public sealed class ClusterSlotTests
+{
+    [Theory]
+    [InlineData("foo", 12182)]
+    [InlineData("somekey", 11058)]
+    [InlineData("123456789", 0x31C3 & 16383)]
+    public void The_slot_function_is_redis_clusters(string hashTag, int slot) =>
+        Assert.Equal(slot, ClusterSlots.SlotOf(System.Text.Encoding.UTF8.GetBytes(hashTag)));
+
+    [Fact]
+    public void Every_slot_has_a_clear_key_in_it()
+    {
+        var layout = new RedisKeyLayout("example", 1);
+        for (int slot = 0; slot < ClusterSlots.Count; slot++)
+        {
+            string key = (string)layout.Clear(slot)!;
+            int open = key.IndexOf('{'), close = key.IndexOf('}', open);
+            Assert.Equal(slot, ClusterSlots.SlotOf(System.Text.Encoding.UTF8.GetBytes(key[(open + 1)..close])));
+        }
+        Assert.Equal("example:1:#clear", (string?)layout.Clear(-1));
     }
 }
