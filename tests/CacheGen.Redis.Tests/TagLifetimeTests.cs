@@ -64,15 +64,21 @@ public sealed class TagLifetimeTests(RedisFixture redis) : IClassFixture<RedisFi
         await using var instance = CacheInstance.Create(redis.Configuration);
         string tag = "short" + Guid.NewGuid().ToString("N");
         string key = Entry.UniqueKey(tag);
+        // A high generation, so that the one the key restarts at is lower than the one this instance has seen.
+        await redis.Database.StringSetAsync(Layout.Generation(tag), "900000000000000000", TimeSpan.FromMinutes(5));
         Assert.Equal("old", await instance.Cache.GetOrCreateAsync(key, Returns("old"), Entry.NoLocal, [tag]));
 
-        // As if its TTL (or a volatile-* policy) had removed it: the entry is a miss, never an error.
+        // As if its TTL (or a volatile-* policy) had removed it: the entry is a miss, never an error, and a key that
+        // restarts lower than seen is no rollback to warn about.
         await redis.Database.KeyDeleteAsync(Layout.Generation(tag));
 
         Assert.Equal("new", await instance.Cache.GetOrCreateAsync(key, Returns("new"), Entry.NoLocal, [tag]));
         int calls = 0;
         Assert.Equal("new", await instance.Cache.GetOrCreateAsync(key, Returns("again", () => calls++), Entry.NoLocal, [tag]));
         Assert.Equal(0, calls);
+        Assert.Empty(instance.Logs.WithEventId(LogEvents.GenerationRolledBack));
+        Assert.Empty(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.True(long.Parse((string)(await redis.Database.StringGetAsync(Layout.Generation(tag)))!) > 900000000000000000);
     }
 
     [Fact]

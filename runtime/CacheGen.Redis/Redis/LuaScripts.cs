@@ -57,7 +57,8 @@ internal static class LuaScripts
         for i = first, #KEYS do
           local j = i - first + 1
           local gen = redis.call('GET', KEYS[i])
-          if not canonical(gen) then
+          local fresh = not canonical(gen)
+          if fresh then
             if gen then repaired = repaired + 1 end
             gen = ARGV[2 + j]
             redis.call('SET', KEYS[i], gen, 'PX', ttl)
@@ -67,7 +68,9 @@ internal static class LuaScripts
             redis.call('SET', KEYS[i], floor, 'KEEPTTL')
             redis.call('INCR', KEYS[i])
             gen = redis.call('GET', KEYS[i])
-            raised = raised + 1
+            -- A key that expired (its TTL, or a volatile-* policy) restarts below the floor as often as not: only a
+            -- generation that was there and went back is a rollback worth a warning.
+            if not fresh then raised = raised + 1 end
           end
           if ARGV[2] == '1' and redis.call('PTTL', KEYS[i]) < tonumber(ttl) then
             redis.call('PEXPIRE', KEYS[i], ttl)

@@ -35,6 +35,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     private readonly CacheMetrics _metrics;
     private readonly GenerationFloors _floors = new();
     private readonly TimeSpan _generationLifetime;
+    private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
 
     public RedisStore(CacheGenOptions options, RedisKeyLayout keys, ILogger logger, CacheMetrics metrics)
@@ -193,8 +194,14 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     /// The entry key and its generation keys (<see cref="RedisKeyLayout.EntryAndGenerations"/>); the clear epoch is the
     /// one of the entry's hash slot on a cluster.
     /// </summary>
-    private RedisKey[] KeysOf(IConnectionMultiplexer connection, string key, string[] tags) =>
-        _keys.EntryAndGenerations(key, tags, connection.HashSlot);
+    private RedisKey[] KeysOf(IConnectionMultiplexer connection, string key, string[] tags)
+    {
+        // One connection per store: its slot function is made once, not on every read.
+        Func<RedisKey, int>? slotOf = _slotOf;
+        if (slotOf is null || !ReferenceEquals(slotOf.Target, connection))
+            _slotOf = slotOf = connection.HashSlot;
+        return _keys.EntryAndGenerations(key, tags, slotOf);
+    }
 
     /// <summary>
     /// The stale-set guard: writes <paramref name="envelope"/> only if the entry key still holds what
