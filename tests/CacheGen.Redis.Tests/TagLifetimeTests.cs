@@ -115,4 +115,15 @@ public sealed class TagLifetimeTests(RedisFixture redis) : IClassFixture<RedisFi
         await instance.Cache.RemoveByTagAsync("kept");
         Assert.Equal("new", await instance.Cache.GetOrCreateAsync("entry", Returns("new"), tags: ["kept"]));
     }
+
+    [Fact]
+    public void The_generations_an_instance_remembers_are_bounded()
+    {
+        var floors = new GenerationFloors();
+        for (int i = 0; i < GenerationFloors.Capacity + 1000; i++)
+            floors.Observe("example:1:#gen:{t" + i + "}", i);
+        Assert.InRange(floors.Count, 1, GenerationFloors.Capacity);
+        // The most recently seen are kept.
+        Assert.True(floors.IsBehind("example:1:#gen:{t" + (GenerationFloors.Capacity + 999) + "}", 0));
+    }
 }

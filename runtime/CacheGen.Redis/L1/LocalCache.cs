@@ -97,6 +97,7 @@ internal sealed class LocalCache
     private long _lastTagSweep;
     private int _tagSweepAt = MinimumTagSweep;
     private int _sweepingTags;
+    private int _tagCount; // kept by hand: ConcurrentDictionary.Count takes every lock
     private int _count;
     private long _bytes;
     private int _trimming;
@@ -193,7 +194,11 @@ internal sealed class LocalCache
             {
                 var created = new TagGeneration(now);
                 state = _tags.GetOrAdd(tags[i], created);
-                added |= ReferenceEquals(state, created);
+                if (ReferenceEquals(state, created))
+                {
+                    Interlocked.Increment(ref _tagCount);
+                    added = true;
+                }
             }
             states[i] = state;
             generations[i] = state.Value;
@@ -212,7 +217,7 @@ internal sealed class LocalCache
     /// </summary>
     private void SweepTagsIfDue(long now)
     {
-        int count = _tags.Count;
+        int count = Volatile.Read(ref _tagCount);
         if (count <= MinimumTagSweep)
             return;
         long idle = Math.Max(Volatile.Read(ref _longestLifetime), 1);
@@ -229,17 +234,17 @@ internal sealed class LocalCache
                 if (now - pair.Value.UsedAt > idle)
                     Forget(pair);
             }
-            if (_tags.Count > _maximumTags)
+            if (Volatile.Read(ref _tagCount) > _maximumTags)
             {
                 // Over the cap with tags in use: the least recently used go; their entries become misses.
                 KeyValuePair<string, TagGeneration>[] all = [.. _tags];
                 long[] usedAt = Array.ConvertAll(all, static p => p.Value.UsedAt);
                 Array.Sort(usedAt, all);
-                for (int i = 0; i < all.Length && _tags.Count > _maximumTags - _maximumTags / 10; i++)
+                for (int i = 0; i < all.Length && Volatile.Read(ref _tagCount) > _maximumTags - _maximumTags / 10; i++)
                     Forget(all[i]);
             }
             Volatile.Write(ref _lastTagSweep, now);
-            Volatile.Write(ref _tagSweepAt, Math.Max(MinimumTagSweep, _tags.Count * 2));
+            Volatile.Write(ref _tagSweepAt, Math.Max(MinimumTagSweep, Volatile.Read(ref _tagCount) * 2));
         }
         finally
         {
@@ -251,7 +256,8 @@ internal sealed class LocalCache
     {
         // Retired before it leaves the table: a fill that found it a moment ago captures a value that is never current.
         pair.Value.Retire();
-        _tags.TryRemove(pair);
+        if (_tags.TryRemove(pair))
+            Interlocked.Decrement(ref _tagCount);
     }
 
     public bool IsCurrent(LocalValidity validity) => validity.IsCurrent(Volatile.Read(ref _epoch));

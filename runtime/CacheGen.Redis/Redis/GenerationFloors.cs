@@ -20,6 +20,7 @@ internal sealed class GenerationFloors
 
     private readonly ConcurrentDictionary<RedisKey, Seen> _seen = new();
     private int _trimming;
+    private int _count; // kept by hand: ConcurrentDictionary.Count takes every lock
 
     private sealed class Seen(long generation)
     {
@@ -27,7 +28,7 @@ internal sealed class GenerationFloors
         public long TouchedAt = Environment.TickCount64;
     }
 
-    public int Count => _seen.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Whether <paramref name="generation"/> under <paramref name="key"/> is lower than one seen before.</summary>
     public bool IsBehind(RedisKey key, long generation) =>
@@ -55,7 +56,7 @@ internal sealed class GenerationFloors
         }
         if (_seen.TryAdd(key, new Seen(generation)))
         {
-            if (_seen.Count > Capacity)
+            if (Interlocked.Increment(ref _count) > Capacity)
                 Trim();
         }
         else
@@ -74,7 +75,10 @@ internal sealed class GenerationFloors
             (long TouchedAt, RedisKey Key)[] all = [.. _seen.Select(static p => (Volatile.Read(ref p.Value.TouchedAt), p.Key))];
             Array.Sort(all, static (a, b) => a.TouchedAt.CompareTo(b.TouchedAt));
             for (int i = 0; i < all.Length / 10 + 1 && i < all.Length; i++)
-                _seen.TryRemove(all[i].Key, out _);
+            {
+                if (_seen.TryRemove(all[i].Key, out _))
+                    Interlocked.Decrement(ref _count);
+            }
         }
         finally
         {
