@@ -111,7 +111,9 @@ internal sealed class LocalCache
         _systemClock = time == TimeProvider.System;
         _maximumEntries = maximumEntries;
         _maximumBytes = maximumBytes;
-        _maximumTags = Math.Max(MinimumTagSweep, maximumEntries);
+        // An entry usually carries its region and an entity tag or two: room for two distinct tags per entry before tags
+        // still in use are dropped (which only turns their entries into misses).
+        _maximumTags = (int)Math.Clamp(2L * maximumEntries, MinimumTagSweep, int.MaxValue);
         _timestampTicksPerTimeSpanTick = _systemClock ? 1.0 / TimeSpan.TicksPerMillisecond : (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
         _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
@@ -212,8 +214,8 @@ internal sealed class LocalCache
     private const int MinimumTagSweep = 1024;
 
     /// <summary>
-    /// Sweeps the tag table when it has doubled since the last sweep, or when a longest lifetime has passed since then:
-    /// amortized O(1) per new tag.
+    /// Sweeps the tag table when it has doubled since the last sweep or passed its cap, or when a longest lifetime has
+    /// passed since the last sweep: amortized O(1) per new tag (O(log n) while it is full of tags in use).
     /// </summary>
     private void SweepTagsIfDue(long now)
     {
@@ -221,7 +223,7 @@ internal sealed class LocalCache
         if (count <= MinimumTagSweep)
             return;
         long idle = Math.Max(Volatile.Read(ref _longestLifetime), 1);
-        if (count <= Volatile.Read(ref _tagSweepAt) && now - Volatile.Read(ref _lastTagSweep) < idle)
+        if (count <= Math.Min(Volatile.Read(ref _tagSweepAt), _maximumTags) && now - Volatile.Read(ref _lastTagSweep) < idle)
             return;
         if (Interlocked.Exchange(ref _sweepingTags, 1) == 1)
             return;
