@@ -25,6 +25,7 @@ internal sealed class EvictionRecovery : IDisposable
     private long _longestLifetimeTicks;
     private int _recovering;
     private int _trimmingRecent;
+    private int _recentCount; // kept by hand: ConcurrentDictionary.Count takes every lock
 
     /// <summary>
     /// <paramref name="replay"/> makes one eviction again in Redis, bypassing the breaker, and throws if Redis did not
@@ -105,8 +106,9 @@ internal sealed class EvictionRecovery : IDisposable
     public void KeyEvictionConfirmed(string key)
     {
         long until = Environment.TickCount64 + (long)TimeSpan.FromTicks(Volatile.Read(ref _longestLifetimeTicks)).TotalMilliseconds;
-        _recentKeyEvictions[key] = until;
-        if (_recentKeyEvictions.Count > _maximumPending)
+        if (!_recentKeyEvictions.TryAdd(key, until))
+            _recentKeyEvictions[key] = until;
+        else if (Interlocked.Increment(ref _recentCount) > _maximumPending)
             TrimRecentKeyEvictions();
     }
 
@@ -120,20 +122,26 @@ internal sealed class EvictionRecovery : IDisposable
             foreach (KeyValuePair<string, long> eviction in _recentKeyEvictions)
             {
                 if (eviction.Value <= now)
-                    _recentKeyEvictions.TryRemove(eviction);
+                    ForgetRecent(eviction);
             }
-            int excess = _recentKeyEvictions.Count - _maximumPending + _maximumPending / 10;
+            int excess = Volatile.Read(ref _recentCount) - _maximumPending + _maximumPending / 10;
             if (excess <= 0)
                 return;
             KeyValuePair<string, long>[] all = [.. _recentKeyEvictions];
             Array.Sort(all, static (a, b) => a.Value.CompareTo(b.Value));
             for (int i = 0; i < excess && i < all.Length; i++)
-                _recentKeyEvictions.TryRemove(all[i]);
+                ForgetRecent(all[i]);
         }
         finally
         {
             Volatile.Write(ref _trimmingRecent, 0);
         }
+    }
+
+    private void ForgetRecent(KeyValuePair<string, long> eviction)
+    {
+        if (_recentKeyEvictions.TryRemove(eviction))
+            Interlocked.Decrement(ref _recentCount);
     }
 
     /// <summary>
@@ -150,7 +158,7 @@ internal sealed class EvictionRecovery : IDisposable
         {
             if (eviction.Value <= now)
             {
-                _recentKeyEvictions.TryRemove(eviction);
+                ForgetRecent(eviction);
                 continue;
             }
             TimeSpan left = TimeSpan.FromMilliseconds(eviction.Value - now);

@@ -50,8 +50,13 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         _recovery = new EvictionRecovery(_policy, options, ReplayAsync, PingAsync, logger, metrics);
         _connection.Reconnected += _ => _recovery.Wake();
         // A server that restarts from an older snapshot may bring back what this instance tombstoned: the key evictions
-        // it made lately are made again before those keys are read from Redis.
-        _connection.Disconnected += _ => _recovery.ConnectionLost();
+        // it made lately are made again before those keys are read from Redis. (A pub/sub connection that drops alone
+        // says nothing about the data.)
+        _connection.Disconnected += type =>
+        {
+            if (type == ConnectionType.Interactive)
+                _recovery.ConnectionLost();
+        };
     }
 
     /// <summary>The connection, for the backplane's subscription and its connect/disconnect events.</summary>
