@@ -151,7 +151,6 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     /// </summary>
     private static string[] MaterializeTags(IEnumerable<string>? tags, bool withClearEpoch)
     {
-        int extra = withClearEpoch ? 1 : 0;
         string[] array = tags switch
         {
             null => [],
@@ -165,7 +164,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             if (string.IsNullOrEmpty(tag))
                 throw new ArgumentException("Tags must not be null or empty.", nameof(tags));
         }
-        if (extra == 0)
+        if (!withClearEpoch)
             return array;
         var withEpoch = new string[array.Length + 1];
         array.CopyTo(withEpoch, 0);
