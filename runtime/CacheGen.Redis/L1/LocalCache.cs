@@ -92,6 +92,7 @@ internal sealed class LocalCache
     private readonly long _maximumBytes;
     private readonly double _timestampTicksPerTimeSpanTick;
     private readonly int _maximumTags;
+    private readonly long _tagGrace;
     private long _epoch;
     private long _longestLifetime;
     private long _lastTagSweep;
@@ -115,6 +116,7 @@ internal sealed class LocalCache
         // still in use are dropped (which only turns their entries into misses).
         _maximumTags = (int)Math.Clamp(2L * maximumEntries, MinimumTagSweep, int.MaxValue);
         _timestampTicksPerTimeSpanTick = _systemClock ? 1.0 / TimeSpan.TicksPerMillisecond : (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        _tagGrace = (long)(TimeSpan.TicksPerMinute * _timestampTicksPerTimeSpanTick);
         _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -222,15 +224,18 @@ internal sealed class LocalCache
         int count = Volatile.Read(ref _tagCount);
         if (count <= MinimumTagSweep)
             return;
-        long idle = Math.Max(Volatile.Read(ref _longestLifetime), 1);
+        // Past the longest lifetime every entry that captured the tag has expired; the minute more is for fills still
+        // running (a retired tag takes no joiners), and keeps sweeps due by time to one a minute at most.
+        long longest = Volatile.Read(ref _longestLifetime);
+        long idle = longest >= long.MaxValue - _tagGrace ? long.MaxValue : longest + _tagGrace;
         if (count <= Math.Min(Volatile.Read(ref _tagSweepAt), _maximumTags) && now - Volatile.Read(ref _lastTagSweep) < idle)
             return;
         if (Interlocked.Exchange(ref _sweepingTags, 1) == 1)
             return;
         try
         {
-            // A tag unused for longer than the longest lifetime has no live entry: every entry that captured it was filled
-            // before that and has expired. Fills still running with it are not kept (retired = never current).
+            // A tag unused for that long has no live entry: every entry that captured it was filled before and has
+            // expired. A fill still running with it is not kept in-process (retired = never current).
             foreach (KeyValuePair<string, TagGeneration> pair in _tags)
             {
                 if (now - pair.Value.UsedAt > idle)
