@@ -239,7 +239,7 @@ internal sealed class LocalCache
             foreach (KeyValuePair<string, TagGeneration> pair in _tags)
             {
                 if (now - pair.Value.UsedAt > idle)
-                    Forget(pair);
+                    DropTag(pair);
             }
             if (Volatile.Read(ref _tagCount) > _maximumTags)
             {
@@ -248,7 +248,7 @@ internal sealed class LocalCache
                 long[] usedAt = Array.ConvertAll(all, static p => p.Value.UsedAt);
                 Array.Sort(usedAt, all);
                 for (int i = 0; i < all.Length && Volatile.Read(ref _tagCount) > _maximumTags - _maximumTags / 10; i++)
-                    Forget(all[i]);
+                    DropTag(all[i]);
             }
             Volatile.Write(ref _lastTagSweep, now);
             Volatile.Write(ref _tagSweepAt, Math.Max(MinimumTagSweep, Volatile.Read(ref _tagCount) * 2));
@@ -259,7 +259,7 @@ internal sealed class LocalCache
         }
     }
 
-    private void Forget(KeyValuePair<string, TagGeneration> pair)
+    private void DropTag(KeyValuePair<string, TagGeneration> pair)
     {
         // Retired before it leaves the table: a fill that found it a moment ago captures a value that is never current.
         pair.Value.Retire();
