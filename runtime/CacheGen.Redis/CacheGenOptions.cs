@@ -56,11 +56,16 @@ public sealed partial class CacheGenOptions
     /// The most evictions (distinct keys and tags) that Redis could not confirm and that this instance remembers to
     /// replay when Redis answers again. While one is pending, Redis is not read for that key or tag here. Past this
     /// number further evictions cannot be remembered, so this instance stops reading Redis altogether until every entry
-    /// that might have missed one has expired (the longest entry lifetime it knows).
+    /// that might have missed one has expired (the longest entry lifetime it knows). Also how many of its recent key
+    /// evictions this instance remembers, to make them again after its Redis connection drops (a server restarted from
+    /// an older snapshot has lost them); past it, the oldest are not made again.
     /// </summary>
     public int MaximumPendingEvictions { get; set; } = 10_000;
 
-    /// <summary>The most entries the in-process cache holds; past it, expired entries and then arbitrary ones are dropped.</summary>
+    /// <summary>
+    /// The most entries the in-process cache holds; past it, expired entries and then arbitrary ones are dropped. Its
+    /// tag table holds at most twice as many tags (at least 1,024); past that, the least recently used are dropped.
+    /// </summary>
     public int MaximumLocalEntries { get; set; } = 100_000;
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Hybrid;
 
 namespace CacheGen.Redis;
 
@@ -13,38 +14,30 @@ internal sealed partial class RedisHybridCache
     }
 
     /// <inheritdoc />
-    public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        return WhenAll(keys, RemoveAsync, cancellationToken);
-    }
+    /// <remarks>As <see cref="HybridCache"/> asks: a null collection is empty, and null keys in it are skipped.</remarks>
+    public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) =>
+        keys is null ? default : WhenAll(keys.Where(static k => k is not null), RemoveAsync, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
     /// O(1) in the number of entries: the tag's generation moves on (in-process and in Redis) and entries written
-    /// under the old one read as misses until their TTL removes them. <c>"*"</c> clears the in-process caches of every
-    /// instance; Redis entries then expire by their TTL (bump <see cref="CacheGenOptions.KeyVersion"/> to drop them all).
+    /// under the old one read as misses until their TTL removes them. A null or empty tag is nothing to remove (as in
+    /// Microsoft's HybridCache). <c>"*"</c> clears everything of this prefix and version: the in-process caches of
+    /// every instance, and in Redis the clear epoch every entry carries (one key, or one per hash slot on a cluster),
+    /// so every entry written before, and every fill running across it, is a miss.
     /// </remarks>
     public override async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(tag);
-        _metrics.Eviction();
-        if (tag == AllTags)
-        {
-            ClearLocal();
-            if (_backplane is not null)
-                await _backplane.PublishClearAsync(cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(tag))
             return;
-        }
+        _metrics.Eviction();
         await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(tags);
-        return WhenAll(tags, RemoveByTagAsync, cancellationToken);
-    }
+    /// <remarks>As <see cref="HybridCache"/> asks: a null collection is empty, and null or empty tags in it are skipped.</remarks>
+    public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default) =>
+        tags is null ? default : WhenAll(tags.Where(static t => !string.IsNullOrEmpty(t)), RemoveByTagAsync, cancellationToken);
 
     private static ValueTask WhenAll(IEnumerable<string> names, Func<string, CancellationToken, ValueTask> evict, CancellationToken cancellationToken) =>
         new(Task.WhenAll(names.Select(name => evict(name, cancellationToken).AsTask())));
@@ -68,12 +61,16 @@ internal sealed partial class RedisHybridCache
             : await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
         EvictLocal(name, isTag);
         if (confirmed && _backplane is not null)
-            await (isTag ? _backplane.PublishTagAsync(name, cancellationToken) : _backplane.PublishKeyAsync(name, cancellationToken)).ConfigureAwait(false);
+            await (!isTag ? _backplane.PublishKeyAsync(name, cancellationToken)
+                : name == AllTags ? _backplane.PublishClearAsync(cancellationToken)
+                : _backplane.PublishTagAsync(name, cancellationToken)).ConfigureAwait(false);
     }
 
     private void EvictLocal(string name, bool isTag)
     {
-        if (isTag)
+        if (isTag && name == AllTags)
+            ClearLocal();
+        else if (isTag)
             EvictLocalTag(name);
         else
             EvictLocalKey(name);

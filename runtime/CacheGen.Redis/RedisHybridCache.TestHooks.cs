@@ -49,6 +49,9 @@ internal sealed partial class RedisHybridCache
         /// <summary>The number of in-process entries.</summary>
         public int LocalCount => cache._local.Count;
 
+        /// <summary>How many tags the in-process tag table holds.</summary>
+        public int LocalTagCount => cache._local.TagCount;
+
         /// <summary>The bytes the in-process entries count against <see cref="CacheGenOptions.MaximumLocalBytes"/>.</summary>
         public long LocalBytes => cache._local.Bytes;
     }

@@ -52,7 +52,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             _backplane = new Backplane(_store, keys, this, _logger, _metrics, Hooks);
             // An eviction replayed after an outage reaches the other instances then (it was not published when made).
             Backplane backplane = _backplane;
-            _store.EvictionReplayed = (name, isTag) => isTag ? backplane.PublishTagAsync(name, CancellationToken.None) : backplane.PublishKeyAsync(name, CancellationToken.None);
+            _store.EvictionReplayed = (name, isTag) => !isTag ? backplane.PublishKeyAsync(name, CancellationToken.None)
+                : name == AllTags ? backplane.PublishClearAsync(CancellationToken.None)
+                : backplane.PublishTagAsync(name, CancellationToken.None);
         }
     }
 
@@ -112,7 +114,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
         if (writeRedis && buffer is not null)
         {
-            if (await _store!.GetGenerationsAsync(key, settings.Tags, cancellationToken).ConfigureAwait(false) is { } generations)
+            if (await _store!.GetGenerationsAsync(key, settings.Tags, settings.Expiration, cancellationToken).ConfigureAwait(false) is { } generations)
             {
                 Envelope.SetGenerations(buffer, generations);
                 await _store.WriteAsync(key, buffer, settings.Expiration, cancellationToken).ConfigureAwait(false);
@@ -124,7 +126,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
     private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags)
     {
-        string[] tagArray = MaterializeTags(tags);
+        string[] tagArray = MaterializeTags(tags, withClearEpoch: _store is not null);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
         TimeSpan localExpiration = options?.LocalCacheExpiration ?? (_store is null ? expiration : _options.LocalCacheExpiration);
         if (localExpiration > expiration)
@@ -142,7 +144,12 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0);
     }
 
-    private static string[] MaterializeTags(IEnumerable<string>? tags)
+    /// <summary>
+    /// The entry's tags. With Redis, each entry also carries the clear epoch of its hash slot as a last, internal tag
+    /// (<see cref="RedisKeyLayout.ClearTag"/>): read, guarded and stored like a generation, so <c>RemoveByTagAsync("*")</c>
+    /// reaches entries in Redis and fills running across it, on a cluster too.
+    /// </summary>
+    private static string[] MaterializeTags(IEnumerable<string>? tags, bool withClearEpoch)
     {
         string[] array = tags switch
         {
@@ -150,14 +157,19 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             string[] given => given,
             _ => [.. tags],
         };
-        if (array.Length > Envelope.MaximumTags)
-            throw new ArgumentException($"An entry can have at most {Envelope.MaximumTags} tags.", nameof(tags));
+        if (array.Length > Envelope.MaximumTags - 1)
+            throw new ArgumentException($"An entry can have at most {Envelope.MaximumTags - 1} tags.", nameof(tags));
         foreach (string tag in array)
         {
             if (string.IsNullOrEmpty(tag))
                 throw new ArgumentException("Tags must not be null or empty.", nameof(tags));
         }
-        return array;
+        if (!withClearEpoch)
+            return array;
+        var withEpoch = new string[array.Length + 1];
+        array.CopyTo(withEpoch, 0);
+        withEpoch[^1] = RedisKeyLayout.ClearTag;
+        return withEpoch;
     }
 
     public async ValueTask DisposeAsync()

@@ -165,7 +165,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal("old", await ReadRedis(instance, inRegion, "old"));
         Assert.Equal("old", await ReadRedis(instance, single, "old", Entry.Users));
         Assert.Equal("old", await ReadRedis(instance, witness, "old", ["witness"]));
-        RedisValue generation = await raw.StringGetAsync("example:1:gen:{posts}");
+        RedisValue generation = await raw.StringGetAsync("example:1:#gen:{posts}");
 
         server.Kill();
         var (_, elapsed) = await Timed(async () => { await instance.Cache.RemoveByTagAsync("posts"); return 0; });
@@ -191,7 +191,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal(LogLevel.Information, Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsReplayed)).Level);
         Assert.Equal(2, metrics.Sum("cachegen.evictions.replayed"));
         // Replayed in Redis itself: an instance that never saw the evictions does not get the old values either...
-        Assert.NotEqual(generation, await raw.StringGetAsync("example:1:gen:{posts}"));
+        Assert.NotEqual(generation, await raw.StringGetAsync("example:1:#gen:{posts}"));
         // (what it gets may be the value this instance stored after the replay; never the one from before the evictions)
         Assert.NotEqual("old", await ReadRedis(other, inRegion, "fresh"));
         Assert.NotEqual("old", await ReadRedis(other, single, "fresh", Entry.Users));
@@ -354,11 +354,11 @@ public sealed class CircuitBreakerTests
         // A region's generation key holding a list: deleted too, which reads as an eviction of the region.
         string cached = Entry.UniqueKey("users");
         Assert.Equal("old", await ReadRedis(instance, cached, "old", Entry.Users));
-        await raw.KeyDeleteAsync("example:1:gen:{users}");
-        await raw.ListLeftPushAsync("example:1:gen:{users}", "x");
+        await raw.KeyDeleteAsync("example:1:#gen:{users}");
+        await raw.ListLeftPushAsync("example:1:#gen:{users}", "x");
         Assert.Equal("new", await ReadRedis(instance, cached, "new", Entry.Users));
         Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry), l => l.Message.Contains(cached, StringComparison.Ordinal));
-        Assert.Equal(RedisType.None, await raw.KeyTypeAsync("example:1:gen:{users}"));
+        Assert.Equal(RedisType.None, await raw.KeyTypeAsync("example:1:#gen:{users}"));
         // The old entry was written under the lost generation: a miss, then stored again and read back.
         Assert.Equal("newer", await ReadRedis(instance, cached, "newer", Entry.Users));
         Assert.Equal("newer", await ReadRedis(instance, cached, "newest", Entry.Users));

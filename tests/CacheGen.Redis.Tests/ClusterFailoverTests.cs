@@ -17,7 +17,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
     private static readonly string[] Regions = ["authors", "posts", "users"];
     private static readonly TimeSpan FailoverBound = TimeSpan.FromSeconds(30);
 
-    private static string GenerationKey(string region) => $"example:1:gen:{{{region}}}";
+    private static string GenerationKey(string region) => $"example:1:#gen:{{{region}}}";
 
     [Fact]
     public async Task After_a_master_is_killed_its_replica_takes_over_and_caching_resumes_with_no_error_and_no_stale_value()

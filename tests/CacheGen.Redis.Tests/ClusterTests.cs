@@ -20,7 +20,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
 
     private CacheInstance Instance(Action<CacheGenOptions>? configure = null) => CacheInstance.Create(redis.Configuration, configure);
 
-    private static string GenerationKey(string region) => $"example:1:gen:{{{region}}}";
+    private static string GenerationKey(string region) => $"example:1:#gen:{{{region}}}";
 
     private static Func<CancellationToken, ValueTask<string>> Returns(string value, Action? called = null) => _ =>
     {
@@ -96,6 +96,36 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.Equal(2, tombstone[0]);
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(evicted, Returns("new"), Entry.NoLocal, ["authors"]));
         Assert.Equal("kept", await b.Cache.GetOrCreateAsync(kept, Returns("recomputed"), Entry.NoLocal, ["authors"]));
+    }
+
+    [Fact]
+    public async Task Clearing_everything_reaches_entries_on_every_master_and_fills_running_across_it()
+    {
+        await using var a = Instance();
+        await using var b = Instance();
+        Dictionary<string, string> keys = Regions.ToDictionary(r => r, r => Entry.UniqueKey(r));
+        foreach ((string region, string key) in keys)
+            await a.Cache.GetOrCreateAsync(key, Returns("old"), Entry.NoLocal, [region]);
+        string plain = "plain:" + Guid.NewGuid().ToString("N");
+        await a.Cache.GetOrCreateAsync(plain, Returns("old"), Entry.NoLocal);
+        string slowKey = Entry.UniqueKey("users");
+        (Task<string> slow, TaskCompletionSource release) = await StartSlowReadAsync(a, slowKey, "users");
+
+        await b.Cache.RemoveByTagAsync("*");
+        release.SetResult();
+        Assert.Equal("old", await slow.WaitAsync(HangGuard));
+
+        await using var c = Instance();
+        foreach ((string region, string key) in keys)
+            Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, Returns("new"), Entry.NoLocal, [region]));
+        Assert.Equal("new", await c.Cache.GetOrCreateAsync(plain, Returns("new"), Entry.NoLocal));
+        Assert.Equal("new", await c.Cache.GetOrCreateAsync(slowKey, Returns("new"), Entry.NoLocal, ["users"]));
+        int calls = 0;
+        foreach ((string region, string key) in keys)
+            Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, Returns("again", () => calls++), Entry.NoLocal, [region]));
+        Assert.Equal(0, calls);
+        Assert.Equal(BreakerState.Closed, b.Hooks.RedisBreakerState);
+        Assert.Equal(0, b.Hooks.PendingEvictionCount);
     }
 
     /// <summary>A's factory has read "old" from the database and is held; returns its result and the way to release it.</summary>
@@ -275,7 +305,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         await using var a = Instance(options);
         await using var b = Instance(options);
         string key = Entry.UniqueKey(region);
-        string lease = "example:1:lease:" + key;
+        string lease = "example:1:#lease:" + key;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int calls = 0;
         Func<CancellationToken, ValueTask<string>> slow = async _ =>

@@ -23,7 +23,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
 
     private async Task<byte[]> BytesFor(string kind, string key)
     {
-        long generation = long.Parse((string)(await redis.Database.StringGetAsync("example:1:gen:{posts}"))!);
+        long[] generation = await Generations();
         const string Good = """{"id":5,"title":"old","content":"c"}""";
         switch (kind)
         {
@@ -79,14 +79,24 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         },
     });
 
-    /// <summary>A well-formed, sealed envelope with the region's current generation: only what the test varies is wrong.</summary>
-    private static byte[] ValueEnvelope(string key, long generation, string json, ulong? schema = null)
+    /// <summary>
+    /// The generations an entry of region "posts" carries in Redis: the region's, then the clear epoch every entry
+    /// carries last.
+    /// </summary>
+    private async Task<long[]> Generations() =>
+    [
+        long.Parse((string)(await redis.Database.StringGetAsync("example:1:#gen:{posts}"))!),
+        long.Parse((string)(await redis.Database.StringGetAsync("example:1:#clear"))!),
+    ];
+
+    /// <summary>A well-formed, sealed envelope with the region's current generations: only what the test varies is wrong.</summary>
+    private static byte[] ValueEnvelope(string key, long[] generations, string json, ulong? schema = null)
     {
         byte[] body = Encoding.UTF8.GetBytes(json);
-        int offset = Envelope.HeaderLength(1);
+        int offset = Envelope.HeaderLength(generations.Length);
         var envelope = new byte[offset + body.Length];
-        Envelope.WriteValueHeader(envelope, 1);
-        Envelope.SetGenerations(envelope, [generation]);
+        Envelope.WriteValueHeader(envelope, generations.Length);
+        Envelope.SetGenerations(envelope, generations);
         body.CopyTo(envelope.AsSpan(offset));
         Envelope.Seal(envelope, offset, schema ?? Serializer.SchemaOf<Post>(), key);
         return envelope;
@@ -140,7 +150,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         await using var instance = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
-        long generation = long.Parse((string)(await redis.Database.StringGetAsync("example:1:gen:{posts}"))!);
+        long[] generation = await Generations();
         const string Gadget = """{"$type":"System.Diagnostics.Process, System.Diagnostics.Process","StartInfo":{"FileName":"/bin/false"}}""";
         await redis.Database.StringSetAsync(Entry.RedisKey(key), ValueEnvelope(key, generation, Gadget, Serializer.SchemaOf<object>()), TimeSpan.FromMinutes(1));
 

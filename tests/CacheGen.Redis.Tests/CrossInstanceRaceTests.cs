@@ -165,7 +165,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
         // An eviction whose message B never gets (as if published while B's subscription was down): only the
         // generation in Redis moves. B's L1 still answers "old" -- the copy the flush must drop.
-        await redis.Database.StringIncrementAsync("example:1:gen:{posts}");
+        await redis.Database.StringIncrementAsync("example:1:#gen:{posts}");
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
 
         string killed = redis.Cli("CLIENT", "KILL", "TYPE", "pubsub");

@@ -96,10 +96,10 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await instance.Cache.GetOrCreateAsync(key, Returns("old"), tags: ["lost"]);
 
         // As if maxmemory had evicted it: the next eviction starts the generation afresh at a random value.
-        await redis.Database.KeyDeleteAsync("example:1:gen:{lost}");
+        await redis.Database.KeyDeleteAsync("example:1:#gen:{lost}");
         await instance.Cache.RemoveByTagAsync("lost");
 
-        Assert.True(await redis.Database.KeyExistsAsync("example:1:gen:{lost}"));
+        Assert.True(await redis.Database.KeyExistsAsync("example:1:#gen:{lost}"));
         Assert.Equal("new", await instance.Cache.GetOrCreateAsync(key, Returns("new"), Entry.NoLocal, ["lost"]));
     }
 

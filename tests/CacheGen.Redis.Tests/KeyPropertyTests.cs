@@ -134,7 +134,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
             foreach ((string kind, RedisKey redisKey) in new[] { ("entry", layout.Entry(key)), ("lease", layout.Lease(key)) })
             {
                 byte[] bytes = (byte[])redisKey!;
-                string textPrefix = kind == "entry" ? Prefix : Prefix + "lease:";
+                string textPrefix = kind == "entry" ? Prefix : Prefix + "#lease:";
                 Check(bytes.Length <= Cap, () => $"the {kind} key has {bytes.Length} bytes");
                 Check(HashSlot(bytes) == RegionSlot, () => $"the {kind} key {Show(bytes)} is in slot {HashSlot(bytes)}, not {RegionSlot}");
                 Check(redisKeys.TryAdd(bytes, kind + " " + key), () => $"its {kind} key {Show(bytes)} is also the Redis key of {Show(redisKeys[bytes])}");
@@ -235,7 +235,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
         byte[][] keys = server.Keys(database: 1, pattern: Prefix + "*", pageSize: 1000).Select(k => (byte[])k!).ToArray();
         Assert.All(keys, k => Assert.True(k.Length <= Cap, $"{Show(k)} has {k.Length} bytes"));
         Assert.True(keys.Count(k => k.Contains(RedisKeyLayout.HashedMarker)) >= 150, "the long keys were not shortened");
-        Assert.DoesNotContain(keys, k => k.AsSpan().StartsWith(Encoding.UTF8.GetBytes(Prefix + "lease:"))); // every lease released
+        Assert.DoesNotContain(keys, k => k.AsSpan().StartsWith(Encoding.UTF8.GetBytes(Prefix + "#lease:"))); // every lease released
     }
 
     [Theory]
@@ -268,7 +268,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
         // Encoding.UTF8 writes every lone surrogate as U+FFFD: without care these three would share one counter.
         byte[][] generations = new[] { "\uD800", "\uDC00", "\uFFFD" }.Select(t => (byte[])layout.Generation(t)!).ToArray();
         Assert.Equal(3, generations.Distinct(ByteArrayComparer.Instance).Count());
-        Assert.Equal("example:1:gen:{posts}", (string?)layout.Generation("posts"));
+        Assert.Equal("example:1:#gen:{posts}", (string?)layout.Generation("posts"));
 
         // A tag longer than the cap cannot be both kept whole and capped: the slot wins, so the key is as long as the
         // tag needs, and the rest of the key still goes into the hash.
@@ -293,7 +293,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     {
         var layout = new RedisKeyLayout("example", 1);
         Assert.Equal("example:1:{posts}:post:5", (string?)layout.Entry("{posts}:post:5"));
-        Assert.Equal("example:1:lease:{posts}:post:5", (string?)layout.Lease("{posts}:post:5"));
+        Assert.Equal("example:1:#lease:{posts}:post:5", (string?)layout.Lease("{posts}:post:5"));
         string atTheCap = "{posts}:" + new string('é', (Cap - Prefix.Length - 8) / 2);
         Assert.Equal(Prefix + atTheCap, (string?)layout.Entry(atTheCap));
         Assert.Equal(Cap, ((byte[])layout.Entry(atTheCap)!).Length);

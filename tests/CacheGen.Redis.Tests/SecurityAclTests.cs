@@ -121,7 +121,7 @@ public sealed class SecurityAclTests : IDisposable
         await using var q = await ConnectionMultiplexer.ConnectAsync(
             $"{Configuration("app-q", OtherPassword)},tiebreaker=,configChannel=q:1:cachegen:config");
         IDatabase database = q.GetDatabase();
-        string entry = "p:1:" + key, generation = "p:1:gen:{posts}";
+        string entry = "p:1:" + key, generation = "p:1:#gen:{posts}";
         AssertNoPermission(await Assert.ThrowsAsync<RedisServerException>(() => database.StringGetAsync(entry)));
         AssertNoPermission(await Assert.ThrowsAsync<RedisServerException>(() => database.StringSetAsync(entry, "forged")));
         AssertNoPermission(await Assert.ThrowsAsync<RedisServerException>(() => database.StringIncrementAsync(generation)));

@@ -93,7 +93,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
             o.DistributedLockTimeout = TimeSpan.FromMilliseconds(300);
         });
         string key = Entry.UniqueKey();
-        await redis.Database.StringSetAsync("example:1:lease:" + key, "someone else", TimeSpan.FromMinutes(1));
+        await redis.Database.StringSetAsync("example:1:#lease:" + key, "someone else", TimeSpan.FromMinutes(1));
 
         string value = await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed"), tags: Entry.Posts).AsTask().WaitAsync(HangGuard);
 
@@ -101,7 +101,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.Equal(1, b.Hooks.DistributedWaits);
         Assert.Single(b.Logs.WithEventId(LogEvents.DistributedLockWaitTimedOut));
         // The lease was not ours: it is left alone.
-        Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:lease:" + key));
+        Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:#lease:" + key));
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
 
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.False(await redis.Database.KeyExistsAsync("example:1:lease:" + key));
+        Assert.False(await redis.Database.KeyExistsAsync("example:1:#lease:" + key));
     }
 
     [Fact]

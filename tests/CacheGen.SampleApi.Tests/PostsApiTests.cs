@@ -117,9 +117,12 @@ public sealed class PostsApiTests
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/posts/1")).StatusCode);
 
         string[] keys = host.Redis!.Cli("-n", "1", "KEYS", "*").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        // Entries: KEY_PREFIX:VERSION:{region}:key; the region's generation counter: KEY_PREFIX:VERSION:gen:{region}.
+        // Entries: KEY_PREFIX:VERSION:{region}:key; CacheGen's own keys start with '#': the region's generation counter
+        // KEY_PREFIX:VERSION:#gen:{region} and the clear epoch KEY_PREFIX:VERSION:#clear.
         Assert.All(keys, key => Assert.StartsWith("example:1:", key, StringComparison.Ordinal));
-        string[] entries = keys.Where(key => !key.StartsWith("example:1:gen:", StringComparison.Ordinal)).ToArray();
+        Assert.Contains("example:1:#gen:{posts}", keys);
+        Assert.Contains("example:1:#clear", keys);
+        string[] entries = keys.Where(key => !key.StartsWith("example:1:#", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, entries.Length); // the list and post 1
         Assert.All(entries, key => Assert.StartsWith("example:1:{posts}:", key, StringComparison.Ordinal));
         Assert.All(entries, key => Assert.InRange(long.Parse(host.Redis.Cli("-n", "1", "TTL", key), System.Globalization.CultureInfo.InvariantCulture), 1, 300));

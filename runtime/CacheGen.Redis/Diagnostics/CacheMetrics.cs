@@ -67,7 +67,7 @@ internal sealed class CacheMetrics : IDisposable
         _evictionsLost = _meter.CreateCounter<long>("cachegen.evictions.lost", "{eviction}",
             "Unconfirmed evictions past MaximumPendingEvictions; Redis reads stop until entries that may have missed them expired.");
         _corruptEntries = _meter.CreateCounter<long>("cachegen.corrupt_entries", "{entry}",
-            "Unreadable or foreign data found under a CacheGen key: a miss, and the entry is replaced (tag problem = format | too_large | schema | key | checksum | json | wrong_type).");
+            "Unreadable or foreign data found under a CacheGen key: a miss, and the entry is replaced (tag problem = format | too_large | schema | key | checksum | json | wrong_type | generation | rollback).");
     }
 
     public Meter Meter => _meter;

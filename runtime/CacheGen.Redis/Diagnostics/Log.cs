@@ -112,6 +112,14 @@ internal static partial class Log
         Message = "CacheGen could not remember more than {Maximum} evictions that Redis did not confirm; this instance reads nothing from Redis until {Until:O}, when every entry that may have missed one has expired")]
     public static partial void PendingEvictionsOverflowed(ILogger logger, int maximum, DateTimeOffset until);
 
+    [LoggerMessage(EventId = LogEvents.GenerationRolledBack, EventName = nameof(LogEvents.GenerationRolledBack), Level = LogLevel.Warning,
+        Message = "CacheGen read a generation for '{Name}' lower than one it had seen: Redis lost writes (a restart from an older snapshot or AOF, or a failover to a replica that lagged). The generation was raised past it, so entries from before are misses")]
+    public static partial void GenerationRolledBack(ILogger logger, string name);
+
+    [LoggerMessage(EventId = LogEvents.KeyEvictionsReapplied, EventName = nameof(LogEvents.KeyEvictionsReapplied), Level = LogLevel.Information,
+        Message = "CacheGen's Redis connection dropped: the {Count} key evictions it made within the longest entry lifetime are made again before those keys are read from Redis (a server restarted from an older snapshot may have lost them)")]
+    public static partial void KeyEvictionsReapplied(ILogger logger, int count);
+
     [LoggerMessage(EventId = LogEvents.RedisNotConnectedAtStart, EventName = nameof(LogEvents.RedisNotConnectedAtStart), Level = LogLevel.Warning,
         Message = "CacheGen could not connect to Redis at {EndPoints} when it started; calls fall through to the data while the client keeps trying")]
     public static partial void RedisNotConnectedAtStart(ILogger logger, string endPoints, Exception exception);

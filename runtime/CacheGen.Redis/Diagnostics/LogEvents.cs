@@ -31,6 +31,8 @@ internal static class LogEvents
     public const int EvictionsPending = 33;
     public const int EvictionsReplayed = 34;
     public const int PendingEvictionsOverflowed = 35;
+    public const int GenerationRolledBack = 36;
+    public const int KeyEvictionsReapplied = 37;
     public const int RedisNotConnectedAtStart = 40;
     public const int EntrySpansClusterSlots = 45;
 }

@@ -3,14 +3,26 @@ using System.Text.Json;
 
 namespace CacheGen.Redis;
 
-/// <summary>The local generation of one tag; bumping it invalidates every in-process entry filled under the old one.</summary>
-internal sealed class TagGeneration
+/// <summary>
+/// The local generation of one tag; bumping it invalidates every in-process entry filled under the old one. A tag the
+/// table forgets is retired first: its value turns negative for good, so no entry or fill that captured it, before or
+/// after, is ever current again (a later eviction of the tag would bump a new instance, not this one).
+/// </summary>
+internal sealed class TagGeneration(long usedAt)
 {
     private long _value;
+    private long _usedAt = usedAt;
 
     public long Value => Volatile.Read(ref _value);
 
+    /// <summary>When a fill last captured it (<see cref="LocalCache.Now"/> units).</summary>
+    public long UsedAt => Volatile.Read(ref _usedAt);
+
     public void Increment() => Interlocked.Increment(ref _value);
+
+    public void Touch(long now) => Volatile.Write(ref _usedAt, now);
+
+    public void Retire() => Interlocked.Or(ref _value, long.MinValue);
 }
 
 /// <summary>
@@ -29,7 +41,8 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
             return false;
         for (int i = 0; i < tags.Length; i++)
         {
-            if (tags[i].Value != generations[i])
+            // Negative: captured from (or since) a retired tag.
+            if (tags[i].Value != generations[i] || generations[i] < 0)
                 return false;
         }
         return true;
@@ -62,7 +75,9 @@ internal sealed class LocalEntry<T>(T value, long size, long expiresAt, LocalVal
 /// <summary>
 /// The in-process cache (L1). Entries expire by an absolute time from the injected <see cref="TimeProvider"/>; tag
 /// eviction is O(1) (bump the tag's local generation, entries check theirs on read); the size is bounded by entry count
-/// and by bytes (each entry counts the size of its serialized form).
+/// and by bytes (each entry counts the size of its serialized form). The tag table holds only tags a fill captured
+/// (evicting an unknown tag adds nothing), forgets those no live entry can carry (unused for longer than the longest
+/// in-process lifetime), and is bounded besides: past its cap the least recently used are retired and dropped.
 /// Mutable values are kept as JSON and deserialized on every hit, so callers never share a mutable instance.
 /// </summary>
 internal sealed class LocalCache
@@ -76,7 +91,14 @@ internal sealed class LocalCache
     private readonly int _maximumEntries;
     private readonly long _maximumBytes;
     private readonly double _timestampTicksPerTimeSpanTick;
+    private readonly int _maximumTags;
+    private readonly long _tagGrace;
     private long _epoch;
+    private long _longestLifetime;
+    private long _lastTagSweep;
+    private int _tagSweepAt = MinimumTagSweep;
+    private int _sweepingTags;
+    private int _tagCount; // kept by hand: ConcurrentDictionary.Count takes every lock
     private int _count;
     private long _bytes;
     private int _trimming;
@@ -90,12 +112,19 @@ internal sealed class LocalCache
         _systemClock = time == TimeProvider.System;
         _maximumEntries = maximumEntries;
         _maximumBytes = maximumBytes;
+        // An entry usually carries its region and an entity tag or two: room for two distinct tags per entry before tags
+        // still in use are dropped (which only turns their entries into misses).
+        _maximumTags = (int)Math.Clamp(2L * maximumEntries, MinimumTagSweep, int.MaxValue);
         _timestampTicksPerTimeSpanTick = _systemClock ? 1.0 / TimeSpan.TicksPerMillisecond : (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        _tagGrace = (long)(TimeSpan.TicksPerMinute * _timestampTicksPerTimeSpanTick);
         _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Approximately how many entries are held (live or not yet swept).</summary>
     public int Count => _entries.Count;
+
+    /// <summary>How many tags the tag table holds.</summary>
+    public int TagCount => _tags.Count;
 
     /// <summary>The bytes the held entries count against <c>MaximumLocalBytes</c>.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
@@ -157,12 +186,85 @@ internal sealed class LocalCache
             return new LocalValidity(epoch, LocalValidity.NoTags, []);
         var states = new TagGeneration[tags.Length];
         var generations = new long[tags.Length];
+        long now = Now;
+        bool added = false;
         for (int i = 0; i < tags.Length; i++)
         {
-            states[i] = _tags.GetOrAdd(tags[i], static _ => new TagGeneration());
-            generations[i] = states[i].Value;
+            if (_tags.TryGetValue(tags[i], out TagGeneration? state))
+            {
+                state.Touch(now);
+            }
+            else
+            {
+                var created = new TagGeneration(now);
+                state = _tags.GetOrAdd(tags[i], created);
+                if (ReferenceEquals(state, created))
+                {
+                    Interlocked.Increment(ref _tagCount);
+                    added = true;
+                }
+            }
+            states[i] = state;
+            generations[i] = state.Value;
         }
+        if (added)
+            SweepTagsIfDue(now);
         return new LocalValidity(epoch, states, generations);
+    }
+
+    /// <summary>How few tags the table keeps before it looks for ones to forget.</summary>
+    private const int MinimumTagSweep = 1024;
+
+    /// <summary>
+    /// Sweeps the tag table when it has doubled since the last sweep or passed its cap, or when a longest lifetime has
+    /// passed since the last sweep: amortized O(1) per new tag (O(log n) while it is full of tags in use).
+    /// </summary>
+    private void SweepTagsIfDue(long now)
+    {
+        int count = Volatile.Read(ref _tagCount);
+        if (count <= MinimumTagSweep)
+            return;
+        // Past the longest lifetime every entry that captured the tag has expired; the minute more is for fills still
+        // running (a retired tag takes no joiners), and keeps sweeps due by time to one a minute at most.
+        long longest = Volatile.Read(ref _longestLifetime);
+        long idle = longest >= long.MaxValue - _tagGrace ? long.MaxValue : longest + _tagGrace;
+        if (count <= Math.Min(Volatile.Read(ref _tagSweepAt), _maximumTags) && now - Volatile.Read(ref _lastTagSweep) < idle)
+            return;
+        if (Interlocked.Exchange(ref _sweepingTags, 1) == 1)
+            return;
+        try
+        {
+            // A tag unused for that long has no live entry: every entry that captured it was filled before and has
+            // expired. A fill still running with it is not kept in-process (retired = never current).
+            foreach (KeyValuePair<string, TagGeneration> pair in _tags)
+            {
+                if (now - pair.Value.UsedAt > idle)
+                    DropTag(pair);
+            }
+            if (Volatile.Read(ref _tagCount) > _maximumTags)
+            {
+                // Over the cap with tags in use: the least recently used go; their entries become misses.
+                KeyValuePair<string, TagGeneration>[] all = [.. _tags];
+                long[] usedAt = Array.ConvertAll(all, static p => p.Value.UsedAt);
+                Array.Sort(usedAt, all);
+                for (int i = 0; i < all.Length && Volatile.Read(ref _tagCount) > _maximumTags - _maximumTags / 10; i++)
+                    DropTag(all[i]);
+            }
+            Volatile.Write(ref _lastTagSweep, now);
+            Volatile.Write(ref _tagSweepAt, Math.Max(MinimumTagSweep, Volatile.Read(ref _tagCount) * 2));
+        }
+        finally
+        {
+            Volatile.Write(ref _sweepingTags, 0);
+        }
+    }
+
+    private void DropTag(KeyValuePair<string, TagGeneration> pair)
+    {
+        // Retired before it leaves the table: a fill that found it a moment ago captures a value that is never current.
+        pair.Value.Retire();
+        if (_tags.TryRemove(pair))
+            Interlocked.Decrement(ref _tagCount);
     }
 
     public bool IsCurrent(LocalValidity validity) => validity.IsCurrent(Volatile.Read(ref _epoch));
@@ -174,7 +276,22 @@ internal sealed class LocalCache
     public long ExpiryFor(TimeSpan lifetime, long from)
     {
         double ticks = lifetime.Ticks * _timestampTicksPerTimeSpanTick;
+        NoteLifetime(ticks);
         return ticks >= long.MaxValue - from ? long.MaxValue : from + (long)ticks;
+    }
+
+    /// <summary>The longest in-process lifetime given so far: how long a tag stays in the table after its last use.</summary>
+    private void NoteLifetime(double ticks)
+    {
+        long lifetime = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
+        long current = Volatile.Read(ref _longestLifetime);
+        while (lifetime > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _longestLifetime, lifetime, current);
+            if (seen == current)
+                return;
+            current = seen;
+        }
     }
 
     /// <summary>Stores an entry unless it is already stale (expired, or evicted while it was being filled); says whether it did.</summary>
@@ -211,8 +328,16 @@ internal sealed class LocalCache
         Interlocked.Add(ref _bytes, -removed.Size);
     }
 
-    /// <summary>O(1): every entry (and fill) captured under the tag's current generation becomes stale.</summary>
-    public void InvalidateTag(string tag) => _tags.GetOrAdd(tag, static _ => new TagGeneration()).Increment();
+    /// <summary>
+    /// O(1): every entry (and fill) captured under the tag's current generation becomes stale. A tag not in the table
+    /// has nothing captured under it (a fill that captures it from now on started after this eviction), so nothing is
+    /// added for it.
+    /// </summary>
+    public void InvalidateTag(string tag)
+    {
+        if (_tags.TryGetValue(tag, out TagGeneration? state))
+            state.Increment();
+    }
 
     /// <summary>Drops everything, including fills in flight (their captured epoch no longer matches).</summary>
     public void Clear()

@@ -26,4 +26,13 @@ internal static class CorruptKinds
 
     /// <summary>A Redis value that is not a string (WRONGTYPE); the key is deleted.</summary>
     public const string WrongType = "wrong_type";
+
+    /// <summary>A tag's generation key holds a string that is not a decimal integer; it is set to a fresh random generation (an eviction of the tag).</summary>
+    public const string Generation = "generation";
+
+    /// <summary>
+    /// A generation lower than one this instance saw before: Redis lost writes (a restart from an older snapshot, a
+    /// failover to a replica that lagged). It is raised past what was seen, which evicts the tag.
+    /// </summary>
+    public const string Rollback = "rollback";
 }

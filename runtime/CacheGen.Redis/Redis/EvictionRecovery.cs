@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace CacheGen.Redis;
@@ -17,11 +18,14 @@ internal sealed class EvictionRecovery : IDisposable
     private readonly int _maximumPending;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
+    private readonly ConcurrentDictionary<string, long> _recentKeyEvictions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _stopToken;
     private long _longestLifetimeTicks;
     private int _recovering;
+    private int _trimmingRecent;
+    private int _recentCount; // kept by hand: ConcurrentDictionary.Count takes every lock
 
     /// <summary>
     /// <paramref name="replay"/> makes one eviction again in Redis, bypassing the breaker, and throws if Redis did not
@@ -79,13 +83,95 @@ internal sealed class EvictionRecovery : IDisposable
                 Log.EvictionsPending(_logger, kind, name);
                 break;
             case PendingAddition.Overflowed:
-                // Forgotten, so Redis is not read until every entry that might have missed it has expired.
-                _metrics.EvictionLost();
-                DateTimeOffset until = DateTimeOffset.UtcNow + TimeSpan.FromTicks(Volatile.Read(ref _longestLifetimeTicks));
-                if (_pending.BypassUntil(until))
-                    Log.PendingEvictionsOverflowed(_logger, _maximumPending, until);
+                Overflowed();
                 break;
         }
+        Start();
+    }
+
+    private void Overflowed()
+    {
+        // Forgotten, so Redis is not read until every entry that might have missed it has expired.
+        _metrics.EvictionLost();
+        DateTimeOffset until = DateTimeOffset.UtcNow + TimeSpan.FromTicks(Volatile.Read(ref _longestLifetimeTicks));
+        if (_pending.BypassUntil(until))
+            Log.PendingEvictionsOverflowed(_logger, _maximumPending, until);
+    }
+
+    /// <summary>
+    /// Remembers a key eviction Redis confirmed, for the longest entry lifetime (an entry it evicted cannot outlive
+    /// that). Bounded by <see cref="CacheGenOptions.MaximumPendingEvictions"/>: past it, the evictions that run out first
+    /// are forgotten.
+    /// </summary>
+    public void KeyEvictionConfirmed(string key)
+    {
+        long until = Environment.TickCount64 + (long)TimeSpan.FromTicks(Volatile.Read(ref _longestLifetimeTicks)).TotalMilliseconds;
+        if (!_recentKeyEvictions.TryAdd(key, until))
+            _recentKeyEvictions[key] = until;
+        else if (Interlocked.Increment(ref _recentCount) > _maximumPending)
+            TrimRecentKeyEvictions();
+    }
+
+    private void TrimRecentKeyEvictions()
+    {
+        if (Interlocked.Exchange(ref _trimmingRecent, 1) == 1)
+            return;
+        try
+        {
+            long now = Environment.TickCount64;
+            foreach (KeyValuePair<string, long> eviction in _recentKeyEvictions)
+            {
+                if (eviction.Value <= now)
+                    ForgetRecent(eviction);
+            }
+            int excess = Volatile.Read(ref _recentCount) - _maximumPending + _maximumPending / 10;
+            if (excess <= 0)
+                return;
+            KeyValuePair<string, long>[] all = [.. _recentKeyEvictions];
+            Array.Sort(all, static (a, b) => a.Value.CompareTo(b.Value));
+            for (int i = 0; i < excess && i < all.Length; i++)
+                ForgetRecent(all[i]);
+        }
+        finally
+        {
+            Volatile.Write(ref _trimmingRecent, 0);
+        }
+    }
+
+    private void ForgetRecent(KeyValuePair<string, long> eviction)
+    {
+        if (_recentKeyEvictions.TryRemove(eviction))
+            Interlocked.Decrement(ref _recentCount);
+    }
+
+    /// <summary>
+    /// A Redis connection dropped. The server may come back from an older snapshot (or AOF that lost its last second)
+    /// without the tombstones this instance wrote: they become pending again, so those keys are not read from Redis here
+    /// until the tombstones are written anew. (Tag evictions need nothing here: a generation that moved back is caught
+    /// when it is read, see <see cref="GenerationFloors"/>.) On a mere network blip this costs a miss per key.
+    /// </summary>
+    public void ConnectionLost()
+    {
+        long now = Environment.TickCount64;
+        int reapplied = 0;
+        foreach (KeyValuePair<string, long> eviction in _recentKeyEvictions)
+        {
+            if (eviction.Value <= now)
+            {
+                ForgetRecent(eviction);
+                continue;
+            }
+            TimeSpan left = TimeSpan.FromMilliseconds(eviction.Value - now);
+            if (_pending.Add(isTag: false, eviction.Key, left) == PendingAddition.Overflowed)
+            {
+                Overflowed();
+                break;
+            }
+            reapplied++;
+        }
+        if (reapplied == 0)
+            return;
+        Log.KeyEvictionsReapplied(_logger, reapplied);
         Start();
     }
 

@@ -3,20 +3,84 @@ namespace CacheGen.Redis;
 /// <summary>
 /// The Lua scripts. Each touches one entry key and its tags' generation keys, which share a hash slot (see
 /// <see cref="RedisKeyLayout"/>), so they run atomically on one node, Redis Cluster included. On a cluster, an entry
-/// whose keys fall in different slots never gets here: RedisStore keeps it in-process only. Generations are kept as
-/// decimal strings (INCR's format) and compared as strings.
+/// whose keys fall in different slots never gets here: RedisStore keeps it in-process only.
 /// </summary>
+/// <remarks>
+/// Generations are kept as decimal strings (INCR's format) and compared as strings. A generation is ours only in its
+/// canonical form: "0", or 1 to 18 digits without a leading zero (so INCR never overflows and two spellings of one
+/// number never meet). Anything else under a generation key (foreign bytes) is replaced by a fresh random generation:
+/// a repair, which is an eviction of the tag, reported back so the client logs it. Numbers are compared by length,
+/// then as text: Lua's numbers are doubles, exact only up to 2^53.
+/// A generation never moves back: a client passes the highest generation it has seen under each key (its floor), and a
+/// generation found below it (Redis lost writes: a restore from an older snapshot, a lagging replica) is raised to one
+/// past it (SET, then INCR: exact at any size).
+/// </remarks>
 internal static class LuaScripts
 {
+    // Shared helpers: is a value a generation of ours, and is a (canonical) generation lower than another.
+    private const string Helpers = """
+        local function canonical(v)
+          return v and (v == '0' or (#v <= 18 and string.match(v, '^[1-9]%d*$') ~= nil))
+        end
+        local function lower(a, b)
+          return #a < #b or (#a == #b and a < b)
+        end
+
+        """;
+
     /// <summary>
-    /// KEYS = [entry, gen(tag1), ...]; ARGV = [init1, ...] random initial generations.
-    /// Returns [entry or nil, gen1, ...]. A missing generation key is created here, so the generations a reader
-    /// remembers always exist and a later eviction (INCR) changes them.
+    /// KEYS = [entry, gen(tag1), ...]; ARGV = [ttl ms of created keys, extend ('1' = make each generation live at least
+    /// ttl ms), init1..initN random initial generations, floor1..floorN (the highest seen, '' = none)].
+    /// Returns [entry or nil, gen1, ..., genN, repaired, raised]: the current generations, created when missing (so the
+    /// generations a reader remembers exist and a later eviction changes them), repaired when foreign, raised to their
+    /// floor when lower; and how many were repaired and raised.
     /// </summary>
-    public const string Read = """
+    public const string Read = Helpers + """
         local result = { redis.call('GET', KEYS[1]) }
         local first = 2
         """ + CurrentGenerations;
+
+    /// <summary>
+    /// KEYS = [gen(tag1), ...]; ARGV as <see cref="Read"/>. Returns [gen1, ..., genN, repaired, raised] (for an
+    /// unconditional set, which must carry the generations it is written under).
+    /// </summary>
+    public const string Generations = Helpers + """
+        local result = {}
+        local first = 1
+        """ + CurrentGenerations;
+
+    private const string CurrentGenerations = """
+
+        local n = #KEYS - first + 1
+        local ttl = ARGV[1]
+        local repaired, raised = 0, 0
+        for i = first, #KEYS do
+          local j = i - first + 1
+          local gen = redis.call('GET', KEYS[i])
+          local fresh = not canonical(gen)
+          if fresh then
+            if gen then repaired = repaired + 1 end
+            gen = ARGV[2 + j]
+            redis.call('SET', KEYS[i], gen, 'PX', ttl)
+          end
+          local floor = ARGV[2 + n + j]
+          if floor ~= '' and lower(gen, floor) then
+            redis.call('SET', KEYS[i], floor, 'KEEPTTL')
+            redis.call('INCR', KEYS[i])
+            gen = redis.call('GET', KEYS[i])
+            -- A key that expired (its TTL, or a volatile-* policy) restarts below the floor as often as not: only a
+            -- generation that was there and went back is a rollback worth a warning.
+            if not fresh then raised = raised + 1 end
+          end
+          if ARGV[2] == '1' and redis.call('PTTL', KEYS[i]) < tonumber(ttl) then
+            redis.call('PEXPIRE', KEYS[i], ttl)
+          end
+          result[i] = gen
+        end
+        result[#KEYS + 1] = repaired
+        result[#KEYS + 2] = raised
+        return result
+        """;
 
     /// <summary>
     /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, expect ('0' = the entry was
@@ -24,6 +88,9 @@ internal static class LuaScripts
     /// Writes the envelope only if nothing was written or evicted since the read; returns 1 if it wrote, 0 if not.
     /// GETRANGE reads just the stamp, not the whole value; on a key the read found empty it also raises WRONGTYPE for a
     /// non-string (the read's MGET shows one as missing), so the client can remove that foreign value.
+    /// A written entry's generation keys then live at least as long as it does (PEXPIRE up to its TTL, never down): a
+    /// generation key that expired while an entry carried it would only turn the entry into a miss, but a tag's keys
+    /// live no longer than the entries that need them.
     /// </summary>
     public const string GuardedSet = """
         if ARGV[3] == '0' then
@@ -39,43 +106,42 @@ internal static class LuaScripts
           if redis.call('GET', KEYS[i]) ~= ARGV[i + 3] then return 0 end
         end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        local ttl = tonumber(ARGV[2])
+        for i = 2, #KEYS do
+          if redis.call('PTTL', KEYS[i]) < ttl then
+            redis.call('PEXPIRE', KEYS[i], ARGV[2])
+          end
+        end
         return 1
         """;
 
     /// <summary>
-    /// KEYS = [gen(tag1), ...]; ARGV = [init1, ...]. Returns the current generations, creating missing ones (for
-    /// an unconditional set, which must carry the generations it is written under).
+    /// Tag eviction, O(1). KEYS = [gen(tag)]; ARGV = [random, ttl ms, floor (the highest seen, '' = none)]. INCR the
+    /// generation; if it was lost or foreign, start it at a random value that no old entry carries (with a TTL: the next
+    /// entry written under it extends it); if that is not past the floor, move it to one past the floor. Returns
+    /// [generation, repaired (0 or 1)].
+    /// INCR keeps the key's TTL; a key from a version that set none gets one.
     /// </summary>
-    public const string Generations = """
-        local result = {}
-        local first = 1
-        """ + CurrentGenerations;
-
-    // Shared tail of Read and Generations: result[i] = the generation under KEYS[i] for i >= first, created from the
-    // random initial values in ARGV (ARGV[1] belongs to KEYS[first]) when missing.
-    private const string CurrentGenerations = """
-
-        for i = first, #KEYS do
-          local gen = redis.call('GET', KEYS[i])
-          if not gen then
-            gen = ARGV[i - first + 1]
-            redis.call('SET', KEYS[i], gen)
+    public const string Evict = Helpers + """
+        local gen = redis.call('GET', KEYS[1])
+        local repaired = 0
+        if canonical(gen) then
+          redis.call('INCR', KEYS[1])
+          gen = redis.call('GET', KEYS[1])
+          if redis.call('PTTL', KEYS[1]) == -1 then
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
           end
-          result[i] = gen
+        else
+          if gen then repaired = 1 end
+          gen = ARGV[1]
+          redis.call('SET', KEYS[1], gen, 'PX', ARGV[2])
         end
-        return result
-        """;
-
-    /// <summary>
-    /// Region eviction, O(1). KEYS = [gen(tag)]; ARGV = [random]. INCR the generation, or if it was lost, start it at
-    /// a random value that no old entry carries. No TTL, so volatile-* eviction policies leave it alone.
-    /// </summary>
-    public const string Evict = """
-        if redis.call('EXISTS', KEYS[1]) == 1 then
-          return redis.call('INCR', KEYS[1])
+        if ARGV[3] ~= '' and (gen == ARGV[3] or lower(gen, ARGV[3])) then
+          redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+          redis.call('INCR', KEYS[1])
+          gen = redis.call('GET', KEYS[1])
         end
-        redis.call('SET', KEYS[1], ARGV[1])
-        return 0
+        return { gen, repaired }
         """;
 
     /// <summary>

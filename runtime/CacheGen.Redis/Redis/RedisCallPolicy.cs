@@ -71,12 +71,16 @@ internal sealed class RedisCallPolicy
 
     public TimeSpan BreakDuration => _breakDuration;
 
+    /// <summary>The bound on one Redis call (<see cref="CacheGenOptions.RedisTimeout"/>).</summary>
+    public TimeSpan Timeout => _timeout;
+
     /// <summary>
     /// Runs <paramref name="call"/> on the database under the policy. The call may return null when it has nothing to
     /// send (then nothing is recorded). The caller's cancellation propagates; every other exception is an outcome.
+    /// <paramref name="bound"/> replaces the Redis timeout for a call that is many commands (a clear on a cluster).
     /// </summary>
     public async ValueTask<CallResult<T>> RunAsync<TState, T>(CallKind kind, string name, TState state,
-        Func<IDatabase, TState, CancellationToken, Task<T>?> call, CancellationToken cancellationToken)
+        Func<IDatabase, TState, CancellationToken, Task<T>?> call, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
         if (!Admit())
             return new(CallStatus.NotSent, default!);
@@ -85,7 +89,7 @@ internal sealed class RedisCallPolicy
             IDatabase database = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             if (call(database, state, cancellationToken) is not { } pending)
                 return new(CallStatus.NotSent, default!);
-            T value = await BoundedAsync(pending, cancellationToken).ConfigureAwait(false);
+            T value = await BoundedAsync(pending, cancellationToken, bound).ConfigureAwait(false);
             _breaker.RecordSuccess();
             return new(CallStatus.Answered, value);
         }
@@ -114,11 +118,11 @@ internal sealed class RedisCallPolicy
     }
 
     /// <summary>Bounds <paramref name="pending"/> by the Redis timeout; a call abandoned by the bound has its fault observed.</summary>
-    public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken)
+    public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
         try
         {
-            return await pending.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+            return await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
         }
         catch when (!pending.IsCompleted)
         {

@@ -8,18 +8,29 @@ using StackExchange.Redis;
 namespace CacheGen.Redis;
 
 /// <summary>
-/// Redis key names, Django style: <c>{KeyPrefix}:{KeyVersion}:{key}</c> for an entry and
-/// <c>{KeyPrefix}:{KeyVersion}:gen:{tag}</c> (braces literal) for a region's generation counter. Generated keys start
-/// with <c>{region}</c>, so an entry and its region's counter share a Redis Cluster hash slot and one Lua script may
-/// touch both.
+/// Redis key names, Django style: <c>{KeyPrefix}:{KeyVersion}:{key}</c> for an entry,
+/// <c>{KeyPrefix}:{KeyVersion}:#gen:{tag}</c> (braces literal) for a tag's generation counter,
+/// <c>{KeyPrefix}:{KeyVersion}:#lease:{key}</c> for a fill lease and <c>{KeyPrefix}:{KeyVersion}:#clear</c> (on a
+/// cluster, one per hash slot) for the clear epoch. Generated keys start with <c>{region}</c>, so an entry and its
+/// region's counter share a Redis Cluster hash slot and one Lua script may touch both.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The key space of entries is disjoint from CacheGen's own keys by construction, whatever text other code passes as
+/// a key: every internal key starts with <c>#</c> and a letter after the prefix, and an entry key that starts with
+/// <c>#</c> is written with one more <c>#</c> in front (<c>#gen:{posts}</c> becomes <c>example:1:##gen:{posts}</c>).
+/// So an entry key is either text that does not start with <c>#</c>, or starts with <c>##</c> (or, shortened, with
+/// <c>#</c> and then <c>{</c> or the marker byte): never <c>#</c> and a letter. The mapping stays one-to-one.
+/// (Channels are another namespace in Redis: no key can be a channel.)
+/// </para>
+/// <para>
 /// Entry, lease and generation keys are at most <see cref="MaximumKeyBytes"/> bytes. A key that would be longer, or
 /// that holds a lone surrogate (UTF-8 cannot carry one: StackExchange.Redis would write U+FFFD, and two keys would
 /// meet), is shortened to a readable head, the byte <see cref="HashedMarker"/> and the SHA-256 of the whole key in hex.
 /// The head keeps the key's first hash tag, so the slot does not move (a hash tag too long for the cap is kept all the
 /// same). 0xFF never occurs in UTF-8, so a shortened key can never equal a key written as text; two shortened keys are
 /// equal only if SHA-256 collides.
+/// </para>
 /// </remarks>
 internal sealed class RedisKeyLayout
 {
@@ -35,9 +46,15 @@ internal sealed class RedisKeyLayout
 
     private const int HashHexLength = SHA256.HashSizeInBytes * 2;
 
+    /// <summary>What every internal key starts with after the prefix; an entry key starting with it gets one more.</summary>
+    public const char InternalMarker = '#';
+
     private readonly string _prefix;
+    private readonly string _escapedPrefix;
     private readonly string _leasePrefix;
+    private readonly string _generationPrefix;
     private readonly byte[] _prefixBytes;
+    private readonly byte[] _escapedPrefixBytes;
     private readonly byte[] _leasePrefixBytes;
     private readonly byte[] _generationPrefixBytes;
 
@@ -45,10 +62,13 @@ internal sealed class RedisKeyLayout
     {
         // Django's make_key: '%s:%s:%s' % (prefix, version, key), so an empty prefix gives ":1:key".
         _prefix = keyPrefix + ":" + keyVersion.ToString(CultureInfo.InvariantCulture) + ":";
-        _leasePrefix = _prefix + "lease:";
+        _escapedPrefix = _prefix + InternalMarker;
+        _leasePrefix = _prefix + "#lease:";
+        _generationPrefix = _prefix + "#gen:";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
+        _escapedPrefixBytes = Encoding.UTF8.GetBytes(_escapedPrefix);
         _leasePrefixBytes = Encoding.UTF8.GetBytes(_leasePrefix);
-        _generationPrefixBytes = Encoding.UTF8.GetBytes(_prefix + "gen:");
+        _generationPrefixBytes = Encoding.UTF8.GetBytes(_generationPrefix);
         EvictionChannel = RedisChannel.Literal(_prefix + "cachegen:evict");
     }
 
@@ -58,7 +78,9 @@ internal sealed class RedisKeyLayout
     /// <summary>The pub/sub channel that carries evictions between instances.</summary>
     public RedisChannel EvictionChannel { get; }
 
-    public RedisKey Entry(string key) => Bounded(_prefix, _prefixBytes, key);
+    /// <summary>An entry's key: the prefix and the key, with one more <see cref="InternalMarker"/> when the key starts with one.</summary>
+    public RedisKey Entry(string key) =>
+        key.Length > 0 && key[0] == InternalMarker ? Bounded(_escapedPrefix, _escapedPrefixBytes, key) : Bounded(_prefix, _prefixBytes, key);
 
     /// <summary>The cross-instance fill lease of an entry: the key's own hash tag comes first, so it shares the entry's slot.</summary>
     public RedisKey Lease(string key) => Bounded(_leasePrefix, _leasePrefixBytes, key);
@@ -66,18 +88,45 @@ internal sealed class RedisKeyLayout
     /// <summary>A tag's generation counter: the tag is the key's hash tag, as it is in the keys of the tag's entries.</summary>
     public RedisKey Generation(string tag) =>
         IsWholeUtf8Within(tag, MaximumKeyBytes - _generationPrefixBytes.Length - 2)
-            ? _prefix + "gen:{" + tag + "}"
+            ? _generationPrefix + "{" + tag + "}"
             : Shortened(_generationPrefixBytes, "{" + tag + "}");
 
-    /// <summary>The entry key followed by one generation key per tag, in tag order: the KEYS of the read and write scripts.</summary>
-    public RedisKey[] EntryAndGenerations(string key, string[] tags)
+    /// <summary>
+    /// The clear epoch that entries in Redis Cluster hash slot <paramref name="slot"/> carry like a generation
+    /// (<c>RemoveByTagAsync("*")</c> moves it on). A server that is not a cluster (slot -1) has one,
+    /// <c>{KeyPrefix}:{KeyVersion}:#clear</c>; a cluster has one per slot, <c>...:#clear:{tag}</c> with a hash tag that
+    /// falls in that slot, so it shares the slot of every entry that carries it.
+    /// </summary>
+    public RedisKey Clear(int slot) => slot < 0 ? _prefix + "#clear" : _prefix + "#clear:{" + ClusterSlots.TagOf(slot) + "}";
+
+    /// <summary>
+    /// The entry key followed by one generation key per tag, in tag order: the KEYS of the read and write scripts. The
+    /// <see cref="ClearTag"/> stands for the clear epoch of the entry's hash slot, which <paramref name="slotOf"/> gives
+    /// (-1 when the server is not a cluster).
+    /// </summary>
+    public RedisKey[] EntryAndGenerations(string key, string[] tags, Func<RedisKey, int> slotOf)
     {
         var keys = new RedisKey[tags.Length + 1];
         keys[0] = Entry(key);
         for (int i = 0; i < tags.Length; i++)
-            keys[i + 1] = Generation(tags[i]);
+            keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
         return keys;
     }
+
+    /// <summary>The generation keys of <paramref name="tags"/> for an entry in <paramref name="slot"/>.</summary>
+    public RedisKey[] Generations(string[] tags, int slot)
+    {
+        var keys = new RedisKey[tags.Length];
+        for (int i = 0; i < tags.Length; i++)
+            keys[i] = ReferenceEquals(tags[i], ClearTag) ? Clear(slot) : Generation(tags[i]);
+        return keys;
+    }
+
+    /// <summary>
+    /// The tag every entry in Redis carries last, for the clear epoch of its slot. Told apart by reference, not by text:
+    /// a tag "*" that other code gives an entry is an ordinary tag (<c>#gen:{*}</c>), this instance is the only one.
+    /// </summary>
+    public static readonly string ClearTag = new('*', 1);
 
     private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key) =>
         IsWholeUtf8Within(key, MaximumKeyBytes - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key);
@@ -173,4 +222,50 @@ internal sealed class RedisKeyLayout
     }
 
     private static byte HexDigit(int value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);
+}
+
+/// <summary>
+/// Redis Cluster's key-to-slot function (CRC16/XMODEM of the hash tag, modulo 16384), and for each slot a short hash
+/// tag that falls in it: how the clear epoch of every slot gets a key beside the entries of that slot.
+/// </summary>
+internal static class ClusterSlots
+{
+    public const int Count = 16384;
+
+    private static readonly Lazy<string[]> Tags = new(BuildTags);
+
+    /// <summary>A hash tag (decimal digits) whose slot is <paramref name="slot"/>.</summary>
+    public static string TagOf(int slot) => Tags.Value[slot];
+
+    /// <summary>The slot of a hash tag's text.</summary>
+    public static int SlotOf(ReadOnlySpan<byte> hashTag)
+    {
+        int crc = 0;
+        foreach (byte b in hashTag)
+        {
+            crc ^= b << 8;
+            for (int i = 0; i < 8; i++)
+                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+            crc &= 0xFFFF;
+        }
+        return crc & (Count - 1);
+    }
+
+    private static string[] BuildTags()
+    {
+        var tags = new string[Count];
+        int found = 0;
+        Span<byte> digits = stackalloc byte[16];
+        for (int n = 0; found < Count; n++)
+        {
+            n.TryFormat(digits, out int length, default, CultureInfo.InvariantCulture);
+            int slot = SlotOf(digits[..length]);
+            if (tags[slot] is null)
+            {
+                tags[slot] = n.ToString(CultureInfo.InvariantCulture);
+                found++;
+            }
+        }
+        return tags;
+    }
 }

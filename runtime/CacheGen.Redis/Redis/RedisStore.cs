@@ -33,6 +33,9 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     private readonly RedisKeyLayout _keys;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
+    private readonly GenerationFloors _floors = new();
+    private readonly TimeSpan _generationLifetime;
+    private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
 
     public RedisStore(CacheGenOptions options, RedisKeyLayout keys, ILogger logger, CacheMetrics metrics)
@@ -40,10 +43,20 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         _keys = keys;
         _logger = logger;
         _metrics = metrics;
+        // A generation key a read or an eviction creates lives this long, unless an entry written under it extends it.
+        _generationLifetime = options.DefaultExpiration;
         _connection = new RedisConnection(options, keys, logger, metrics);
         _policy = new RedisCallPolicy(_connection, options, logger, metrics);
         _recovery = new EvictionRecovery(_policy, options, ReplayAsync, PingAsync, logger, metrics);
         _connection.Reconnected += _ => _recovery.Wake();
+        // A server that restarts from an older snapshot may bring back what this instance tombstoned: the key evictions
+        // it made lately are made again before those keys are read from Redis. (A pub/sub connection that drops alone
+        // says nothing about the data.)
+        _connection.Disconnected += type =>
+        {
+            if (type == ConnectionType.Interactive)
+                _recovery.ConnectionLost();
+        };
     }
 
     /// <summary>The connection, for the backplane's subscription and its connect/disconnect events.</summary>
@@ -70,7 +83,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             // A miss that is not written back (nothing guards the write); the next fill finds the key empty and fills it.
-            await RepairWrongTypeAsync(_keys.EntryAndGenerations(key, tags), key).ConfigureAwait(false);
+            await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
         return result.Answered ? result.Value : RedisRead.Failed;
     }
 
@@ -81,31 +94,118 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
             RedisValue value = await database.StringGetAsync(_keys.Entry(key)).ConfigureAwait(false);
             return new RedisRead { Succeeded = true, Value = value.IsNull ? null : (byte[])value!, Generations = [] };
         }
-        // One MGET: atomic like the script, and far cheaper for Redis to run. Only a missing generation (to be created,
-        // or a non-string that MGET shows as nil) goes on to the script. An entry MGET shows as missing may be a
-        // non-string too: the guarded write finds that out (WRONGTYPE) before it would overwrite it.
-        RedisKey[] keys = _keys.EntryAndGenerations(key, tags);
+        // One MGET: atomic like the script, and far cheaper for Redis to run. Only a generation that is missing (to be
+        // created, or a non-string that MGET shows as nil), foreign (to be repaired) or behind one this instance has seen
+        // (to be raised) goes on to the script. An entry MGET shows as missing may be a non-string too: the guarded write
+        // finds that out (WRONGTYPE) before it would overwrite it.
+        RedisKey[] keys = KeysOf(database.Multiplexer, key, tags);
         RedisValue[] values = await database.StringGetAsync(keys).ConfigureAwait(false);
-        if (Array.FindIndex(values, 1, static v => v.IsNull) < 0)
-            return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = ParseGenerations(values) };
-        RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Read, keys, RandomGenerations(tags.Length)).ConfigureAwait(false);
-        var generations = new long[tags.Length];
-        for (int i = 0; i < generations.Length; i++)
-            generations[i] = long.Parse((string)result[i + 1]!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        RedisResult entry = result[0];
+        if (CurrentGenerations(keys, values) is { } current)
+            return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current };
+        RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Read, keys,
+            GenerationArguments(keys, 1, _generationLifetime, extend: false)).ConfigureAwait(false);
+        RedisResult[] items = (RedisResult[])result!;
+        long[] generations = ScriptGenerations(keys, 1, items, 1, key);
+        RedisResult entry = items[0];
         return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : (byte[])entry!, Generations = generations };
     }
 
-    private static long[] ParseGenerations(RedisValue[] values)
+    /// <summary>
+    /// The generations MGET read (values[1..]), if each is one of ours and none is behind what this instance has seen;
+    /// otherwise null, and the script takes over.
+    /// </summary>
+    private long[]? CurrentGenerations(RedisKey[] keys, RedisValue[] values)
     {
         var generations = new long[values.Length - 1];
         for (int i = 0; i < generations.Length; i++)
         {
-            if (!values[i + 1].TryParse(out long generation))
-                throw new RedisException("A generation key holds something other than a number.");
-            generations[i] = generation;
+            if (!TryParseGeneration(values[i + 1], out generations[i]) || _floors.IsBehind(keys[i + 1], generations[i]))
+                return null;
         }
+        for (int i = 0; i < generations.Length; i++)
+            _floors.Observe(keys[i + 1], generations[i]);
         return generations;
+    }
+
+    /// <summary>
+    /// A generation as the scripts write it: "0" or 1 to 18 digits without a leading zero. Anything else (a sign, spaces,
+    /// a fraction, too many digits, text) is foreign and gets repaired by the script.
+    /// </summary>
+    private static bool TryParseGeneration(RedisValue value, out long generation)
+    {
+        if (value.IsNull || !value.TryParse(out generation) || generation < 0 || generation >= 1_000_000_000_000_000_000)
+        {
+            generation = 0;
+            return false;
+        }
+        long digits = 1;
+        for (long rest = generation / 10; rest > 0; rest /= 10)
+            digits++;
+        return value.Length() == digits;
+    }
+
+    /// <summary>
+    /// Reads the generations a Read or Generations script returned (items[first..], then the repaired and raised
+    /// counts), records them as seen, and reports repairs and rollbacks.
+    /// </summary>
+    private long[] ScriptGenerations(RedisKey[] keys, int firstKey, RedisResult[] items, int first, string name)
+    {
+        var generations = new long[keys.Length - firstKey];
+        for (int i = 0; i < generations.Length; i++)
+        {
+            generations[i] = long.Parse((string)items[first + i]!, NumberStyles.None, CultureInfo.InvariantCulture);
+            _floors.Observe(keys[firstKey + i], generations[i]);
+        }
+        if ((long)items[first + generations.Length] > 0)
+            ReportForeignGeneration(name);
+        if ((long)items[first + generations.Length + 1] > 0)
+            ReportRollback(name);
+        return generations;
+    }
+
+    /// <summary>
+    /// ARGV of the Read and Generations scripts for the generation keys keys[first..]: the lifetime of a key they create
+    /// (and, with <paramref name="extend"/>, the least lifetime every key gets), a random start for each, and the floor
+    /// this instance knows for each.
+    /// </summary>
+    private RedisValue[] GenerationArguments(RedisKey[] keys, int first, TimeSpan lifetime, bool extend)
+    {
+        int count = keys.Length - first;
+        var arguments = new RedisValue[2 + 2 * count];
+        arguments[0] = ToMilliseconds(lifetime);
+        arguments[1] = extend ? "1" : "0";
+        for (int i = 0; i < count; i++)
+        {
+            arguments[2 + i] = RandomGeneration();
+            arguments[2 + count + i] = _floors.FloorOf(keys[first + i]);
+        }
+        return arguments;
+    }
+
+    /// <summary>Foreign bytes under a generation key, replaced by a fresh generation: logged once per repair, counted, not a failure.</summary>
+    private void ReportForeignGeneration(string name)
+    {
+        _metrics.CorruptEntry(CorruptKinds.Generation);
+        Log.CorruptEntry(_logger, name, "a generation key held something other than a generation; it was set to a fresh one, which evicts its tag");
+    }
+
+    private void ReportRollback(string name)
+    {
+        _metrics.CorruptEntry(CorruptKinds.Rollback);
+        Log.GenerationRolledBack(_logger, name);
+    }
+
+    /// <summary>
+    /// The entry key and its generation keys (<see cref="RedisKeyLayout.EntryAndGenerations"/>); the clear epoch is the
+    /// one of the entry's hash slot on a cluster.
+    /// </summary>
+    private RedisKey[] KeysOf(IConnectionMultiplexer connection, string key, string[] tags)
+    {
+        // One connection per store: its slot function is made once, not on every read.
+        Func<RedisKey, int>? slotOf = _slotOf;
+        if (slotOf is null || !ReferenceEquals(slotOf.Target, connection))
+            _slotOf = slotOf = connection.HashSlot;
+        return _keys.EntryAndGenerations(key, tags, slotOf);
     }
 
     /// <summary>
@@ -126,38 +226,40 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         arguments[3] = read.Value is null ? RedisValue.EmptyString : Envelope.StampOf(read.Value);
         for (int i = 0; i < tags.Length; i++)
             arguments[4 + i] = read.Generations[i];
-        RedisKey[] keys = _keys.EntryAndGenerations(key, tags);
-        CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Keys: keys, Arguments: arguments),
-            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.GuardedSet, s.Keys, s.Arguments),
+        CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Store: this, Key: key, Tags: tags, Arguments: arguments),
+            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.GuardedSet, s.Store.KeysOf(database.Multiplexer, s.Key, s.Tags), s.Arguments),
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
-            await RepairWrongTypeAsync(keys, key).ConfigureAwait(false);
+            await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
         return result.Answered ? (long)result.Value == 1 : null;
     }
 
-    /// <summary>Returns the tags' current generations (creating missing ones), or null when Redis did not answer or must not be used.</summary>
-    public async ValueTask<long[]?> GetGenerationsAsync(string key, string[] tags, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the tags' current generations (creating missing ones, repairing foreign ones, and making each live at
+    /// least <paramref name="expiration"/>), or null when Redis did not answer or must not be used.
+    /// </summary>
+    public async ValueTask<long[]?> GetGenerationsAsync(string key, string[] tags, TimeSpan expiration, CancellationToken cancellationToken)
     {
         if (_recovery.MustSkip(key, tags))
             return null;
         if (tags.Length == 0)
             return [];
-        var keys = new RedisKey[tags.Length];
-        for (int i = 0; i < tags.Length; i++)
-            keys[i] = _keys.Generation(tags[i]);
-        CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Store: this, Key: key, Tags: tags, Keys: keys),
+        CallResult<long[]> result = await _policy.RunAsync(CallKind.Write, key, (Store: this, Key: key, Tags: tags, Expiration: expiration),
             static (database, s, _) => s.Store.SpansClusterSlots(database, s.Key, s.Tags)
                 ? null
-                : database.ScriptEvaluateAsync(LuaScripts.Generations, s.Keys, RandomGenerations(s.Tags.Length)),
+                : s.Store.ReadGenerationsAsync(database, s.Key, s.Tags, s.Expiration),
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
-            await RepairWrongTypeAsync(keys, key).ConfigureAwait(false);
-        if (!result.Answered)
-            return null;
-        var generations = new long[tags.Length];
-        for (int i = 0; i < generations.Length; i++)
-            generations[i] = long.Parse((string)result.Value[i]!, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        return generations;
+            await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
+        return result.Answered ? result.Value : null;
+    }
+
+    private async Task<long[]> ReadGenerationsAsync(IDatabase database, string key, string[] tags, TimeSpan expiration)
+    {
+        RedisKey[] keys = KeysOf(database.Multiplexer, key, tags);
+        RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Generations, keys[1..],
+            GenerationArguments(keys, 1, expiration, extend: true)).ConfigureAwait(false);
+        return ScriptGenerations(keys, 1, (RedisResult[])result!, 0, key);
     }
 
     /// <summary>An unconditional write (SetAsync).</summary>
@@ -179,9 +281,15 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     public ValueTask<bool> TombstoneAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
         EvictAsync(new PendingEviction(IsTag: false, key, lifetime, 0), cancellationToken);
 
-    /// <summary>Region eviction, O(1): bump the tag's generation; entries are left to expire. False (and pending) if not confirmed.</summary>
+    /// <summary>
+    /// Region eviction, O(1): bump the tag's generation; entries are left to expire. False (and pending) if not confirmed.
+    /// <see cref="AllTags"/> bumps the clear epoch: of the server, or of every hash slot of a cluster.
+    /// </summary>
     public ValueTask<bool> EvictTagAsync(string tag, CancellationToken cancellationToken) =>
         EvictAsync(new PendingEviction(IsTag: true, tag, TimeSpan.Zero, 0), cancellationToken);
+
+    /// <summary>The tag name that means every entry (<c>RemoveByTagAsync("*")</c>).</summary>
+    public const string AllTags = "*";
 
     private async ValueTask<bool> EvictAsync(PendingEviction eviction, CancellationToken cancellationToken)
     {
@@ -194,7 +302,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
                     await s.Store.MakeEvictionAsync(database, s.Eviction, token).ConfigureAwait(false);
                     return true;
                 },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken, IsClear(eviction) ? ClearBound : null).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -208,6 +316,13 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         return false;
     }
 
+    private static bool IsClear(PendingEviction eviction) => eviction.IsTag && eviction.Name == AllTags;
+
+    /// <summary>A clear of a cluster moves 16,384 epochs, in batches, each batch bounded by the Redis timeout.</summary>
+    private TimeSpan? ClearBound => _policy.Timeout * (ClusterSlots.Count / ClearBatch + 1);
+
+    private const int ClearBatch = 1024;
+
     /// <summary>One eviction in Redis, bypassing the breaker (the recovery loop's probe calls it too). Throws if not confirmed.</summary>
     private async Task MakeEvictionAsync(IDatabase database, PendingEviction eviction, CancellationToken cancellationToken)
     {
@@ -215,18 +330,48 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         {
             // SET replaces a value of any type, so a tombstone also repairs foreign data under the key.
             await _policy.BoundedAsync(database.StringSetAsync(_keys.Entry(eviction.Name), Envelope.CreateTombstone(), eviction.Lifetime), cancellationToken).ConfigureAwait(false);
+            _recovery.KeyEvictionConfirmed(eviction.Name);
             return;
         }
-        RedisKey generation = _keys.Generation(eviction.Name);
+        if (!IsClear(eviction))
+        {
+            await EvictGenerationAsync(database, _keys.Generation(eviction.Name), eviction.Name, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        // Every entry carries the clear epoch of its slot: one key on a server, one per slot on a cluster.
+        if (database.Multiplexer.HashSlot(_keys.Clear(-1)) < 0)
+        {
+            await EvictGenerationAsync(database, _keys.Clear(-1), AllTags, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        for (int start = 0; start < ClusterSlots.Count; start += ClearBatch)
+        {
+            var batch = new Task[ClearBatch];
+            for (int i = 0; i < batch.Length; i++)
+                batch[i] = EvictGenerationAsync(database, _keys.Clear(start + i), AllTags, cancellationToken);
+            await Task.WhenAll(batch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves one generation on (<see cref="LuaScripts.Evict"/>), past any this instance has seen, and remembers it.</summary>
+    private async Task EvictGenerationAsync(IDatabase database, RedisKey generation, string name, CancellationToken cancellationToken)
+    {
+        RedisResult result;
         try
         {
-            await _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Evict, [generation], [RandomGeneration()]), cancellationToken).ConfigureAwait(false);
+            result = await _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Evict, [generation],
+                [RandomGeneration(), ToMilliseconds(_generationLifetime), _floors.FloorOf(generation)]), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (RedisCallPolicy.IsWrongType(e))
         {
             // Deleting the foreign value is itself the eviction: the next read starts the generation at a random value.
-            await RepairWrongTypeAsync([generation], eviction.Name).ConfigureAwait(false);
+            await RepairWrongTypeAsync([generation], name).ConfigureAwait(false);
+            return;
         }
+        RedisResult[] items = (RedisResult[])result!;
+        _floors.Observe(generation, long.Parse((string)items[0]!, NumberStyles.None, CultureInfo.InvariantCulture));
+        if ((long)items[1] != 0)
+            ReportForeignGeneration(name);
     }
 
     private async Task ReplayAsync(PendingEviction eviction, CancellationToken cancellationToken)
@@ -239,6 +384,25 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     {
         IDatabase database = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await _policy.BoundedAsync(database.PingAsync(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After a WRONGTYPE reply on an entry's keys: see <see cref="RepairWrongTypeAsync(RedisKey[], string)"/>.</summary>
+    private async ValueTask RepairWrongTypeAsync(string key, string[] tags)
+    {
+        RedisKey[] keys;
+        try
+        {
+            ConnectionMultiplexer? connection = await _connection.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            if (connection is null)
+                return;
+            keys = KeysOf(connection, key, tags);
+        }
+        catch (Exception e)
+        {
+            _policy.Failed(e);
+            return;
+        }
+        await RepairWrongTypeAsync(keys, key).ConfigureAwait(false);
     }
 
     /// <summary>Deletes non-string values under <paramref name="keys"/> after a WRONGTYPE reply: logged once, counted, repaired.</summary>
@@ -298,10 +462,11 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         int slot = connection.HashSlot(_keys.Entry(key));
         foreach (string tag in tags)
         {
-            if (connection.HashSlot(_keys.Generation(tag)) != slot)
+            // The clear epoch is always in the entry's slot.
+            if (!ReferenceEquals(tag, RedisKeyLayout.ClearTag) && connection.HashSlot(_keys.Generation(tag)) != slot)
             {
                 if (Interlocked.Exchange(ref _crossSlotLogged, 1) == 0)
-                    Log.EntrySpansClusterSlots(_logger, key, string.Join(", ", tags));
+                    Log.EntrySpansClusterSlots(_logger, key, string.Join(", ", tags.Where(t => !ReferenceEquals(t, RedisKeyLayout.ClearTag))));
                 return true;
             }
         }
@@ -309,14 +474,6 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     }
 
     private static long RandomGeneration() => Random.Shared.NextInt64(1L << 52);
-
-    private static RedisValue[] RandomGenerations(int count)
-    {
-        var values = new RedisValue[count];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = RandomGeneration();
-        return values;
-    }
 
     private static long ToMilliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
 
