@@ -30,7 +30,8 @@ public sealed partial class CacheGenOptions
     public TimeSpan DefaultExpiration { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>
-    /// The in-process (L1) lifetime of an entry when Redis is configured, capped by the entry's own expiration. This
+    /// The in-process (L1) lifetime of an entry when Redis is configured, capped by the entry's remaining lifetime (a
+    /// copy read from Redis never outlives the entry). This
     /// bounds how long another instance can serve a value after an eviction whose pub/sub message was lost. Without
     /// Redis the in-process entry lives for the entry's expiration.
     /// </summary>

@@ -8,16 +8,32 @@ namespace CacheGen.Redis;
 /// (<see cref="PayloadSerializer"/>), the payload size limit, and the one place that decides whether bytes read from
 /// Redis are a hit, stale, or corrupt (<see cref="CorruptKinds"/>).
 /// </summary>
-internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloadBytes, ILogger logger, CacheMetrics metrics)
+internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloadBytes, TimeProvider time, ILogger logger, CacheMetrics metrics)
 {
     public PayloadSerializer Serializer => serializer;
 
-    /// <summary>The envelope for <paramref name="value"/>, or null (logged, counted) when it is too large or cannot be serialized: then it is not cached.</summary>
-    public byte[]? TrySerialize<T>(string key, T value, int tagCount, out int jsonOffset)
+    /// <summary>The current time as the envelope records it (Unix milliseconds).</summary>
+    public long UtcNowMilliseconds => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>When an entry written now for <paramref name="lifetime"/> logically expires (Unix milliseconds; 0 = not recorded).</summary>
+    public long ExpiryFor(TimeSpan lifetime)
+    {
+        if (lifetime <= TimeSpan.Zero)
+            return 0;
+        long now = UtcNowMilliseconds;
+        double milliseconds = Math.Ceiling(lifetime.TotalMilliseconds);
+        return milliseconds >= long.MaxValue - now ? 0 : now + (long)milliseconds;
+    }
+
+    /// <summary>
+    /// The envelope for <paramref name="value"/>, recording that the entry expires at <paramref name="expiresAt"/> (Unix
+    /// milliseconds), or null (logged, counted) when it is too large or cannot be serialized: then it is not cached.
+    /// </summary>
+    public byte[]? TrySerialize<T>(string key, T value, int tagCount, long expiresAt, out int jsonOffset)
     {
         try
         {
-            byte[] envelope = serializer.CreateEnvelope(value, key, tagCount, out jsonOffset);
+            byte[] envelope = serializer.CreateEnvelope(value, key, tagCount, out jsonOffset, expiresAt);
             if (envelope.Length - jsonOffset <= maximumPayloadBytes)
                 return envelope;
             metrics.OversizedValue();
@@ -33,7 +49,10 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         }
     }
 
-    /// <summary>A Redis value is a hit iff it is a value envelope written under the tags' current generations and reads as a <typeparamref name="T"/>.</summary>
+    /// <summary>
+    /// A Redis value is a hit iff it is a value envelope written under the tags' current generations, not past its
+    /// recorded expiry, and reads as a <typeparamref name="T"/>.
+    /// </summary>
     public bool TryRead<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset)
     {
         value = default!;
@@ -42,7 +61,7 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             return false;
         switch (Envelope.Parse(bytes, out int tagCount, out jsonOffset, out string? problem))
         {
-            case EnvelopeKind.Tombstone:
+            case EnvelopeKind.Tombstone or EnvelopeKind.Outdated:
                 return false;
             case EnvelopeKind.Invalid:
                 return Corrupt(key, CorruptKinds.Format, problem!);
@@ -55,6 +74,10 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
                 return false;
         }
+        // Past its logical expiry (Redis expires it a moment later): a miss, not corrupt.
+        long expiresAt = Envelope.GetExpiry(bytes, jsonOffset);
+        if (expiresAt != 0 && expiresAt <= UtcNowMilliseconds)
+            return false;
         // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
         if (bytes.Length - jsonOffset > maximumPayloadBytes)
             return Corrupt(key, CorruptKinds.TooLarge, $"{bytes.Length - jsonOffset} bytes, more than MaximumPayloadBytes");

@@ -108,11 +108,11 @@ internal sealed class PayloadSerializer
     }
 
     /// <summary>
-    /// Serializes <paramref name="value"/> once into a complete value envelope (fresh stamp, zero generations) and
-    /// returns it with the offset of its JSON. Without Redis the caller passes <paramref name="tagCount"/> 0 and just
-    /// uses the JSON.
+    /// Serializes <paramref name="value"/> once into a complete value envelope (fresh stamp, zero generations, the given
+    /// expiry in Unix milliseconds) and returns it with the offset of its JSON. Without Redis the caller passes
+    /// <paramref name="tagCount"/> 0 and just uses the JSON.
     /// </summary>
-    public byte[] CreateEnvelope<T>(T value, string key, int tagCount, out int jsonOffset)
+    public byte[] CreateEnvelope<T>(T value, string key, int tagCount, out int jsonOffset, long expiresAt = 0)
     {
         // Taken out of the slot while in use, so a converter that re-enters the cache cannot share it.
         ArrayBufferWriter<byte> buffer = t_buffer ?? new ArrayBufferWriter<byte>(1024);
@@ -133,6 +133,7 @@ internal sealed class PayloadSerializer
                 JsonSerializer.Serialize(writer, value, TypeInfo<T>());
             }
             byte[] envelope = buffer.WrittenSpan.ToArray();
+            Envelope.SetExpiry(envelope, jsonOffset, expiresAt);
             Envelope.Seal(envelope, jsonOffset, SchemaOf<T>(), key);
             return envelope;
         }
