@@ -27,7 +27,7 @@ internal enum EnvelopeKind
 /// n; n × int64 little-endian tag generations (tag order); the int64 little-endian time the entry logically expires
 /// (Unix milliseconds, 0 = not recorded); the 8-byte schema hash of the value's type (see <see cref="PayloadSerializer"/>);
 /// the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the JSON; then the UTF-8 JSON of the
-/// value.</item>
+/// value (none at all for a null <see cref="JsonPayload"/>).</item>
 /// <item>tombstone: byte 0 = 2; bytes 1..8 = a random stamp.</item>
 /// </list>
 /// The stamp lets the write script tell "the same thing I read" from "something written since" without comparing
@@ -143,7 +143,8 @@ internal static class Envelope
             case ValueVersion when value.Length > TagCountOffset:
                 tagCount = value[TagCountOffset];
                 jsonOffset = HeaderLength(tagCount);
-                if (value.Length <= jsonOffset)
+                // No JSON at all is a null JsonPayload; any other type reads it as bad JSON.
+                if (value.Length < jsonOffset)
                 {
                     problem = "truncated envelope";
                     return EnvelopeKind.Invalid;

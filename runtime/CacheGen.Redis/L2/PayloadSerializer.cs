@@ -11,7 +11,8 @@ namespace CacheGen.Redis;
 /// <summary>
 /// Turns values into envelopes and JSON back into values with System.Text.Json. Type information comes only from
 /// the caller's <c>T</c> (through the configured resolver), never from the cached bytes. A <see cref="JsonPayload"/> is
-/// stored as its own bytes and handed back over the bytes read, with no JSON parsed or written either way.
+/// stored as its own bytes and handed back over the bytes read, with no JSON parsed or written either way; a null
+/// payload is stored as no bytes at all.
 /// </summary>
 internal sealed class PayloadSerializer
 {
@@ -124,8 +125,10 @@ internal sealed class PayloadSerializer
             buffer.Advance(jsonOffset);
             if (typeof(T) == typeof(JsonPayload))
             {
-                // Already JSON: copied as it is.
-                buffer.Write(((JsonPayload)(object)value!).Utf8Json.Span);
+                // Already JSON: copied as it is. A null payload is no JSON at all, so that it stays distinct from a
+                // payload that holds the JSON null.
+                if (value is JsonPayload payload)
+                    buffer.Write(payload.Utf8Json.Span);
             }
             else
             {
@@ -155,7 +158,7 @@ internal sealed class PayloadSerializer
     public T Deserialize<T>(byte[] envelope, int jsonOffset)
     {
         if (typeof(T) == typeof(JsonPayload))
-            return (T)(object)JsonPayload.FromTrustedUtf8(envelope.AsMemory(jsonOffset));
+            return jsonOffset == envelope.Length ? default! : (T)(object)JsonPayload.FromTrustedUtf8(envelope.AsMemory(jsonOffset));
         return JsonSerializer.Deserialize(envelope.AsSpan(jsonOffset), TypeInfo<T>())!;
     }
 }
