@@ -50,4 +50,35 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal("null", Assert.IsType<JsonPayload>(payload).ToString());
         Assert.Null(none);
     }
+
+    [Fact]
+    public async Task Value_tuples_field_only_types_and_dictionaries_of_them_read_back_from_Redis_and_L1_as_stored()
+    {
+        await using var writer = CacheInstance.Create(redis.Configuration);
+        await using var reader = CacheInstance.Create(redis.Configuration);
+        string tupleKey = Entry.UniqueKey(), pointKey = Entry.UniqueKey(), mapKey = Entry.UniqueKey();
+        await writer.Cache.GetOrCreateAsync(tupleKey, _ => ValueTask.FromResult((1, 2)), tags: Entry.Posts);
+        await writer.Cache.GetOrCreateAsync(pointKey, _ => ValueTask.FromResult(new FieldPoint { X = 3, Y = 4 }), tags: Entry.Posts);
+        await writer.Cache.GetOrCreateAsync(mapKey, _ => ValueTask.FromResult(new Dictionary<string, (int, string)> { ["a"] = (5, "six") }), tags: Entry.Posts);
+
+        // From Redis on another instance, then from that instance's L1.
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal((1, 2), await reader.Cache.GetOrCreateAsync(tupleKey, _ => ValueTask.FromResult((-1, -1)), tags: Entry.Posts));
+            FieldPoint point = await reader.Cache.GetOrCreateAsync(pointKey, _ => ValueTask.FromResult(new FieldPoint { X = -1 }), tags: Entry.Posts);
+            Assert.Equal((3, 4), (point.X, point.Y));
+            Dictionary<string, (int, string)> map = await reader.Cache.GetOrCreateAsync(mapKey, _ => ValueTask.FromResult(new Dictionary<string, (int, string)>()), tags: Entry.Posts);
+            Assert.Equal((5, "six"), Assert.Single(map).Value);
+        }
+        // A mutable value is read from its JSON on every in-process hit of the instance that computed it, too.
+        FieldPoint local = await writer.Cache.GetOrCreateAsync(pointKey, _ => ValueTask.FromResult(new FieldPoint { X = -1 }), tags: Entry.Posts);
+        Assert.Equal((3, 4), (local.X, local.Y));
+    }
+}
+
+/// <summary>Public fields only, like a value tuple: System.Text.Json leaves it out unless fields are included.</summary>
+public sealed class FieldPoint
+{
+    public int X;
+    public int Y;
 }

@@ -25,7 +25,9 @@ internal sealed class PayloadSerializer
 
     public PayloadSerializer(JsonSerializerOptions? options)
     {
-        _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        // The default options read back what System.Text.Json can: fields too, so value tuples and field-only types
+        // keep their data (as Microsoft's HybridCache does for them). Options the app supplies are used as they are.
+        _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web) { IncludeFields = true };
         // Freeze the options so lookups are cached. With no resolver given, use reflection where the app allows it;
         // a trimmed or Native AOT app (reflection off) must supply a JsonSerializerContext, and hears so at start.
         if (!_options.IsReadOnly)
