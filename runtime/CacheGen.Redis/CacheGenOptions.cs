@@ -110,7 +110,9 @@ public sealed partial class CacheGenOptions
     public Action<StackExchange.Redis.ConfigurationOptions>? ConfigureRedis { get; set; }
 
     /// <summary>
-    /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
+    /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/> with
+    /// fields included (value tuples and field-only types keep their data). Options given here are used as they are; a
+    /// type they cannot read back exactly is returned uncached, with one warning per type.
     /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
     /// </summary>
     public JsonSerializerOptions? SerializerOptions { get; set; }

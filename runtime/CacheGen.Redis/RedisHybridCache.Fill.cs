@@ -14,7 +14,8 @@ internal sealed partial class RedisHybridCache
         CancellationToken token = flight.Token;
 
         RedisRead read = RedisRead.Failed;
-        if (_store is not null && (settings.ReadRedis || settings.WriteRedis))
+        // A type whose values do not read back is neither read from Redis nor written there.
+        if (_store is not null && (settings.ReadRedis || settings.WriteRedis) && _codec.IsCacheable<T>())
         {
             // Even with L2 reads off, the read supplies the generations and stamp that guard the write.
             read = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
