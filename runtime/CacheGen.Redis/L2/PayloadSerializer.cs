@@ -204,7 +204,7 @@ internal sealed class PayloadSerializer
             return "its JSON cannot be read back (" + e.GetType().Name + ")";
         }
         if (!typeof(T).IsValueType && value is not null && copy is not null && value.GetType() != copy.GetType()
-            && TypeInfo<T>().Kind is JsonTypeInfoKind.Object or JsonTypeInfoKind.None)
+            && (typeof(T) == typeof(object) || TypeInfo<T>().Kind == JsonTypeInfoKind.Object))
             return $"a {DisplayName(value.GetType())} reads back as a {DisplayName(copy.GetType())} (declare the derived types with [JsonDerivedType])";
         ArrayBufferWriter<byte> buffer = t_buffer ?? new ArrayBufferWriter<byte>(1024);
         t_buffer = null;

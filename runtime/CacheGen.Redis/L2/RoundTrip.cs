@@ -28,6 +28,12 @@ internal sealed class RoundTripState(string typeName, int status, string? struct
     /// <summary>Probes after which a type whose values always left some member at its default is confirmed anyway.</summary>
     public const int MaximumProbes = 32;
 
+    /// <summary>
+    /// Distinct member paths after which the type is confirmed: a dictionary's keys are paths too, and a value that
+    /// big which read back exactly is evidence enough. Bounds what a type's probing keeps in memory.
+    /// </summary>
+    public const int MaximumPaths = 4096;
+
     private const ulong Root = 0x6A09E667F3BCC908;
     private const ulong ArrayElement = 0xBB67AE8584CAA73B;
 
@@ -66,8 +72,15 @@ internal sealed class RoundTripState(string typeName, int status, string? struct
             if (Status != Probing)
                 return;
             Walk(json, _seen, _covered);
-            if (++_probes >= MaximumProbes || _covered.IsSupersetOf(_seen))
+            if (++_probes >= MaximumProbes || _seen.Count > MaximumPaths || _covered.IsSupersetOf(_seen))
+            {
                 Interlocked.CompareExchange(ref _status, Confirmed, Probing);
+                // Not needed once confirmed: a reprobe starts afresh.
+                _seen.Clear();
+                _covered.Clear();
+                _seen.TrimExcess();
+                _covered.TrimExcess();
+            }
         }
     }
 
