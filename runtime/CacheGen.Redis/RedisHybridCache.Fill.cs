@@ -72,7 +72,7 @@ internal sealed partial class RedisHybridCache
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started));
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
-        // mutable value. No bytes (too large, or not serializable): returned, not cached.
+        // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
         bool writeRedis = settings.WriteRedis && read.Succeeded;
         byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
 
