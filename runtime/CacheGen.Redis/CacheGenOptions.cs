@@ -30,7 +30,8 @@ public sealed partial class CacheGenOptions
     public TimeSpan DefaultExpiration { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>
-    /// The in-process (L1) lifetime of an entry when Redis is configured, capped by the entry's own expiration. This
+    /// The in-process (L1) lifetime of an entry when Redis is configured, capped by the entry's remaining lifetime (a
+    /// copy read from Redis never outlives the entry). This
     /// bounds how long another instance can serve a value after an eviction whose pub/sub message was lost. Without
     /// Redis the in-process entry lives for the entry's expiration.
     /// </summary>
@@ -114,7 +115,9 @@ public sealed partial class CacheGenOptions
     public Action<StackExchange.Redis.ConfigurationOptions>? ConfigureRedis { get; set; }
 
     /// <summary>
-    /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/>.
+    /// The System.Text.Json options for values; <see langword="null"/> means <see cref="JsonSerializerDefaults.Web"/> with
+    /// fields included (value tuples and field-only types keep their data). Options given here are used as they are; a
+    /// type they cannot read back exactly is returned uncached, with one warning per type.
     /// Supply a <c>JsonSerializerContext</c> through <see cref="JsonSerializerOptions.TypeInfoResolver"/> for trimming and AOT.
     /// </summary>
     public JsonSerializerOptions? SerializerOptions { get; set; }

@@ -14,7 +14,8 @@ internal sealed partial class RedisHybridCache
         CancellationToken token = flight.Token;
 
         RedisRead read = RedisRead.Failed;
-        if (_store is not null && (settings.ReadRedis || settings.WriteRedis))
+        // A type whose values do not read back is neither read from Redis nor written there.
+        if (_store is not null && (settings.ReadRedis || settings.WriteRedis) && _codec.IsCacheable<T>())
         {
             // Even with L2 reads off, the read supplies the generations and stamp that guard the write.
             read = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
@@ -71,9 +72,9 @@ internal sealed partial class RedisHybridCache
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started));
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
-        // mutable value. No bytes (too large, or not serializable): returned, not cached.
+        // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
         bool writeRedis = settings.WriteRedis && read.Succeeded;
-        byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? tags.Length : 0, out int jsonOffset);
+        byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
 
         if (writeRedis && buffer is not null)
         {
@@ -107,6 +108,14 @@ internal sealed partial class RedisHybridCache
         if (buffer is null)
             return null;
         long expiresAt = _local.ExpiryFor(settings.LocalExpiration, readAt);
+        // A copy never outlives its entry: a value read from Redis may have little of its lifetime left.
+        long entryExpiresAt = Envelope.GetExpiry(buffer, jsonOffset);
+        if (entryExpiresAt != 0)
+        {
+            long remaining = Math.Max(0, entryExpiresAt - _codec.UtcNowMilliseconds);
+            if (remaining < settings.LocalExpiration.TotalMilliseconds)
+                expiresAt = Math.Min(expiresAt, _local.ExpiryFor(TimeSpan.FromMilliseconds(remaining), readAt));
+        }
         if (ImmutableType<T>.Value)
             return new LocalEntry<T>(value, buffer.Length, expiresAt, validity);
         if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)

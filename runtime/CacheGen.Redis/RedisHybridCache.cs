@@ -37,8 +37,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         _metrics = new CacheMetrics(meterFactory);
         Hooks = new TestHooks(this);
         var serializer = new PayloadSerializer(_options.SerializerOptions);
-        _codec = new EntryCodec(serializer, _options.MaximumPayloadBytes, _logger, _metrics);
-        _local = new LocalCache(serializer, timeProvider ?? TimeProvider.System, _options.MaximumLocalEntries, _options.MaximumLocalBytes);
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        _codec = new EntryCodec(serializer, _options.MaximumPayloadBytes, time, _logger, _metrics);
+        _local = new LocalCache(serializer, time, _options.MaximumLocalEntries, _options.MaximumLocalBytes);
 
         if (string.IsNullOrWhiteSpace(_options.Redis))
         {
@@ -105,7 +106,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         byte[]? buffer = null;
         int jsonOffset = 0;
         if (writeRedis || settings.WriteLocal)
-            buffer = _codec.TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, out jsonOffset);
+            buffer = _codec.TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out jsonOffset);
 
         if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) is { } entry)
             _local.Set(key, entry);

@@ -7,7 +7,7 @@ namespace CacheGen.Redis;
 /// The <c>CacheGen</c> meter: hits (tagged <c>level</c> = <c>l1</c> | <c>l2</c>), misses, evictions, rejected stale
 /// sets, Redis errors, backplane messages (sent, received, dropped), stampede joins (tagged <c>scope</c> =
 /// <c>local</c> | <c>distributed</c>), the data call's duration, circuit breaker transitions and short circuits,
-/// deferred/replayed/lost evictions and corrupt entries. One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
+/// deferred/replayed/lost evictions, corrupt entries, and values not cached (oversized, or of a type that does not read back). One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
 /// Also the <c>CacheGen</c> activity source, which traces fills (misses that ran the data call).
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
@@ -30,6 +30,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _redisErrors;
     private readonly Counter<long> _corruptEntries;
     private readonly Counter<long> _oversizedValues;
+    private readonly Counter<long> _uncacheableValues;
     private readonly Counter<long> _backplaneSent;
     private readonly Counter<long> _backplaneReceived;
     private readonly Counter<long> _backplaneDropped;
@@ -51,6 +52,8 @@ internal sealed class CacheMetrics : IDisposable
         _staleSetsRejected = _meter.CreateCounter<long>("cachegen.stale_sets_rejected", "{write}", "Values not stored because they were computed before an eviction.");
         _redisErrors = _meter.CreateCounter<long>("cachegen.redis_errors", "{error}", "Redis calls that failed or timed out.");
         _oversizedValues = _meter.CreateCounter<long>("cachegen.oversized_values", "{value}", "Values returned but not cached because they exceed MaximumPayloadBytes.");
+        _uncacheableValues = _meter.CreateCounter<long>("cachegen.uncacheable_values", "{value}",
+            "Values returned but not cached because their type does not read back exactly as it was written (tag type).");
         _backplaneSent = _meter.CreateCounter<long>("cachegen.backplane.sent", "{message}", "Eviction messages published to other instances.");
         _backplaneReceived = _meter.CreateCounter<long>("cachegen.backplane.received", "{message}", "Eviction messages from other instances that were applied.");
         _backplaneDropped = _meter.CreateCounter<long>("cachegen.backplane.dropped", "{message}", "Backplane messages received but not applied (unreadable, or dropped by fault injection).");
@@ -86,6 +89,8 @@ internal sealed class CacheMetrics : IDisposable
 
 
     public void OversizedValue() => _oversizedValues.Add(1);
+
+    public void UncacheableValue(string type) => _uncacheableValues.Add(1, new KeyValuePair<string, object?>("type", type));
 
     public void BackplaneSent() => _backplaneSent.Add(1);
 

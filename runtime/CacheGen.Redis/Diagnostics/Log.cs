@@ -84,6 +84,10 @@ internal static partial class Log
         Message = "CacheGen did not cache '{Key}': its value is {Bytes} bytes serialized, more than MaximumPayloadBytes ({Maximum}); it was returned uncached")]
     public static partial void PayloadTooLarge(ILogger logger, string key, long bytes, int maximum);
 
+    [LoggerMessage(EventId = LogEvents.UncacheableType, EventName = nameof(LogEvents.UncacheableType), Level = LogLevel.Warning,
+        Message = "CacheGen does not cache values of type {Type}: {Problem}. They are returned to every caller but not stored, for the life of the process (logged once per type; counted in cachegen.uncacheable_values)")]
+    public static partial void UncacheableType(ILogger logger, string type, string problem, Exception? exception);
+
     [LoggerMessage(EventId = LogEvents.BackplaneMessageUnreadable, EventName = nameof(LogEvents.BackplaneMessageUnreadable), Level = LogLevel.Warning,
         Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
     public static partial void BackplaneMessageUnreadable(ILogger logger, int length);

@@ -25,6 +25,7 @@ internal static class LogEvents
     public const int SerializeFailed = 22;
     public const int PayloadTooLarge = 23;
     public const int BackplaneMessageUnreadable = 24;
+    public const int UncacheableType = 25;
     public const int CircuitBreakerOpened = 30;
     public const int CircuitBreakerClosed = 31;
     public const int CircuitBreakerProbeFailed = 32;

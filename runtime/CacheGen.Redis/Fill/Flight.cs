@@ -46,7 +46,8 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 /// <summary>
 /// A fill of a <typeparamref name="T"/>. The data call gets the fill's own token, which is cancelled only when every
 /// waiter has given up; a waiter whose token cancels leaves with <see cref="OperationCanceledException"/> alone. All
-/// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy.
+/// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy
+/// when the value was serialized, else (its type is not cacheable) the very instance the fill produced.
 /// </summary>
 internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt)
 {
@@ -112,7 +113,17 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
         if (creator || ImmutableType<T>.Value || result.Buffer is null)
             return result.Value;
-        return serializer.Deserialize<T>(result.Buffer, result.JsonOffset);
+        try
+        {
+            return serializer.Deserialize<T>(result.Buffer, result.JsonOffset);
+        }
+        catch (Exception)
+        {
+            // The fill succeeded; its bytes just do not read back (the type passed its round-trip check on other
+            // values). This joiner shares the value the fill returned rather than failing, and the type is probed again.
+            serializer.RoundTripOf<T>().Reprobe();
+            return result.Value;
+        }
     }
 
     private void Leave()

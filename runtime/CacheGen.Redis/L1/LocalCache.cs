@@ -170,6 +170,12 @@ internal sealed class LocalCache
             {
                 // The same key read as another type: not ours to answer.
             }
+            catch (Exception)
+            {
+                // Bytes the type itself wrote that it cannot read back (a constructor that threw for this value): a miss,
+                // never an exception on a hit, and the type's next fills are probed again.
+                _serializer.RoundTripOf<T>().Reprobe();
+            }
         }
         value = default!;
         return false;

@@ -8,41 +8,103 @@ namespace CacheGen.Redis;
 /// (<see cref="PayloadSerializer"/>), the payload size limit, and the one place that decides whether bytes read from
 /// Redis are a hit, stale, or corrupt (<see cref="CorruptKinds"/>).
 /// </summary>
-internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloadBytes, ILogger logger, CacheMetrics metrics)
+internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloadBytes, TimeProvider time, ILogger logger, CacheMetrics metrics)
 {
     public PayloadSerializer Serializer => serializer;
 
-    /// <summary>The envelope for <paramref name="value"/>, or null (logged, counted) when it is too large or cannot be serialized: then it is not cached.</summary>
-    public byte[]? TrySerialize<T>(string key, T value, int tagCount, out int jsonOffset)
+    /// <summary>The current time as the envelope records it (Unix milliseconds).</summary>
+    public long UtcNowMilliseconds => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>When an entry written now for <paramref name="lifetime"/> logically expires (Unix milliseconds; 0 = not recorded).</summary>
+    public long ExpiryFor(TimeSpan lifetime)
     {
+        if (lifetime <= TimeSpan.Zero)
+            return 0;
+        long now = UtcNowMilliseconds;
+        double milliseconds = Math.Ceiling(lifetime.TotalMilliseconds);
+        return milliseconds >= long.MaxValue - now ? 0 : now + (long)milliseconds;
+    }
+
+    /// <summary>
+    /// The envelope for <paramref name="value"/>, recording that the entry expires at <paramref name="expiresAt"/> (Unix
+    /// milliseconds), or null when it is not cached: too large (logged per value), not serializable (logged per value),
+    /// or of a type whose values do not read back exactly (logged once per type; see <see cref="RoundTripState"/>).
+    /// </summary>
+    public byte[]? TrySerialize<T>(string key, T value, int tagCount, long expiresAt, out int jsonOffset)
+    {
+        jsonOffset = 0;
+        RoundTripState roundTrip = serializer.RoundTripOf<T>();
+        if (roundTrip.Status == RoundTripState.Uncacheable)
+        {
+            metrics.UncacheableValue(roundTrip.TypeName);
+            return null;
+        }
+        byte[] envelope;
         try
         {
-            byte[] envelope = serializer.CreateEnvelope(value, key, tagCount, out jsonOffset);
-            if (envelope.Length - jsonOffset <= maximumPayloadBytes)
-                return envelope;
+            envelope = serializer.CreateEnvelope(value, key, tagCount, out jsonOffset, expiresAt);
+        }
+        catch (NotSupportedException e)
+        {
+            // A type System.Text.Json does not support (a dictionary keyed by tuples, say): the same for every value.
+            Uncacheable(roundTrip, "System.Text.Json cannot write it", e);
+            jsonOffset = 0;
+            return null;
+        }
+        catch (Exception e)
+        {
+            // This value only (a cycle, a NaN, a getter that threw): returned, not cached, never thrown at the caller.
+            Log.SerializeFailed(logger, key, roundTrip.TypeName, e);
+            jsonOffset = 0;
+            return null;
+        }
+        if (envelope.Length - jsonOffset > maximumPayloadBytes)
+        {
             metrics.OversizedValue();
             Log.PayloadTooLarge(logger, key, envelope.Length - jsonOffset, maximumPayloadBytes);
             jsonOffset = 0;
             return null;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        if (roundTrip.Status == RoundTripState.Probing)
         {
-            Log.SerializeFailed(logger, key, typeof(T).FullName ?? typeof(T).Name, e);
-            jsonOffset = 0;
-            return null;
+            Exception? exception = null;
+            string? problem = roundTrip.StructuralProblem ?? serializer.CheckRoundTrip(value, envelope, jsonOffset, out exception);
+            if (problem is not null)
+            {
+                Uncacheable(roundTrip, problem, exception);
+                jsonOffset = 0;
+                return null;
+            }
+            roundTrip.Passed(envelope.AsSpan(jsonOffset));
         }
+        return envelope;
     }
 
-    /// <summary>A Redis value is a hit iff it is a value envelope written under the tags' current generations and reads as a <typeparamref name="T"/>.</summary>
+    /// <summary>Whether values of <typeparamref name="T"/> may be cached: false once the type was found not to read back exactly.</summary>
+    public bool IsCacheable<T>() => serializer.RoundTripOf<T>().Status != RoundTripState.Uncacheable;
+
+    /// <summary>Makes the type uncacheable: one warning per type, one count per value not cached.</summary>
+    private void Uncacheable(RoundTripState roundTrip, string problem, Exception? exception, bool countValue = true)
+    {
+        if (countValue)
+            metrics.UncacheableValue(roundTrip.TypeName);
+        if (roundTrip.MarkUncacheable())
+            Log.UncacheableType(logger, roundTrip.TypeName, problem, exception);
+    }
+
+    /// <summary>
+    /// A Redis value is a hit iff it is a value envelope written under the tags' current generations, not past its
+    /// recorded expiry, and reads as a <typeparamref name="T"/>.
+    /// </summary>
     public bool TryRead<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset)
     {
         value = default!;
         jsonOffset = 0;
-        if (!read.Succeeded || read.Value is not { } bytes)
+        if (!read.Succeeded || read.Value is not { } bytes || !IsCacheable<T>())
             return false;
         switch (Envelope.Parse(bytes, out int tagCount, out jsonOffset, out string? problem))
         {
-            case EnvelopeKind.Tombstone:
+            case EnvelopeKind.Tombstone or EnvelopeKind.Outdated:
                 return false;
             case EnvelopeKind.Invalid:
                 return Corrupt(key, CorruptKinds.Format, problem!);
@@ -55,6 +117,10 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
                 return false;
         }
+        // Past its logical expiry (Redis expires it a moment later): a miss, not corrupt.
+        long expiresAt = Envelope.GetExpiry(bytes, jsonOffset);
+        if (expiresAt != 0 && expiresAt <= UtcNowMilliseconds)
+            return false;
         // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
         if (bytes.Length - jsonOffset > maximumPayloadBytes)
             return Corrupt(key, CorruptKinds.TooLarge, $"{bytes.Length - jsonOffset} bytes, more than MaximumPayloadBytes");
@@ -65,10 +131,21 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             value = serializer.Deserialize<T>(bytes, jsonOffset);
             return true;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        catch (JsonException e)
         {
+            // JSON of the wrong shape. Should the type itself write JSON it cannot read, the next fills probe it again,
+            // so it is found uncacheable instead of being rewritten and reported here forever.
             value = default!;
+            serializer.RoundTripOf<T>().Reprobe();
             return Corrupt(key, CorruptKinds.Json, "JSON that is not a " + typeof(T).Name, e);
+        }
+        catch (Exception e)
+        {
+            // Checked bytes of the right schema that the type cannot be created from (no usable constructor, a
+            // constructor or setter that threw): the type's fault, not the entry's. Not cached from now on.
+            value = default!;
+            Uncacheable(serializer.RoundTripOf<T>(), "values stored earlier cannot be read back (" + e.GetType().Name + ")", e, countValue: false);
+            return false;
         }
     }
 

@@ -15,38 +15,47 @@ internal enum EnvelopeKind
 
     /// <summary>A single-entry eviction marker: a miss whose stamp still guards against stale writes.</summary>
     Tombstone,
+
+    /// <summary>A value in the previous format (version 3, without its expiry): a plain miss, replaced by the next fill.</summary>
+    Outdated,
 }
 
 /// <summary>
 /// The binary format of a Redis entry.
 /// <list type="bullet">
-/// <item>value: byte 0 = 3 (the format version); bytes 1..8 = a random stamp unique to the write; byte 9 = tag count
-/// n; n × int64 little-endian tag generations (tag order); the 8-byte schema hash of the value's type (see
-/// <see cref="PayloadSerializer"/>); the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the
-/// JSON; then the UTF-8 JSON of the value.</item>
+/// <item>value: byte 0 = 4 (the format version); bytes 1..8 = a random stamp unique to the write; byte 9 = tag count
+/// n; n × int64 little-endian tag generations (tag order); the int64 little-endian time the entry logically expires
+/// (Unix milliseconds, 0 = not recorded); the 8-byte schema hash of the value's type (see <see cref="PayloadSerializer"/>);
+/// the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the JSON; then the UTF-8 JSON of the
+/// value (none at all for a null <see cref="JsonPayload"/>).</item>
 /// <item>tombstone: byte 0 = 2; bytes 1..8 = a random stamp.</item>
 /// </list>
 /// The stamp lets the write script tell "the same thing I read" from "something written since" without comparing
 /// whole values (Lua's <c>string.sub(v, 2, 9)</c> is <see cref="StampOf"/>). The schema hash turns a deploy that
 /// changed the type into a miss instead of a failed (or, worse, a silently partial) deserialization; the key hash
 /// catches a value copied or renamed to another key (a cache must never answer one key with another's value); the checksum
-/// catches truncated, extended or damaged bytes, and lets a JSON payload be served without parsing it.
-/// (Version 1, without schema and checksum, is no longer read: such entries are misses and get replaced.)
+/// catches truncated, extended or damaged bytes, and lets a JSON payload be served without parsing it. The expiry lets
+/// a reader keep an in-process copy no longer than the entry itself lives, and take an entry past it for a miss even
+/// while Redis still holds it; it is the writer's clock, so instances should keep their clocks in sync.
+/// (Version 1, without schema and checksum, is no longer read: such entries are misses and get replaced. Version 3,
+/// without the expiry, is a plain miss, not reported as corrupt, and replaced too.)
 /// </summary>
 internal static class Envelope
 {
-    public const byte ValueVersion = 3;
+    public const byte ValueVersion = 4;
+    public const byte OutdatedValueVersion = 3;
     public const byte TombstoneVersion = 2;
     public const int StampLength = 8;
     public const int MaximumTags = byte.MaxValue;
     private const int TagCountOffset = 1 + StampLength;
     private const int GenerationsOffset = TagCountOffset + 1;
-    private const int TrailerLength = 3 * sizeof(ulong); // schema hash, key hash, checksum
+    private const int TrailerLength = 4 * sizeof(ulong); // expiry, schema hash, key hash, checksum
+    private const int OutdatedTrailerLength = 3 * sizeof(ulong); // version 3: schema hash, key hash, checksum
 
     /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the JSON starts there.</summary>
     public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + TrailerLength;
 
-    /// <summary>Writes a value header with a fresh stamp and zero generations (see <see cref="SetGenerations"/>).</summary>
+    /// <summary>Writes a value header with a fresh stamp, zero generations (see <see cref="SetGenerations"/>) and no expiry (see <see cref="SetExpiry"/>).</summary>
     public static void WriteValueHeader(Span<byte> header, int tagCount)
     {
         header[0] = ValueVersion;
@@ -55,10 +64,18 @@ internal static class Envelope
         header[GenerationsOffset..HeaderLength(tagCount)].Clear();
     }
 
+    /// <summary>Records when the entry logically expires, in Unix milliseconds (0: not recorded).</summary>
+    public static void SetExpiry(Span<byte> envelope, int jsonOffset, long expiresAtUnixMilliseconds) =>
+        BinaryPrimitives.WriteInt64LittleEndian(envelope.Slice(jsonOffset - TrailerLength), expiresAtUnixMilliseconds);
+
+    /// <summary>When a parsed value logically expires, in Unix milliseconds; 0 when not recorded.</summary>
+    public static long GetExpiry(ReadOnlySpan<byte> value, int jsonOffset) =>
+        BinaryPrimitives.ReadInt64LittleEndian(value.Slice(jsonOffset - TrailerLength));
+
     /// <summary>Seals a value whose JSON is complete: records the type's schema hash, the key's hash and the JSON's checksum.</summary>
     public static void Seal(Span<byte> envelope, int jsonOffset, ulong schema, string key)
     {
-        BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - TrailerLength), schema);
+        BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - 3 * sizeof(ulong)), schema);
         BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - 2 * sizeof(ulong)), KeyHash(key));
         BinaryPrimitives.WriteUInt64LittleEndian(envelope.Slice(jsonOffset - sizeof(ulong)), XxHash3.HashToUInt64(envelope[jsonOffset..]));
     }
@@ -72,7 +89,7 @@ internal static class Envelope
     public static bool Verify(ReadOnlySpan<byte> value, int jsonOffset, ulong schema, string key, out string? kind, out string? problem)
     {
         (kind, problem) = (null, null);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - TrailerLength)) != schema)
+        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 3 * sizeof(ulong))) != schema)
             (kind, problem) = (CorruptKinds.Schema, "written for another schema of the type (a changed type, or another type under the same key)");
         else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
             (kind, problem) = (CorruptKinds.Key, "written for another key");
@@ -126,13 +143,17 @@ internal static class Envelope
             case ValueVersion when value.Length > TagCountOffset:
                 tagCount = value[TagCountOffset];
                 jsonOffset = HeaderLength(tagCount);
-                if (value.Length <= jsonOffset)
+                // No JSON at all is a null JsonPayload; any other type reads it as bad JSON.
+                if (value.Length < jsonOffset)
                 {
                     problem = "truncated envelope";
                     return EnvelopeKind.Invalid;
                 }
                 return EnvelopeKind.Value;
-            case TombstoneVersion or ValueVersion:
+            case OutdatedValueVersion when value.Length > TagCountOffset
+                && value.Length > GenerationsOffset + value[TagCountOffset] * sizeof(long) + OutdatedTrailerLength:
+                return EnvelopeKind.Outdated;
+            case TombstoneVersion or ValueVersion or OutdatedValueVersion:
                 problem = "truncated envelope";
                 return EnvelopeKind.Invalid;
             default:
