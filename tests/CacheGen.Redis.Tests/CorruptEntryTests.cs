@@ -23,7 +23,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
 
     private async Task<byte[]> BytesFor(string kind, string key)
     {
-        long[] generation = await Generations();
+        long[] generation = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         const string Good = """{"id":5,"title":"old","content":"c"}""";
         switch (kind)
         {
@@ -78,16 +78,6 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
             Modifiers = { info => { if (info.Type == typeof(Post)) info.Properties.Remove(info.Properties.Single(p => p.Name == "content")); } },
         },
     });
-
-    /// <summary>
-    /// The generations an entry of region "posts" carries in Redis: the region's, then the clear epoch every entry
-    /// carries last.
-    /// </summary>
-    private async Task<long[]> Generations() =>
-    [
-        long.Parse((string)(await redis.Database.StringGetAsync("example:1:#gen:{posts}"))!),
-        long.Parse((string)(await redis.Database.StringGetAsync("example:1:#clear"))!),
-    ];
 
     /// <summary>A well-formed, sealed envelope with the region's current generations: only what the test varies is wrong.</summary>
     private static byte[] ValueEnvelope(string key, long[] generations, string json, ulong? schema = null)
@@ -150,7 +140,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         await using var instance = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
-        long[] generation = await Generations();
+        long[] generation = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         const string Gadget = """{"$type":"System.Diagnostics.Process, System.Diagnostics.Process","StartInfo":{"FileName":"/bin/false"}}""";
         await redis.Database.StringSetAsync(Entry.RedisKey(key), ValueEnvelope(key, generation, Gadget, Serializer.SchemaOf<object>()), TimeSpan.FromMinutes(1));
 

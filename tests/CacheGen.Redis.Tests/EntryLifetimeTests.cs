@@ -74,10 +74,10 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
-        long generation = long.Parse((string)(await redis.Database.StringGetAsync("example:1:gen:{posts}"))!);
+        long[] generations = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         // Version 3: the same envelope without the expiry in front of the schema hash.
-        byte[] current = TestEnvelopes.Value(new Post(1, "old", "c"), key, generation);
-        int expiry = Envelope.HeaderLength(1) - 4 * sizeof(long);
+        byte[] current = TestEnvelopes.Value(new Post(1, "old", "c"), key, generations);
+        int expiry = Envelope.HeaderLength(generations.Length) - 4 * sizeof(long);
         byte[] previous = [.. current[..expiry], .. current[(expiry + sizeof(long))..]];
         previous[0] = 3;
         await redis.Database.StringSetAsync(Entry.RedisKey(key), previous, TimeSpan.FromMinutes(1));

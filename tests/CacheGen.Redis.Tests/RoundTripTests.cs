@@ -131,8 +131,8 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         using var metrics = new MetricsRecorder(reader.Hooks.Meter);
         string key = Entry.UniqueKey();
         await reader.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
-        long generation = long.Parse((string)(await redis.Database.StringGetAsync("example:1:gen:{posts}"))!);
-        byte[] stored = TestEnvelopes.Value(new TwoConstructors(1, "old"), key, generation);
+        long[] generations = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
+        byte[] stored = TestEnvelopes.Value(new TwoConstructors(1, "old"), key, generations);
         await redis.Database.StringSetAsync(Entry.RedisKey(key), stored, TimeSpan.FromMinutes(1));
         var factory = new CountingFactory<TwoConstructors>(n => new TwoConstructors(n, "fresh"));
 
