@@ -349,10 +349,9 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("kept", await caches.First.GetOrCreateAsync(key, Fails<string>()));
     }
 
-    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data) and is internal (so
-    // xunit does not take it for a forgotten test): it runs only in KnownGapContract and ControlGapContract. Make it
-    // public with [Theory] and [MemberData(nameof(Cases.All), ...)] again once a row passes.
-    internal async Task RemoveKeys_a_null_entry_does_not_stop_the_others(string implementation)
+    [Theory]
+    [MemberData(nameof(Cases.All), nameof(RemoveKeys_a_null_entry_does_not_stop_the_others), MemberType = typeof(Cases))]
+    public async Task RemoveKeys_a_null_entry_does_not_stop_the_others(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string a = Keys.Unique(), b = Keys.Unique();
@@ -380,16 +379,17 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("new", await caches.First.GetOrCreateAsync(b, _ => ValueTask.FromResult("new")));
     }
 
-    // No implementation passes this yet, so it has no row here (xunit rejects a theory without data) and is internal (so
-    // xunit does not take it for a forgotten test): it runs only in KnownGapContract and ControlGapContract. Make it
-    // public with [Theory] and [MemberData(nameof(Cases.All), ...)] again once a row passes.
-    internal async Task RemoveKey_null_behaves_like_removing_nothing(string implementation)
+    // The single-key overload's key is not nullable (only the list overloads say "treat null as empty"): every
+    // implementation refuses null with ArgumentNullException before touching anything.
+    [Theory]
+    [MemberData(nameof(Cases.All), nameof(RemoveKey_null_is_refused_and_removes_nothing), MemberType = typeof(Cases))]
+    public async Task RemoveKey_null_is_refused_and_removes_nothing(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string key = Keys.Unique();
         await caches.First.SetAsync(key, "kept");
 
-        await caches.First.RemoveAsync((string)null!);
+        await Assert.ThrowsAsync<ArgumentNullException>(() => caches.First.RemoveAsync((string)null!).AsTask());
 
         Assert.Equal("kept", await caches.First.GetOrCreateAsync(key, Fails<string>()));
     }
@@ -504,11 +504,9 @@ public sealed class Contract(ContractRedis redis)
         Assert.Equal("new", await caches.First.GetOrCreateAsync(untagged, _ => ValueTask.FromResult("new")));
     }
 
-    // Neither distributed implementation passes this yet, so it has no row here (xunit rejects a theory without data) and
-    // is internal (so xunit does not take it for a forgotten test): it runs only in KnownGapContract and
-    // ControlGapContract. Make it public with [Theory] and [MemberData(nameof(Cases.Distributed), ...)] again once a row
-    // passes.
-    internal async Task RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache(string implementation)
+    [Theory]
+    [MemberData(nameof(Cases.Distributed), nameof(RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache), MemberType = typeof(Cases))]
+    public async Task RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache(string implementation)
     {
         await using CacheSet caches = Caches(implementation);
         string key = Keys.Unique();
