@@ -68,6 +68,7 @@ internal sealed partial class RedisHybridCache
             _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
             flight.Fail(e);
         }
+        Hooks.FillFinished?.Invoke(flight.Key);
     }
 
     /// <summary>

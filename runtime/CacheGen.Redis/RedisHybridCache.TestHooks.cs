@@ -22,6 +22,9 @@ internal sealed partial class RedisHybridCache
         /// <summary>Awaited by an eviction after it evicted in-process and before it evicts in Redis (gets the key or tag).</summary>
         public Func<string, ValueTask>? BeforeRedisEviction { get; set; }
 
+        /// <summary>Called once a fill has finished, stored or not, its waiters released (gets the cache key).</summary>
+        public Action<string>? FillFinished { get; set; }
+
         /// <summary>The meter this instance reports on.</summary>
         public Meter Meter => cache._metrics.Meter;
 
@@ -48,6 +51,9 @@ internal sealed partial class RedisHybridCache
 
         /// <summary>The number of in-process entries.</summary>
         public int LocalCount => cache._local.Count;
+
+        /// <summary>The entry count the in-process cache keeps for its <see cref="CacheGenOptions.MaximumLocalEntries"/> bound.</summary>
+        public int LocalAccountedCount => cache._local.AccountedCount;
 
         /// <summary>The bytes the in-process entries count against <see cref="CacheGenOptions.MaximumLocalBytes"/>.</summary>
         public long LocalBytes => cache._local.Bytes;

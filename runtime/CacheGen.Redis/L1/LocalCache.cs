@@ -97,6 +97,9 @@ internal sealed class LocalCache
     /// <summary>Approximately how many entries are held (live or not yet swept).</summary>
     public int Count => _entries.Count;
 
+    /// <summary>The entry count kept for the <c>MaximumLocalEntries</c> bound (equal to <see cref="Count"/> when nothing runs).</summary>
+    public int AccountedCount => Volatile.Read(ref _count);
+
     /// <summary>The bytes the held entries count against <c>MaximumLocalBytes</c>.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
