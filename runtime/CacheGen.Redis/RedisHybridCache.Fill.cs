@@ -95,10 +95,9 @@ internal sealed partial class RedisHybridCache
     {
         if (!settings.WriteLocal || flight.IsInvalidated)
             return;
-        LocalEntry? entry = NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt);
-        // Evicted between the check and the store: take it back out (the evictor marks first, then removes).
-        if (entry is not null && _local.Set(flight.Key, entry) && flight.IsInvalidated)
-            _local.RemoveExact(flight.Key, entry);
+        // Atomic with the eviction's mark: stored before it (the evictor removes it next) or not at all.
+        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry)
+            flight.StoreUnlessInvalidated(_local, entry);
     }
 
     private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset, long readAt)

@@ -26,6 +26,10 @@ internal sealed partial class RedisHybridCache
                     _metrics.LocalStampedeJoin();
                     return await running.WaitAsync(creator: false, _codec.Serializer, cancellationToken).ConfigureAwait(false);
                 }
+                // The replaced fill may still be running (its callers left but its data call goes on, or it reads
+                // another type). An eviction only reaches the registered flight, so the replaced one is marked before
+                // it stops being registered: from then on no flight outside _flights can store in L1.
+                existing.Invalidate();
                 var replacement = NewFlight<T>(key, settings);
                 if (_flights.TryUpdate(key, replacement, existing))
                     return await StartFill(replacement, state, factory, settings, cancellationToken).ConfigureAwait(false);

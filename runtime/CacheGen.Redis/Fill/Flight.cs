@@ -6,7 +6,9 @@ namespace CacheGen.Redis;
 /// </summary>
 internal abstract class Flight(string key, LocalValidity validity, long startedAt)
 {
-    private int _invalidated;
+    // Makes "not invalidated, so store in L1" one step with respect to Invalidate.
+    private readonly Lock _storeGate = new();
+    private volatile bool _invalidated;
 
     public string Key { get; } = key;
 
@@ -19,18 +21,28 @@ internal abstract class Flight(string key, LocalValidity validity, long startedA
     /// <summary>The in-process epoch and tag generations when the fill started; a later eviction makes it stale.</summary>
     public LocalValidity Validity { get; } = validity;
 
-    /// <summary>Set by RemoveAsync/SetAsync of this key while the fill runs: its result must not reach the in-process cache.</summary>
-    public bool IsInvalidated
+    /// <summary>
+    /// Set by an eviction or SetAsync of this key while the fill runs, or when another fill replaces this one: its
+    /// result must not reach the in-process cache.
+    /// </summary>
+    public bool IsInvalidated => _invalidated;
+
+    /// <summary>
+    /// Marks the fill stale. Returns once a store that began before is done, so an evictor that marks first and then
+    /// removes the key always removes what this fill stored: there is no moment after the eviction when it is served.
+    /// </summary>
+    public void Invalidate()
     {
-        get
-        {
-            // Pairs with the full fence in Invalidate: the fill stores, then checks; the evictor marks, then removes.
-            Interlocked.MemoryBarrier();
-            return Volatile.Read(ref _invalidated) != 0;
-        }
+        lock (_storeGate)
+            _invalidated = true;
     }
 
-    public void Invalidate() => Interlocked.Exchange(ref _invalidated, 1);
+    /// <summary>Stores <paramref name="entry"/> under the fill's key unless the fill was invalidated; says whether it did.</summary>
+    public bool StoreUnlessInvalidated(LocalCache local, LocalEntry entry)
+    {
+        lock (_storeGate)
+            return !_invalidated && local.Set(Key, entry);
+    }
 }
 
 /// <summary>The outcome of a fill: the value, and its JSON when one was made (to give each joiner its own copy).</summary>
