@@ -81,8 +81,11 @@ internal sealed partial class RedisHybridCache
             bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.Expiration, token).ConfigureAwait(false);
             if (written == false)
             {
+                // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this
+                // one missed): the caller gets the value, but no cache keeps it, L1 included.
                 _metrics.StaleSetRejected();
                 Log.StaleSetRejected(_logger, key);
+                return new FlightResult<T>(value, buffer, jsonOffset);
             }
         }
 

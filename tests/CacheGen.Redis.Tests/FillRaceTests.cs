@@ -116,4 +116,29 @@ public sealed class FillRaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await fills.WaitForAsync(2);
         Assert.Equal(expected, await instance.Cache.GetOrCreateAsync(key, Returns("newer"), tags: Entry.Posts));
     }
+
+    [Theory]
+    [InlineData("remove")]
+    [InlineData("set")]
+    [InlineData("tag")]
+    public async Task A_fill_whose_guarded_write_was_rejected_returns_its_value_but_keeps_it_out_of_memory(string eviction)
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        // A never hears of B's eviction: only Redis knows, and says so by rejecting A's write.
+        a.Hooks.DropIncomingBackplaneMessage = () => true;
+        var fills = new FinishedFills(a);
+        string key = Entry.UniqueKey();
+
+        var read = new HeldCall();
+        Task<string> result = a.Cache.GetOrCreateAsync(key, read.Factory, tags: Entry.Posts).AsTask();
+        await read.Started;   // after A's Redis read
+        string expected = await EvictAsync(b, key, eviction);
+        read.Answer("old");
+
+        Assert.Equal("old", await result.WaitAsync(HangGuard));
+        await fills.WaitForAsync(1);
+        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Equal(expected, await a.Cache.GetOrCreateAsync(key, Returns("new"), tags: Entry.Posts));
+    }
 }
