@@ -58,7 +58,10 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 /// <summary>
 /// A fill of a <typeparamref name="T"/>. The data call gets the fill's own token, which is cancelled only when every
 /// waiter has given up; a waiter whose token cancels leaves with <see cref="OperationCanceledException"/> alone. All
-/// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy.
+/// waiters get the same value, or the same exception while the caller that started the fill is still there; for a
+/// mutable type, joiners get their own deserialized copy. The data call runs on its starter's state (a scoped
+/// service, its database context, its request's token): once that caller has left, a failure, or any cancellation,
+/// may be its doing, and <see cref="FailedWithoutItsStarter"/> tells the joiners to fill again with their own.
 /// </summary>
 internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt)
 {
@@ -70,6 +73,8 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
     // The creator counts as the first waiter.
     private int _waiters = 1;
+    private volatile bool _creatorLeft;
+    private volatile bool _failedWithoutItsStarter;
 
     /// <summary>The token the fill (and the data call) runs under.</summary>
     public CancellationToken Token => _cancellation.Token;
@@ -90,8 +95,17 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
     public void Complete(FlightResult<T> result) => _completion.TrySetResult(result);
 
+    /// <summary>
+    /// The fill failed after the caller that started it had left, or was cancelled: not an answer for the callers
+    /// still waiting, who fill again with their own state (read once the wait has failed).
+    /// </summary>
+    public bool FailedWithoutItsStarter => _failedWithoutItsStarter;
+
     public void Fail(Exception exception)
     {
+        // Any cancellation counts, not only this fill's own token: a data call observing its starter's request token
+        // may throw before that caller is seen leaving.
+        _failedWithoutItsStarter = _creatorLeft || exception is OperationCanceledException;
         if (exception is OperationCanceledException && _cancellation.IsCancellationRequested)
             _completion.TrySetCanceled(_cancellation.Token);
         else
@@ -117,7 +131,7 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !completion.IsCompleted)
             {
-                Leave();
+                Leave(creator);
                 throw;
             }
         }
@@ -127,8 +141,11 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
         return serializer.Deserialize<T>(result.Buffer, result.JsonOffset);
     }
 
-    private void Leave()
+    private void Leave(bool creator)
     {
+        // Before the count drops: a failure from here on may come from this caller's state being torn down.
+        if (creator)
+            _creatorLeft = true;
         if (Interlocked.Decrement(ref _waiters) != 0)
             return;
         try
