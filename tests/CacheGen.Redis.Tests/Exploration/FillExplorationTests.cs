@@ -47,4 +47,33 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
                 throw Broken(violations);
         }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: Scenario.Print);
     }
+
+    [Fact]
+    public async Task In_process_under_real_concurrency_the_same_model_holds()
+    {
+        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+        {
+            await using var instance = CacheInstance.Create(redis: null);
+            var run = new ConcurrentRun(instance);
+            List<string> violations = await run.RunAsync(workers);
+            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
+    }
+
+    [Fact]
+    public async Task On_redis_under_real_concurrency_the_same_model_holds()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        await instance.Hooks.BackplaneReady;
+        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+        {
+            var run = new ConcurrentRun(instance);
+            List<string> violations = await run.RunAsync(workers);
+            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
+    }
 }

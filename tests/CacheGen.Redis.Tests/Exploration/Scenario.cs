@@ -16,8 +16,8 @@ public enum StepKind
 /// <summary>
 /// One step of a scenario. <see cref="StepKind.Get"/> starts a caller of key <see cref="Key"/> (able to give up if
 /// <see cref="Cancellable"/>; its data call held until released if <see cref="Held"/>, observing its token if
-/// <see cref="HonorsToken"/>, and failing once its caller gave up if it <see cref="NeedsScope"/>, like a query on a
-/// disposed DbContext). Cancel and Release pick the <see cref="Index"/>-th (modulo) caller still able to give up,
+/// <see cref="HonorsToken"/>, and failing once its caller gave up and its scope was disposed if it
+/// <see cref="NeedsScope"/>, like a query on a disposed DbContext). Cancel and Release pick the <see cref="Index"/>-th (modulo) caller still able to give up,
 /// or data call still held, so a shrunk scenario keeps its meaning.
 /// </summary>
 public sealed record Step(StepKind Kind, int Key = 0, int Index = 0, bool Cancellable = false, bool Held = false, bool HonorsToken = false,

@@ -113,7 +113,7 @@ internal sealed class ScenarioRun
                 if (present.Length > 0)
                 {
                     Caller leaving = present[step.Index % present.Length];
-                    leaving.GaveUp = true;   // before the token: its scope is gone from here on
+                    leaving.GaveUp = true;
                     leaving.GiveUp!.Cancel();
                 }
                 break;
@@ -162,6 +162,8 @@ internal sealed class ScenarioRun
         }
         finally
         {
+            // Its request is over: its scope goes (as ASP.NET Core disposes a request's services after it ends).
+            caller.ScopeDisposed = caller.GaveUp;
             _history.Progress();
         }
     }
@@ -189,8 +191,8 @@ internal sealed class ScenarioRun
                 _held.Remove(release);
             _history.Progress();
         }
-        // Its caller's scope (a DbContext, say) is disposed once that caller gave up.
-        ObjectDisposedException.ThrowIf(caller.NeedsScope && caller.GaveUp, caller);
+        // It runs on its caller's scope (a DbContext, say), disposed once that caller gave up and its call ended.
+        ObjectDisposedException.ThrowIf(caller.NeedsScope && caller.ScopeDisposed, caller);
         return value;
     }
 
@@ -257,6 +259,8 @@ internal sealed class ScenarioRun
         public CancellationTokenSource? GiveUp { get; } = giveUp;
 
         public volatile bool GaveUp;
+
+        public volatile bool ScopeDisposed;
 
         public Task Done { get; set; } = Task.CompletedTask;
     }
