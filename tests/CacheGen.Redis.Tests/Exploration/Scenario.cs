@@ -17,16 +17,17 @@ public enum StepKind
 /// One step of a scenario. <see cref="StepKind.Get"/> starts a caller of key <see cref="Key"/> (able to give up if
 /// <see cref="Cancellable"/>; its data call held until released if <see cref="Held"/>, observing its token if
 /// <see cref="HonorsToken"/>, and failing once its caller gave up and its scope was disposed if it
-/// <see cref="NeedsScope"/>, like a query on a disposed DbContext). Cancel and Release pick the <see cref="Index"/>-th (modulo) caller still able to give up,
+/// <see cref="NeedsScope"/>, like a query on a disposed DbContext; reading the key as a <see cref="Versioned"/> record
+/// instead of a string if <see cref="AsRecord"/>, which makes it replace a string fill rather than join it). Cancel and Release pick the <see cref="Index"/>-th (modulo) caller still able to give up,
 /// or data call still held, so a shrunk scenario keeps its meaning.
 /// </summary>
 public sealed record Step(StepKind Kind, int Key = 0, int Index = 0, bool Cancellable = false, bool Held = false, bool HonorsToken = false,
-    bool NeedsScope = false)
+    bool NeedsScope = false, bool AsRecord = false)
 {
     public override string ToString() => Kind switch
     {
         StepKind.Get => $"Get(k{Key}{(Cancellable ? ", cancellable" : "")}{(Held ? ", held" : "")}{(HonorsToken ? ", honors token" : "")}" +
-            $"{(NeedsScope ? ", needs its scope" : "")})",
+            $"{(NeedsScope ? ", needs its scope" : "")}{(AsRecord ? ", as a record" : "")})",
         StepKind.Cancel => $"Cancel(#{Index})",
         StepKind.Release => $"Release(#{Index})",
         StepKind.Remove => $"Remove(k{Key})",
@@ -35,6 +36,9 @@ public sealed record Step(StepKind Kind, int Key = 0, int Index = 0, bool Cancel
         _ => "RemoveAll(*)",
     };
 }
+
+/// <summary>The same value as a record: another type under the same key.</summary>
+public sealed record Versioned(string Id);
 
 public static class Scenario
 {
@@ -49,8 +53,8 @@ public static class Scenario
     private static readonly Gen<int> Index = Gen.Int[0, 7];
 
     private static Gen<Step> Steps(bool clearAll) => Gen.Frequency<Step>(
-        (8, Gen.Select(Key, Gen.Int[0, 15], (key, flags) =>
-            new Step(StepKind.Get, key, 0, Cancellable: (flags & 1) != 0, Held: (flags & 2) != 0, HonorsToken: (flags & 4) != 0, NeedsScope: (flags & 8) != 0))),
+        (8, Gen.Select(Key, Gen.Int[0, 31], (key, flags) => new Step(StepKind.Get, key, 0, Cancellable: (flags & 1) != 0, Held: (flags & 2) != 0,
+            HonorsToken: (flags & 4) != 0, NeedsScope: (flags & 8) != 0, AsRecord: (flags & 16) != 0))),
         (3, Index.Select(i => new Step(StepKind.Cancel, Index: i))),
         (4, Index.Select(i => new Step(StepKind.Release, Index: i))),
         (2, Key.Select(k => new Step(StepKind.Remove, k))),

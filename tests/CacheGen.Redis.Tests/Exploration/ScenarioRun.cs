@@ -70,7 +70,8 @@ internal sealed class ScenarioRun
             // One more read of each key, after everything.
             for (int key = 0; key < Scenario.Keys; key++)
             {
-                var reader = new Caller(this, "final" + key, KeyName(key), TagsOf(key), held: false, honorsToken: false, needsScope: false, giveUp: null);
+                var reader = new Caller(this, "final" + key, KeyName(key), TagsOf(key), held: false, honorsToken: false, needsScope: false,
+                    asRecord: false, giveUp: null);
                 _callers.Add(reader);
                 await CallAsync(reader).ConfigureAwait(false);
             }
@@ -104,7 +105,7 @@ internal sealed class ScenarioRun
         {
             case StepKind.Get:
                 var caller = new Caller(this, "c" + ++_named, KeyName(step.Key), TagsOf(step.Key), step.Held, step.HonorsToken, step.NeedsScope,
-                    step.Cancellable ? new CancellationTokenSource() : null);
+                    step.AsRecord, step.Cancellable ? new CancellationTokenSource() : null);
                 _callers.Add(caller);
                 caller.Done = CallAsync(caller);
                 break;
@@ -148,8 +149,12 @@ internal sealed class ScenarioRun
         long start = _history.Now;
         try
         {
-            string value = await _cache.GetOrCreateAsync(caller.Key, caller, static (c, ct) => c.Run.FillAsync(c, ct), tags: caller.Tags,
-                cancellationToken: caller.GiveUp?.Token ?? default).ConfigureAwait(false);
+            CancellationToken token = caller.GiveUp?.Token ?? default;
+            string value = caller.AsRecord
+                ? (await _cache.GetOrCreateAsync(caller.Key, caller, static async (c, ct) => new Versioned(await c.Run.FillAsync(c, ct).ConfigureAwait(false)),
+                    tags: caller.Tags, cancellationToken: token).ConfigureAwait(false)).Id
+                : await _cache.GetOrCreateAsync(caller.Key, caller, static (c, ct) => c.Run.FillAsync(c, ct), tags: caller.Tags,
+                    cancellationToken: token).ConfigureAwait(false);
             _history.Read(caller.Name, caller.Key, start, value);
         }
         catch (Exception e) when (!caller.GaveUp)
@@ -240,7 +245,7 @@ internal sealed class ScenarioRun
     }
 
     private sealed class Caller(ScenarioRun run, string name, string key, string[] tags, bool held, bool honorsToken, bool needsScope,
-        CancellationTokenSource? giveUp)
+        bool asRecord, CancellationTokenSource? giveUp)
     {
         public ScenarioRun Run { get; } = run;
 
@@ -255,6 +260,8 @@ internal sealed class ScenarioRun
         public bool HonorsToken { get; } = honorsToken;
 
         public bool NeedsScope { get; } = needsScope;
+
+        public bool AsRecord { get; } = asRecord;
 
         public CancellationTokenSource? GiveUp { get; } = giveUp;
 
