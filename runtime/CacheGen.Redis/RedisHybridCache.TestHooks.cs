@@ -22,6 +22,9 @@ internal sealed partial class RedisHybridCache
         /// <summary>Awaited by an eviction after it evicted in-process and before it evicts in Redis (gets the key or tag).</summary>
         public Func<string, ValueTask>? BeforeRedisEviction { get; set; }
 
+        /// <summary>Awaited by SetAsync after it stored in-process and before it writes Redis (gets the cache key).</summary>
+        public Func<string, ValueTask>? BeforeRedisSet { get; set; }
+
         /// <summary>Called once a fill has finished, stored or not, its waiters released (gets the cache key).</summary>
         public Action<string>? FillFinished { get; set; }
 

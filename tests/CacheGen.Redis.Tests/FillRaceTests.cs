@@ -1,4 +1,5 @@
 using CacheGen.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Caching.Hybrid;
 
 namespace CacheGen.Redis.Tests;
 
@@ -140,5 +141,34 @@ public sealed class FillRaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await fills.WaitForAsync(1);
         Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
         Assert.Equal(expected, await a.Cache.GetOrCreateAsync(key, Returns("new"), tags: Entry.Posts));
+    }
+
+    /// <summary>
+    /// SetAsync stores in-process, then writes Redis. A fill that starts in between (here one that skips the in-process
+    /// read) finds the old value still in Redis and puts it in L1 over the new one; once the set has returned it must
+    /// not be served.
+    /// </summary>
+    [Fact]
+    public async Task A_fill_that_reads_redis_while_a_set_is_on_its_way_there_does_not_outlive_the_set()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        string key = Entry.UniqueKey();
+        await b.Cache.SetAsync(key, "old", tags: Entry.Posts);   // in Redis, not in A's memory
+        var fills = new FinishedFills(a);
+        string? readMeanwhile = null;
+        a.Hooks.BeforeRedisSet = async _ =>
+        {
+            a.Hooks.BeforeRedisSet = null;
+            var skipMemory = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCacheRead };
+            readMeanwhile = await a.Cache.GetOrCreateAsync(key, Returns("computed"), skipMemory, Entry.Posts);
+            await fills.WaitForAsync(1);
+        };
+
+        await a.Cache.SetAsync(key, "new", tags: Entry.Posts);
+
+        Assert.Equal("old", readMeanwhile);   // concurrent with the set: either value would do
+        Assert.Equal("new", await a.Cache.GetOrCreateAsync(key, Returns("computed"), tags: Entry.Posts));
+        Assert.Equal("new", await a.Cache.GetOrCreateAsync(key, Returns("computed"), Entry.NoLocal, Entry.Posts));
     }
 }

@@ -220,6 +220,13 @@ internal sealed class LocalCache
             Forget(removed);
     }
 
+    /// <summary>Removes what is stored under <paramref name="key"/> unless it is <paramref name="keep"/>.</summary>
+    public void RemoveOtherThan(string key, LocalEntry? keep)
+    {
+        if (_entries.TryGetValue(key, out LocalEntry? current) && !ReferenceEquals(current, keep))
+            RemoveExact(key, current);
+    }
+
     /// <summary>Removes <paramref name="entry"/> only if it is still the one stored under <paramref name="key"/>.</summary>
     public void RemoveExact(string key, LocalEntry entry)
     {
