@@ -82,8 +82,11 @@ internal sealed partial class RedisHybridCache
             bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.Expiration, token).ConfigureAwait(false);
             if (written == false)
             {
+                // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this
+                // one missed): the caller gets the value, but no cache keeps it, L1 included.
                 _metrics.StaleSetRejected();
                 Log.StaleSetRejected(_logger, key);
+                return new FlightResult<T>(value, buffer, jsonOffset);
             }
         }
 
@@ -96,10 +99,9 @@ internal sealed partial class RedisHybridCache
     {
         if (!settings.WriteLocal || flight.IsInvalidated)
             return;
-        LocalEntry? entry = NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt);
-        // Evicted between the check and the store: take it back out (the evictor marks first, then removes).
-        if (entry is not null && _local.Set(flight.Key, entry) && flight.IsInvalidated)
-            _local.RemoveExact(flight.Key, entry);
+        // Atomic with the eviction's mark: stored before it (the evictor removes it next) or not at all.
+        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry)
+            flight.StoreUnlessInvalidated(_local, entry);
     }
 
     private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset, long readAt)

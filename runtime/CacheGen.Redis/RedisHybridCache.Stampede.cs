@@ -24,8 +24,21 @@ internal sealed partial class RedisHybridCache
                 if (existing is Flight<T> running && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
                 {
                     _metrics.LocalStampedeJoin();
-                    return await running.WaitAsync(creator: false, _codec.Serializer, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        return await running.WaitAsync(creator: false, _codec.Serializer, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (running.FailedWithoutItsStarter && !cancellationToken.IsCancellationRequested)
+                    {
+                        // The caller whose state the fill ran on left, and the fill failed (its scope disposed, its
+                        // token cancelled): not this caller's failure. Fill again, with this caller's own state.
+                        continue;
+                    }
                 }
+                // The replaced fill may still be running (its callers left but its data call goes on, or it reads
+                // another type). An eviction only reaches the registered flight, so the replaced one is marked before
+                // it stops being registered: from then on no flight outside _flights can store in L1.
+                existing.Invalidate();
                 var replacement = NewFlight<T>(key, settings);
                 if (_flights.TryUpdate(key, replacement, existing))
                     return await StartFill(replacement, state, factory, settings, cancellationToken).ConfigureAwait(false);
@@ -68,6 +81,7 @@ internal sealed partial class RedisHybridCache
             _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
             flight.Fail(e);
         }
+        Hooks.FillFinished?.Invoke(flight.Key);
     }
 
     /// <summary>

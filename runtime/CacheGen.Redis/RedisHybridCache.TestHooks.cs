@@ -22,6 +22,12 @@ internal sealed partial class RedisHybridCache
         /// <summary>Awaited by an eviction after it evicted in-process and before it evicts in Redis (gets the key or tag).</summary>
         public Func<string, ValueTask>? BeforeRedisEviction { get; set; }
 
+        /// <summary>Awaited by SetAsync after it stored in-process and before it writes Redis (gets the cache key).</summary>
+        public Func<string, ValueTask>? BeforeRedisSet { get; set; }
+
+        /// <summary>Called once a fill has finished, stored or not, its waiters released (gets the cache key).</summary>
+        public Action<string>? FillFinished { get; set; }
+
         /// <summary>The meter this instance reports on.</summary>
         public Meter Meter => cache._metrics.Meter;
 
@@ -51,6 +57,9 @@ internal sealed partial class RedisHybridCache
 
         /// <summary>How many tags the in-process tag table holds.</summary>
         public int LocalTagCount => cache._local.TagCount;
+
+        /// <summary>The entry count the in-process cache keeps for its <see cref="CacheGenOptions.MaximumLocalEntries"/> bound.</summary>
+        public int LocalAccountedCount => cache._local.AccountedCount;
 
         /// <summary>The bytes the in-process entries count against <see cref="CacheGenOptions.MaximumLocalBytes"/>.</summary>
         public long LocalBytes => cache._local.Bytes;

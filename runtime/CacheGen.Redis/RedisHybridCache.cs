@@ -108,18 +108,26 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         if (writeRedis || settings.WriteLocal)
             buffer = _codec.TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out jsonOffset);
 
-        if (settings.WriteLocal && NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) is { } entry)
+        LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) : null;
+        if (entry is not null)
             _local.Set(key, entry);
         else
             _local.Remove(key);
 
         if (writeRedis && buffer is not null)
         {
+            if (Hooks.BeforeRedisSet is { } hook)
+                await hook(key).ConfigureAwait(false);
             if (await _store!.GetGenerationsAsync(key, settings.Tags, settings.Expiration, cancellationToken).ConfigureAwait(false) is { } generations)
             {
                 Envelope.SetGenerations(buffer, generations);
                 await _store.WriteAsync(key, buffer, settings.Expiration, cancellationToken).ConfigureAwait(false);
             }
+            // A fill that started since the step above may have read the old entry from Redis before this write and put
+            // it in L1 over this value: the second step of an eviction, keeping this set's own entry.
+            if (_flights.TryRemove(key, out Flight? late))
+                late.Invalidate();
+            _local.RemoveOtherThan(key, entry);
         }
         if (_backplane is not null)
             await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,9 @@ namespace CacheGen.Redis;
 /// </summary>
 internal abstract class Flight(string key, LocalValidity validity, long startedAt)
 {
-    private int _invalidated;
+    // Makes "not invalidated, so store in L1" one step with respect to Invalidate.
+    private readonly Lock _storeGate = new();
+    private volatile bool _invalidated;
 
     public string Key { get; } = key;
 
@@ -19,18 +21,28 @@ internal abstract class Flight(string key, LocalValidity validity, long startedA
     /// <summary>The in-process epoch and tag generations when the fill started; a later eviction makes it stale.</summary>
     public LocalValidity Validity { get; } = validity;
 
-    /// <summary>Set by RemoveAsync/SetAsync of this key while the fill runs: its result must not reach the in-process cache.</summary>
-    public bool IsInvalidated
+    /// <summary>
+    /// Set by an eviction or SetAsync of this key while the fill runs, or when another fill replaces this one: its
+    /// result must not reach the in-process cache.
+    /// </summary>
+    public bool IsInvalidated => _invalidated;
+
+    /// <summary>
+    /// Marks the fill stale. Returns once a store that began before is done, so an evictor that marks first and then
+    /// removes the key always removes what this fill stored: there is no moment after the eviction when it is served.
+    /// </summary>
+    public void Invalidate()
     {
-        get
-        {
-            // Pairs with the full fence in Invalidate: the fill stores, then checks; the evictor marks, then removes.
-            Interlocked.MemoryBarrier();
-            return Volatile.Read(ref _invalidated) != 0;
-        }
+        lock (_storeGate)
+            _invalidated = true;
     }
 
-    public void Invalidate() => Interlocked.Exchange(ref _invalidated, 1);
+    /// <summary>Stores <paramref name="entry"/> under the fill's key unless the fill was invalidated; says whether it did.</summary>
+    public bool StoreUnlessInvalidated(LocalCache local, LocalEntry entry)
+    {
+        lock (_storeGate)
+            return !_invalidated && local.Set(Key, entry);
+    }
 }
 
 /// <summary>The outcome of a fill: the value, and its JSON when one was made (to give each joiner its own copy).</summary>
@@ -46,8 +58,11 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 /// <summary>
 /// A fill of a <typeparamref name="T"/>. The data call gets the fill's own token, which is cancelled only when every
 /// waiter has given up; a waiter whose token cancels leaves with <see cref="OperationCanceledException"/> alone. All
-/// waiters get the same value or the same exception; for a mutable type, joiners get their own deserialized copy
-/// when the value was serialized, else (its type is not cacheable) the very instance the fill produced.
+/// waiters get the same value, or the same exception while the caller that started the fill is still there; for a
+/// mutable type, joiners get their own deserialized copy when the value was serialized, else (its type is not
+/// cacheable) the very instance the fill produced. The data call runs on its starter's state (a scoped service, its
+/// database context, its request's token): once that caller has left, a failure, or any cancellation, may be its
+/// doing, and <see cref="FailedWithoutItsStarter"/> tells the joiners to fill again with their own.
 /// </summary>
 internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt)
 {
@@ -59,6 +74,8 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
     // The creator counts as the first waiter.
     private int _waiters = 1;
+    private volatile bool _creatorLeft;
+    private volatile bool _failedWithoutItsStarter;
 
     /// <summary>The token the fill (and the data call) runs under.</summary>
     public CancellationToken Token => _cancellation.Token;
@@ -79,8 +96,17 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
 
     public void Complete(FlightResult<T> result) => _completion.TrySetResult(result);
 
+    /// <summary>
+    /// The fill failed after the caller that started it had left, or was cancelled: not an answer for the callers
+    /// still waiting, who fill again with their own state (read once the wait has failed).
+    /// </summary>
+    public bool FailedWithoutItsStarter => _failedWithoutItsStarter;
+
     public void Fail(Exception exception)
     {
+        // Any cancellation counts, not only this fill's own token: a data call observing its starter's request token
+        // may throw before that caller is seen leaving.
+        _failedWithoutItsStarter = _creatorLeft || exception is OperationCanceledException;
         if (exception is OperationCanceledException && _cancellation.IsCancellationRequested)
             _completion.TrySetCanceled(_cancellation.Token);
         else
@@ -106,7 +132,7 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !completion.IsCompleted)
             {
-                Leave();
+                Leave(creator);
                 throw;
             }
         }
@@ -126,8 +152,11 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
         }
     }
 
-    private void Leave()
+    private void Leave(bool creator)
     {
+        // Before the count drops: a failure from here on may come from this caller's state being torn down.
+        if (creator)
+            _creatorLeft = true;
         if (Interlocked.Decrement(ref _waiters) != 0)
             return;
         try

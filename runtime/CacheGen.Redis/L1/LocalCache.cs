@@ -126,6 +126,9 @@ internal sealed class LocalCache
     /// <summary>How many tags the tag table holds.</summary>
     public int TagCount => _tags.Count;
 
+    /// <summary>The entry count kept for the <c>MaximumLocalEntries</c> bound (equal to <see cref="Count"/> when nothing runs).</summary>
+    public int AccountedCount => Volatile.Read(ref _count);
+
     /// <summary>The bytes the held entries count against <c>MaximumLocalBytes</c>.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
@@ -305,11 +308,27 @@ internal sealed class LocalCache
     {
         if (!IsLive(entry) || entry.Size > _maximumBytes)
             return false;
-        LocalEntry? replaced = null;
-        _entries.AddOrUpdate(key, static (_, added) => added, (_, old, added) => { replaced = old; return added; }, entry);
-        if (replaced is null)
-            Interlocked.Increment(ref _count);
-        long bytes = Interlocked.Add(ref _bytes, entry.Size - (replaced?.Size ?? 0));
+        // Counted on the swap that actually happened, against the very entry it displaced: an update that loses to a
+        // removal retries as an add, and only whoever takes an entry out subtracts its size. (Entries compare by
+        // reference: TryUpdate and the exact removal rely on it.)
+        long bytes;
+        while (true)
+        {
+            if (_entries.TryGetValue(key, out LocalEntry? current))
+            {
+                if (_entries.TryUpdate(key, entry, current))
+                {
+                    bytes = Interlocked.Add(ref _bytes, entry.Size - current.Size);
+                    break;
+                }
+            }
+            else if (_entries.TryAdd(key, entry))
+            {
+                Interlocked.Increment(ref _count);
+                bytes = Interlocked.Add(ref _bytes, entry.Size);
+                break;
+            }
+        }
         if (Volatile.Read(ref _count) > _maximumEntries || bytes > _maximumBytes)
             Trim();
         return true;
@@ -319,6 +338,13 @@ internal sealed class LocalCache
     {
         if (_entries.TryRemove(key, out LocalEntry? removed))
             Forget(removed);
+    }
+
+    /// <summary>Removes what is stored under <paramref name="key"/> unless it is <paramref name="keep"/>.</summary>
+    public void RemoveOtherThan(string key, LocalEntry? keep)
+    {
+        if (_entries.TryGetValue(key, out LocalEntry? current) && !ReferenceEquals(current, keep))
+            RemoveExact(key, current);
     }
 
     /// <summary>Removes <paramref name="entry"/> only if it is still the one stored under <paramref name="key"/>.</summary>

@@ -1,0 +1,79 @@
+using CacheGen.Redis.Tests.Infrastructure;
+using CsCheck;
+using Xunit.Abstractions;
+
+namespace CacheGen.Redis.Tests.Exploration;
+
+/// <summary>
+/// Explores the fill / flight / L1 / eviction state machine with random scenarios (CsCheck generates and shrinks
+/// them): callers that start, join, replace and abandon fills, data calls held and released in any order, callers that
+/// give up (their scope then disposed), and evictions by key, by tag and of everything, checked against the model in
+/// <see cref="FillHistory"/>. Each test runs a few seconds; CACHEGEN_EXPLORE_SECONDS runs it longer, and CsCheck_Seed
+/// replays a reported seed.
+/// </summary>
+public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
+{
+    private static int Seconds(int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable("CACHEGEN_EXPLORE_SECONDS"), out int seconds) && seconds > 0 ? seconds : fallback;
+
+    private static Exception Broken(List<string> violations) => new Xunit.Sdk.XunitException(string.Join(Environment.NewLine, violations));
+
+    [Fact]
+    public async Task In_process_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another()
+    {
+        await Scenario.Scenarios(clearAll: true).SampleAsync(async steps =>
+        {
+            await using var instance = CacheInstance.Create(redis: null);
+            var run = new ScenarioRun(instance, networked: false);
+            List<string> violations = await run.RunAsync(steps);
+            violations.AddRange(await run.CleanUpAsync());
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: Scenario.Print);
+    }
+
+    [Fact]
+    public async Task On_redis_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another()
+    {
+        // One instance for the whole exploration (keys and tags are unique to each scenario).
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        await instance.Hooks.BackplaneReady;
+        await Scenario.Scenarios(clearAll: false).SampleAsync(async steps =>
+        {
+            var run = new ScenarioRun(instance, networked: true);
+            List<string> violations = await run.RunAsync(steps);
+            violations.AddRange(await run.CleanUpAsync());
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: Scenario.Print);
+    }
+
+    [Fact]
+    public async Task In_process_under_real_concurrency_the_same_model_holds()
+    {
+        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+        {
+            await using var instance = CacheInstance.Create(redis: null);
+            var run = new ConcurrentRun(instance);
+            List<string> violations = await run.RunAsync(workers);
+            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
+    }
+
+    [Fact]
+    public async Task On_redis_under_real_concurrency_the_same_model_holds()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        await instance.Hooks.BackplaneReady;
+        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+        {
+            var run = new ConcurrentRun(instance);
+            List<string> violations = await run.RunAsync(workers);
+            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
+            if (violations.Count > 0)
+                throw Broken(violations);
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
+    }
+}
