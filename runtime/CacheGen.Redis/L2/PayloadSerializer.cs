@@ -281,7 +281,7 @@ internal sealed class PayloadSerializer
     public T Deserialize<T>(byte[] envelope, int jsonOffset)
     {
         if (typeof(T) == typeof(JsonPayload))
-            return jsonOffset == envelope.Length ? default! : (T)(object)JsonPayload.FromTrustedUtf8(envelope.AsMemory(jsonOffset));
+            return jsonOffset == envelope.Length ? default! : (T)(object)CacheGen.Infrastructure.TrustedJsonPayload.FromVerifiedUtf8(envelope.AsMemory(jsonOffset));
         return JsonSerializer.Deserialize(envelope.AsSpan(jsonOffset), TypeInfo<T>())!;
     }
 }
