@@ -15,7 +15,7 @@ public sealed class CodeFixTests
         """;
 
     [Fact]
-    public Task CG0001_MovesTheBodyIntoACoreMethod() => CodeFixTest<MakePartialCodeFixProvider>.RunAsync(Usings + """
+    public Task CG0001_moves_the_body_into_a_core_method() => CodeFixTest<MakePartialCodeFixProvider>.RunAsync(Usings + """
         public partial class Service(HybridCache cache)
         {
             private static HybridCache Shared { get; } = null!;
@@ -52,7 +52,7 @@ public sealed class CodeFixTests
         """, iterations: 2);
 
     [Fact]
-    public Task CG0002_MakesEveryContainingTypePartial() => CodeFixTest<MakeTypesPartialCodeFixProvider>.RunAsync(Usings + """
+    public Task CG0002_makes_every_containing_type_partial() => CodeFixTest<MakeTypesPartialCodeFixProvider>.RunAsync(Usings + """
         public class {|CG0002:Outer|}
         {
             internal sealed class {|CG0002:Middle|}
@@ -81,7 +81,7 @@ public sealed class CodeFixTests
         """, iterations: 1);
 
     [Fact]
-    public Task CG0003_GeneratesTheCoreMethodStub() => CodeFixTest<AddCoreMethodCodeFixProvider>.RunAsync(Usings + """
+    public Task CG0003_generates_the_core_method_stub() => CodeFixTest<AddCoreMethodCodeFixProvider>.RunAsync(Usings + """
         public partial class Service(HybridCache cache)
         {
             [Cached("items", Key = "item:{id}")]
@@ -104,7 +104,7 @@ public sealed class CodeFixTests
         """, iterations: 2);
 
     [Fact]
-    public Task CG0008_AddsAPrimaryConstructorParameter() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync(Usings + """
+    public Task CG0008_adds_a_primary_constructor_parameter() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync(Usings + """
         public sealed class Store;
 
         public partial class Service(Store store)
@@ -139,7 +139,7 @@ public sealed class CodeFixTests
         """, iterations: 2);
 
     [Fact]
-    public Task CG0008_AddsOneParameterForSeveralMethods() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync(Usings + """
+    public Task CG0008_adds_one_parameter_for_several_methods() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync(Usings + """
         public partial struct Service
         {
             [Cached("items")]
@@ -164,7 +164,7 @@ public sealed class CodeFixTests
         """);
 
     [Fact]
-    public Task CG0008_AddsTheUsingWhenItIsMissing() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync("""
+    public Task CG0008_adds_the_using_when_it_is_missing() => CodeFixTest<AddHybridCacheParameterCodeFixProvider>.RunAsync("""
         using CacheGen;
 
         public partial class Service

@@ -7,7 +7,7 @@ namespace CacheGen.CodeFixes.Tests;
 public sealed class OfflineTests
 {
     [Fact]
-    public async Task ReferenceAssemblies_NameNoPackage_AndResolveWithNoPackageSource()
+    public async Task ReferenceAssemblies_name_no_package_and_resolve_with_no_package_source()
     {
         ReferenceAssemblies offline = CodeFixTest<MakePartialCodeFixProvider>.Offline;
         Assert.Null(offline.ReferenceAssemblyPackage);

@@ -14,7 +14,7 @@ public sealed class DiagnosticDocsTests
 
     [Theory]
     [MemberData(nameof(Ids))]
-    public void HelpLink_NamesADocumentWithEverySection(string id)
+    public void HelpLink_names_a_document_with_every_section(string id)
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptors.All.Single(d => d.Id == id);
         Assert.Equal($"docs/diagnostics/{id}.md", descriptor.HelpLinkUri);
@@ -30,7 +30,7 @@ public sealed class DiagnosticDocsTests
     }
 
     [Fact]
-    public void Analyzer_SupportsEveryWarning_AndIdsAreUnique()
+    public void Analyzer_supports_every_warning_and_ids_are_unique()
     {
         // Errors are the generator's to report, so the analyzer declares (and reports) only the rest.
         var supported = new CacheGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
@@ -41,7 +41,7 @@ public sealed class DiagnosticDocsTests
     }
 
     [Fact]
-    public void ReleaseTracking_ListsEveryIdOnceWithItsSeverity()
+    public void ReleaseTracking_lists_every_id_once_with_its_severity()
     {
         string tracked = File.ReadAllText(Path.Combine(Root, "generator/CacheGen.Generator/AnalyzerReleases.Shipped.md"))
             + File.ReadAllText(Path.Combine(Root, "generator/CacheGen.Generator/AnalyzerReleases.Unshipped.md"));

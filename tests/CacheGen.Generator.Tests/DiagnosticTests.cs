@@ -21,7 +21,7 @@ public sealed class DiagnosticTests
         """;
 
     [Fact]
-    public void CG0001_MethodIsNotAPartialDeclaration() => Check("CG0001",
+    public void CG0001_method_is_not_a_partial_declaration() => Check("CG0001",
         """
         public partial class Service(HybridCache cache)
         {
@@ -40,7 +40,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0001_PartialImplementationWrittenByHand() => Check("CG0001",
+    public void CG0001_partial_implementation_written_by_hand() => Check("CG0001",
         """
         public partial class Service(HybridCache cache)
         {
@@ -61,7 +61,7 @@ public sealed class DiagnosticTests
         allowCSharpErrorsInUserCode: true);
 
     [Fact]
-    public void CG0002_ContainingTypeIsNotPartial_AtAnyLevel() => Check("CG0002",
+    public void CG0002_containing_type_is_not_partial_at_any_level() => Check("CG0002",
         """
         public class [|Outer|]
         {
@@ -93,7 +93,7 @@ public sealed class DiagnosticTests
         allowCSharpErrorsInUserCode: true); // once per type, however many CacheGen methods it holds
 
     [Fact]
-    public void CG0003_CoreMethodIsMissing() => Check("CG0003",
+    public void CG0003_core_method_is_missing() => Check("CG0003",
         """
         public partial class Service(HybridCache cache)
         {
@@ -112,7 +112,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0004_CoreMethodSignatureDoesNotMatch() => Check("CG0004",
+    public void CG0004_core_method_signature_does_not_match() => Check("CG0004",
         """
         public partial class Service(HybridCache cache)
         {
@@ -136,7 +136,7 @@ public sealed class DiagnosticTests
     [InlineData("ValueTask", "return default;")]
     [InlineData("System.Collections.Generic.IAsyncEnumerable<int>", "return default!;")]
     [InlineData("System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable<int>", "return default;")]
-    public void CG0005_ReturnTypeCannotBeCached(string returnType, string body) => Check("CG0005",
+    public void CG0005_return_type_cannot_be_cached(string returnType, string body) => Check("CG0005",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -159,7 +159,7 @@ public sealed class DiagnosticTests
     [InlineData("out int id")]
     [InlineData("in int id")]
     [InlineData("Span<int> id")]
-    public void CG0006_UnsupportedParameter(string parameter) => Check("CG0006",
+    public void CG0006_unsupported_parameter(string parameter) => Check("CG0006",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -184,7 +184,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0006_PointerParameter() => Check("CG0006",
+    public void CG0006_pointer_parameter() => Check("CG0006",
         """
         public unsafe partial class Service(HybridCache cache)
         {
@@ -204,7 +204,7 @@ public sealed class DiagnosticTests
         unsafeCode: true);
 
     [Fact]
-    public void CG0006_InstanceMethodOfARefStruct() => Check("CG0006",
+    public void CG0006_instance_method_of_a_ref_struct() => Check("CG0006",
         """
         public ref partial struct Reader(HybridCache cache)
         {
@@ -226,7 +226,7 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("post:{postId}", "post:{id}")]
     [InlineData("post:{id.Missing}", "post:{id}")]
-    public void CG0007_PlaceholderNamesNoParameterOrMember(string bad, string good) => Check("CG0007",
+    public void CG0007_placeholder_names_no_parameter_or_member(string bad, string good) => Check("CG0007",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -245,7 +245,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0008_NoHybridCacheMember() => Check("CG0008",
+    public void CG0008_no_hybrid_cache_member() => Check("CG0008",
         """
         public partial class Service
         {
@@ -264,7 +264,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0008_StaticMethodNeedsAStaticCache() => Check("CG0008",
+    public void CG0008_static_method_needs_a_static_cache() => Check("CG0008",
         """
         public partial class Service(HybridCache cache)
         {
@@ -284,7 +284,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0009_MoreThanOneHybridCacheMember() => Check("CG0009",
+    public void CG0009_more_than_one_hybrid_cache_member() => Check("CG0009",
         """
         public partial class Service(HybridCache primary, HybridCache secondary)
         {
@@ -306,7 +306,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0009_TwoHybridCachePrimaryConstructorParameters() => Check("CG0009",
+    public void CG0009_two_hybrid_cache_primary_constructor_parameters() => Check("CG0009",
         """
         public partial class Service(HybridCache primary, HybridCache secondary)
         {
@@ -345,7 +345,7 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("\"\"")]
     [InlineData("\"a{b}\"")]
-    public void CG0010_InvalidRegion(string region) => Check("CG0010",
+    public void CG0010_invalid_region(string region) => Check("CG0010",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -364,7 +364,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0011_NegativeTtl() => Check("CG0011",
+    public void CG0011_negative_ttl() => Check("CG0011",
         """
         public partial class Service(HybridCache cache)
         {
@@ -383,7 +383,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0012_DefaultKeyArgumentHasNoStableTextForm() => Check("CG0012",
+    public void CG0012_default_key_argument_has_no_stable_text_form() => Check("CG0012",
         """
         public sealed class Query { public int Page { get; init; } }
         public partial class Service(HybridCache cache)
@@ -404,7 +404,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0012_UnconstrainedGenericArgument() => Check("CG0012",
+    public void CG0012_unconstrained_generic_argument() => Check("CG0012",
         """
         public partial class Service<T>(HybridCache cache)
         {
@@ -423,7 +423,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0013_EvictedRegionIsCachedNowhere() => Check("CG0013",
+    public void CG0013_evicted_region_is_cached_nowhere() => Check("CG0013",
         """
         public partial class Service(HybridCache cache)
         {
@@ -449,7 +449,7 @@ public sealed class DiagnosticTests
         severity: DiagnosticSeverity.Warning);
 
     [Fact]
-    public void CG0014_KeyedEvictionNamesOneRegion() => Check("CG0014",
+    public void CG0014_keyed_eviction_names_one_region() => Check("CG0014",
         """
         public partial class Service(HybridCache cache)
         {
@@ -480,7 +480,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0015_CachedAndInvalidatesOnOneMethod() => Check("CG0015",
+    public void CG0015_cached_and_invalidates_on_one_method() => Check("CG0015",
         """
         public partial class Service(HybridCache cache)
         {
@@ -504,7 +504,7 @@ public sealed class DiagnosticTests
     [InlineData("post:id}")]
     [InlineData("post:{}")]
     [InlineData("post:{id:D4}")]
-    public void CG0016_MalformedKeyTemplate(string template) => Check("CG0016",
+    public void CG0016_malformed_key_template(string template) => Check("CG0016",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -523,7 +523,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0017_ParameterHidesThePrimaryConstructorCache() => Check("CG0017",
+    public void CG0017_parameter_hides_the_primary_constructor_cache() => Check("CG0017",
         """
         public partial class Service(HybridCache cache)
         {
@@ -557,7 +557,7 @@ public sealed class DiagnosticTests
 
     [Theory]
     [ClassData(typeof(MutableResult))]
-    public void CG0018_CachedTypeIsNotKnownToBeImmutable(string type, string value) => Check("CG0018",
+    public void CG0018_cached_type_is_not_known_to_be_immutable(string type, string value) => Check("CG0018",
         $$"""
         [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
         public sealed class Note { public string Text { get; set; } = ""; }
@@ -614,7 +614,7 @@ public sealed class DiagnosticTests
     [InlineData("Post?")]
     [InlineData("System.Collections.Generic.IEnumerable<Post>")]
     [InlineData("JsonPayload")]
-    public void CG0018_IsSilentForTypesSharedOnHit(string type)
+    public void CG0018_is_silent_for_types_shared_on_hit(string type)
     {
         GeneratorRun run = GeneratorHarness.Run(Compile(Prelude + $$"""
             [System.ComponentModel.ImmutableObject(true)] public sealed record Post(int Id);
@@ -637,7 +637,7 @@ public sealed class DiagnosticTests
     [InlineData("System.Collections.Generic.IAsyncEnumerable<int>", "Empty()", "static async System.Collections.Generic.IAsyncEnumerable<int> Empty() { await Task.Yield(); yield break; }")]
     [InlineData("System.Collections.Generic.IAsyncEnumerator<int>", "Empty().GetAsyncEnumerator()", "static async System.Collections.Generic.IAsyncEnumerable<int> Empty() { await Task.Yield(); yield break; }")]
     [InlineData("System.Runtime.CompilerServices.ConfiguredTaskAwaitable", "Task.CompletedTask.ConfigureAwait(false)", "")]
-    public void CG0019_InvalidationOfWorkThatRunsAfterReturning(string type, string value, string helper) => Check("CG0019",
+    public void CG0019_invalidation_of_work_that_runs_after_returning(string type, string value, string helper) => Check("CG0019",
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -663,7 +663,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0019_IteratorCoreMethod() => Check("CG0019",
+    public void CG0019_iterator_core_method() => Check("CG0019",
         """
         public partial class Service(HybridCache cache)
         {
@@ -688,7 +688,7 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
-    public void CG0019_IsSilentForAMaterializedSequence()
+    public void CG0019_is_silent_for_a_materialized_sequence()
     {
         GeneratorRun run = GeneratorHarness.Run(Compile(Prelude + """
             public partial class Service(HybridCache cache)
@@ -706,7 +706,7 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void Diagnostics_AreReportedInTheUsersSourceTree()
+    public void Diagnostics_are_reported_in_the_users_source_tree()
     {
         // The compiler applies #pragma warning and .editorconfig severities only to diagnostics located in a
         // syntax tree of the compilation, so diagnostics must keep the user's tree, not a copied file path.

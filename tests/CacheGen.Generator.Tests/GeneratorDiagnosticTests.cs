@@ -18,7 +18,7 @@ public sealed class GeneratorDiagnosticTests
         """;
 
     [Fact]
-    public void NonPartialType_IsReportedByTheGenerator_OncePerType()
+    public void Non_partial_type_is_reported_by_the_generator_once_per_type()
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude + """
             public class Service(HybridCache cache)
@@ -39,7 +39,7 @@ public sealed class GeneratorDiagnosticTests
     }
 
     [Fact]
-    public void MissingCoreMethod_IsReportedByTheGenerator_NotAlsoByTheAnalyzer()
+    public void Missing_core_method_is_reported_by_the_generator_not_also_by_the_analyzer()
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude + """
             public partial class Service(HybridCache cache)
@@ -58,7 +58,7 @@ public sealed class GeneratorDiagnosticTests
     [InlineData("public partial Task<Pst> GetAsync(int id);", "private Task<Pst> GetCoreAsync(int id) => null!;")]
     [InlineData("public partial Task<int> GetAsync(Qury id);", "private Task<int> GetCoreAsync(Qury id) => Task.FromResult(0);")]
     [InlineData("public partial Task<System.Collections.Generic.List<Pst>> GetAsync(int id);", "private Task<System.Collections.Generic.List<Pst>> GetCoreAsync(int id) => null!;")]
-    public void TypeTypoInTheSignature_IsNotRepeatedInGeneratedCode(string declaration, string core)
+    public void Type_typo_in_the_signature_is_not_repeated_in_generated_code(string declaration, string core)
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude + $$"""
             public partial class Service(HybridCache cache)
@@ -113,7 +113,7 @@ public sealed class GeneratorDiagnosticTests
 
     [Theory]
     [ClassData(typeof(UnresolvedTypesElsewhere))]
-    public void UnresolvedTypeOutsideTheSignature_IsLeftToTheCompiler(string source)
+    public void Unresolved_type_outside_the_signature_is_left_to_the_compiler(string source)
     {
         GeneratorRun run = GeneratorHarness.Run(source);
         Assert.Empty(run.CacheGenDiagnostics);
@@ -122,7 +122,7 @@ public sealed class GeneratorDiagnosticTests
     }
 
     [Fact]
-    public void GeneratorDiagnostics_CarryThePathAndLineOfTheUsersCode()
+    public void GeneratorDiagnostics_carry_the_path_and_line_of_the_users_code()
     {
         GeneratorRun run = GeneratorHarness.Run("// first line\n" + Prelude + """
             public partial class Service(HybridCache cache)

@@ -29,7 +29,7 @@ public sealed class IncrementalityTests
         """;
 
     [Fact]
-    public void SameCompilationTwice_LeavesEveryStepAndOutputCached()
+    public void Same_compilation_twice_leaves_every_step_and_output_cached()
     {
         GeneratorRun first = GeneratorHarness.Run(Service);
         GeneratorRun second = GeneratorHarness.Run(first.Input, first.Driver);
@@ -37,7 +37,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void UnrelatedEdit_LeavesEveryStepCachedOrUnchanged()
+    public void Unrelated_edit_leaves_every_step_cached_or_unchanged()
     {
         GeneratorRun first = GeneratorHarness.Run(Service, "namespace App; public class Other { }");
         CSharpCompilation edited = first.Input.ReplaceSyntaxTree(
@@ -63,7 +63,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void EditInsideTheCoreMethodBody_DoesNotRegenerate()
+    public void Edit_inside_the_core_method_body_does_not_regenerate()
     {
         GeneratorRun first = GeneratorHarness.Run(Service);
         CSharpCompilation edited = first.Input.ReplaceSyntaxTree(
@@ -76,7 +76,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void EditAboveAMisusedMethod_MovesItsErrorButLeavesTheModelsCached()
+    public void Edit_above_a_misused_method_moves_its_error_but_leaves_the_models_cached()
     {
         // Diagnostics carry positions and models do not: a line added above shifts the error and regenerates nothing.
         string misused = Service.Replace("private Task SaveCoreAsync(int id) => Task.CompletedTask;", "");
@@ -98,7 +98,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void EveryStepHasATrackingName()
+    public void Every_step_has_a_tracking_name()
     {
         // The generator's own steps are the tracked names; anything else tracked would be a step we forgot to name.
         GeneratorRun run = GeneratorHarness.Run(Service);
@@ -110,7 +110,7 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
-    public void Models_HoldNoSymbolsSyntaxOrCompilation()
+    public void Models_hold_no_symbols_syntax_or_compilation()
     {
         // Every value any tracked step holds, including the parser's output: a misused method too, so error paths count.
         GeneratorRun run = GeneratorHarness.Run(Service, """

@@ -33,7 +33,7 @@ public sealed class RegionHashTagTests
 
     [Theory]
     [MemberData(nameof(BadRegions))]
-    public void Cached_WithARegionThatCouldBreakItsHashTag_IsCG0010(string region) => AssertInvalidRegion(
+    public void Cached_with_a_region_that_could_break_its_hash_tag_is_CG0010(string region) => AssertInvalidRegion(
         $$"""
         public partial class Service(HybridCache cache)
         {
@@ -45,7 +45,7 @@ public sealed class RegionHashTagTests
 
     [Theory]
     [MemberData(nameof(BadRegions))]
-    public void InvalidatesCache_WithARegionThatCouldBreakItsHashTag_IsCG0010(string region) => AssertInvalidRegion(
+    public void InvalidatesCache_with_a_region_that_could_break_its_hash_tag_is_CG0010(string region) => AssertInvalidRegion(
         $$"""
         public partial class Service(HybridCache cache)
         {

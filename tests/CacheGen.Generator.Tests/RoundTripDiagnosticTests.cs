@@ -42,7 +42,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0020_SeveralPublicConstructorsAndNoneChosen()
+    public void CG0020_several_public_constructors_and_none_chosen()
     {
         Diagnostic d = Assert.Single(RoundTripDiagnostics("Money", """
             public sealed class Money
@@ -59,7 +59,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0020_NoPublicConstructor_InAnElementType()
+    public void CG0020_no_public_constructor_in_an_element_type()
     {
         Diagnostic d = Assert.Single(RoundTripDiagnostics("IReadOnlyList<Token>", """
             public sealed class Token
@@ -74,7 +74,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0021_GetOnlyPropertyWithoutAConstructorParameter()
+    public void CG0021_get_only_property_without_a_constructor_parameter()
     {
         Diagnostic[] found = RoundTripDiagnostics("Order", """
             public sealed class Order
@@ -91,7 +91,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0021_StructGetOnlyPropertyIsNotRestoredByItsConstructorWithoutJsonConstructor()
+    public void CG0021_struct_get_only_property_is_not_restored_by_its_constructor_without_json_constructor()
     {
         Diagnostic d = Assert.Single(RoundTripDiagnostics("Range", """
             public readonly struct Range(int from, int to)
@@ -106,7 +106,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0021_InitializerFromAConstructorParameterTheJsonDoesNotSupply()
+    public void CG0021_initializer_from_a_constructor_parameter_the_json_does_not_supply()
     {
         Diagnostic d = Assert.Single(RoundTripDiagnostics("Span", """
             public sealed class Span(int from, int length)
@@ -120,7 +120,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0022_PublicFieldsAndValueTuples()
+    public void CG0022_public_fields_and_value_tuples()
     {
         Diagnostic[] found = RoundTripDiagnostics("(int Count, Point Origin)", """
             public sealed class Point { public int X; public int Y { get; set; } [JsonInclude] public int Z; }
@@ -135,7 +135,7 @@ public sealed class RoundTripDiagnosticTests
     }
 
     [Fact]
-    public void CG0023_DictionaryKeyedByATupleOrAClass()
+    public void CG0023_dictionary_keyed_by_a_tuple_or_a_class()
     {
         Diagnostic[] found = RoundTripDiagnostics("Dictionary<(int, int), string>", "");
         Diagnostic d = Assert.Single(found);

@@ -27,7 +27,7 @@ public sealed class SnapshotTests
     }
 
     [Fact]
-    public void ContractPostService() => Snapshot.Verify(RunClean("""
+    public void Contract_post_service() => Snapshot.Verify(RunClean("""
         namespace Blog;
 
         [System.ComponentModel.ImmutableObject(true)]
@@ -57,7 +57,7 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
-    public void ReturnShapes() => Snapshot.Verify(RunClean("""
+    public void Return_shapes() => Snapshot.Verify(RunClean("""
         namespace Shapes;
 
         public partial class Counter
@@ -97,7 +97,7 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
-    public void DefaultKeyArgumentKinds() => Snapshot.Verify(RunClean("""
+    public void Default_key_argument_kinds() => Snapshot.Verify(RunClean("""
         namespace Keys;
 
         public enum Color { Red, Green }
@@ -121,7 +121,7 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
-    public void KeyTemplatesAndKeyedEviction() => Snapshot.Verify(RunClean("""
+    public void Key_templates_and_keyed_eviction() => Snapshot.Verify(RunClean("""
         namespace Templates;
 
         public sealed class Author { public string? Name { get; init; } }
@@ -165,7 +165,7 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
-    public void GenericNestedAndStaticTypes() => Snapshot.Verify(RunClean("""
+    public void Generic_nested_and_static_types() => Snapshot.Verify(RunClean("""
         namespace Nested;
 
         public static partial class Registry<TKey> where TKey : notnull, ISpanFormattable
@@ -199,7 +199,7 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
-    public void OverloadsAndGlobalNamespace() => Snapshot.Verify(RunClean("""
+    public void Overloads_and_global_namespace() => Snapshot.Verify(RunClean("""
         public partial class Lookup
         {
             protected HybridCache Cache { get; }

@@ -88,7 +88,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     private static readonly int RegionSlot = HashSlot(Encoding.UTF8.GetBytes(Region));
 
     [Fact]
-    public void HashSlot_MatchesRedisClusterSpecificationVectors()
+    public void HashSlot_matches_redis_cluster_specification_vectors()
     {
         // The test's own CRC16: vectors from the cluster specification, and from `CLUSTER KEYSLOT` on redis-server 7.
         Assert.Equal(0x31C3, Crc16("123456789"u8));
@@ -99,7 +99,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task RandomArguments_GiveDistinctKeys_AndDistinctRedisKeys_WithinTheCap_InTheRegionsSlot()
+    public async Task Random_arguments_give_distinct_keys_and_distinct_redis_keys_within_the_cap_in_the_regions_slot()
     {
         var recorder = new KeyRecorder();
         var space = new KeySpace(recorder);
@@ -172,7 +172,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task RedisItself_PutsEveryShortenedKey_InTheRegionsSlot()
+    public async Task Redis_itself_puts_every_shortened_key_in_the_regions_slot()
     {
         // CLUSTER KEYSLOT needs cluster support; a lone cluster-enabled node answers it without any slots assigned.
         using RedisServer node = RedisServer.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf");
@@ -206,7 +206,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task OddAndLongArguments_RoundTripThroughRedis_EachToItsOwnValue()
+    public async Task Odd_and_long_arguments_round_trip_through_redis_each_to_its_own_value()
     {
         await using CacheInstance writer = CacheInstance.Create(redis.Configuration, o => o.DistributedStampedeProtection = true);
         await using CacheInstance reader = CacheInstance.Create(redis.Configuration);
@@ -262,7 +262,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     }
 
     [Fact]
-    public void Generations_OfTagsThatUtf8WouldMerge_StayApart_AndLongTagsKeepTheirSlot()
+    public void Generations_of_tags_that_utf8_would_merge_stay_apart_and_long_tags_keep_their_slot()
     {
         var layout = new RedisKeyLayout("example", 1);
         // Encoding.UTF8 writes every lone surrogate as U+FFFD: without care these three would share one counter.
@@ -289,7 +289,7 @@ public sealed class KeyPropertyTests(RedisFixture redis, ITestOutputHelper outpu
     }
 
     [Fact]
-    public void ShortKeys_KeepTheDocumentedLayout()
+    public void Short_keys_keep_the_documented_layout()
     {
         var layout = new RedisKeyLayout("example", 1);
         Assert.Equal("example:1:{posts}:post:5", (string?)layout.Entry("{posts}:post:5"));

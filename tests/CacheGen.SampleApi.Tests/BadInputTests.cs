@@ -37,7 +37,7 @@ public sealed class BadInputTests(BadInputTests.Api api) : IClassFixture<BadInpu
     [InlineData("DELETE", "/posts/0", null, 400)]
     [InlineData("GET", "/no/such/route", null, 404)]
     [InlineData("PATCH", "/posts/1", null, 405)]
-    public async Task BadRequest_GetsAProblemResponse(string method, string path, string? json, int expectedStatus)
+    public async Task Bad_request_gets_a_problem_response(string method, string path, string? json, int expectedStatus)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (json is not null)
@@ -51,7 +51,7 @@ public sealed class BadInputTests(BadInputTests.Api api) : IClassFixture<BadInpu
     [Theory]
     [InlineData(201, 1)]
     [InlineData(1, 10_001)]
-    public async Task TooLongFields_AreRejected(int titleLength, int contentLength)
+    public async Task Too_long_fields_are_rejected(int titleLength, int contentLength)
     {
         var body = new { title = new string('t', titleLength), content = new string('c', contentLength) };
 
@@ -63,7 +63,7 @@ public sealed class BadInputTests(BadInputTests.Api api) : IClassFixture<BadInpu
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task OversizedBody_IsPayloadTooLarge_AndNothingIsStored(bool chunked)
+    public async Task Oversized_body_is_payload_too_large_and_nothing_is_stored(bool chunked)
     {
         int before = await CountAsync();
         string json = $$"""{"title": "big", "content": "{{new string('c', SampleApp.MaxRequestBodyBytes)}}"}""";
@@ -94,7 +94,7 @@ public sealed class BadInputTests(BadInputTests.Api api) : IClassFixture<BadInpu
     }
 
     [Fact]
-    public async Task WrongContentType_IsUnsupportedMediaType()
+    public async Task Wrong_content_type_is_unsupported_media_type()
     {
         using HttpResponseMessage response = await api.Host.Client.PostAsync("/posts/", new StringContent("title=x", Encoding.UTF8, "text/plain"));
 

@@ -8,7 +8,7 @@ namespace CacheGen.SampleApi.Tests;
 public sealed class CommandAndModeTests
 {
     [Fact]
-    public async Task AddPost_AsAProcess_PrintsExactlyTheOriginalLine()
+    public async Task AddPost_as_a_process_prints_exactly_the_original_line()
     {
         string directory = Directory.CreateTempSubdirectory("cachegen-addpost-").FullName;
         try
@@ -43,7 +43,7 @@ public sealed class CommandAndModeTests
     [InlineData("-3")]
     [InlineData("1e3")]
     [InlineData("1000001")]
-    public async Task AddPost_WithABadCount_ExplainsOnStderr_AndExits2(params string[] countArguments)
+    public async Task AddPost_with_a_bad_count_explains_on_stderr_and_exits2(params string[] countArguments)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -56,7 +56,7 @@ public sealed class CommandAndModeTests
     }
 
     [Fact]
-    public async Task WithoutRedis_ServesFromTheInProcessCache_AndSaysSoInTheLog()
+    public async Task Without_redis_serves_from_the_in_process_cache_and_says_so_in_the_log()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 20, withRedis: false);
         // Said at start-up, before any request touched the cache.

@@ -8,7 +8,7 @@ namespace CacheGen.SampleApi.Tests;
 public sealed class PostsApiTests
 {
     [Fact]
-    public async Task AddPost1000_ThenList_ReturnsEveryPostInTheOriginalShape()
+    public async Task AddPost1000_then_list_returns_every_post_in_the_original_shape()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
 
@@ -22,7 +22,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task SecondList_IsServedFromTheCache_WithoutTouchingTheDatabase()
+    public async Task Second_list_is_served_from_the_cache_without_touching_the_database()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
 
@@ -37,7 +37,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task SinglePost_IsCachedToo()
+    public async Task Single_post_is_cached_too()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 10);
 
@@ -51,7 +51,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task CreateUpdateDelete_AreVisibleOnTheVeryNextReads()
+    public async Task Create_update_delete_are_visible_on_the_very_next_reads()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 1000);
         (JsonElement before, _) = await host.ListAsync(); // warm the list cache
@@ -87,7 +87,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task AddPostCommand_EvictsTheListCachedByARunningApi()
+    public async Task Add_post_command_evicts_the_list_cached_by_a_running_api()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 100);
         (JsonElement before, _) = await host.ListAsync();
@@ -109,7 +109,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task RedisKeys_ReadLikeDjangos_PrefixVersionKey_InDatabase1()
+    public async Task Redis_keys_read_like_djangos_prefix_version_key_in_database1()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 10);
 
@@ -131,7 +131,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task OpenApiDocument_DescribesThePostRoutes()
+    public async Task OpenApiDocument_describes_the_post_routes()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 0);
 
@@ -148,7 +148,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task EveryUpdate_IncrementsTheVersion_ShownOnTheSinglePostButNotInTheList()
+    public async Task Every_update_increments_the_version_shown_on_the_single_post_but_not_in_the_list()
     {
         await using SampleApiHost host = await SampleApiHost.StartAsync(posts: 3);
         Assert.Equal("""{"id":2,"title":"Test Post1","content":"This is the test post 1","version":1}""", await host.Client.GetStringAsync("/posts/2"));
@@ -166,7 +166,7 @@ public sealed class PostsApiTests
     }
 
     [Fact]
-    public async Task ADatabaseFromBeforeVersions_GetsTheColumn_AndItsPostsStartAtVersion1()
+    public async Task A_database_from_before_versions_gets_the_column_and_its_posts_start_at_version1()
     {
         string file = Path.Combine(Path.GetTempPath(), "cachegen-old-" + Guid.NewGuid().ToString("N") + ".db");
         try

@@ -22,7 +22,7 @@ public sealed class GeneratedCodeTests : IDisposable
     public void Dispose() => _services.Dispose();
 
     [Fact]
-    public async Task Cached_CallsTheCoreOnceThenServesTheCachedValue()
+    public async Task Cached_calls_the_core_once_then_serves_the_cached_value()
     {
         var catalog = new Catalog(_cache);
         Assert.Equal("item 1 v0", await catalog.GetAsync(1));
@@ -34,7 +34,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task ReturnShapes_TaskValueTaskAndSync_AllReadThrough()
+    public async Task Return_shapes_task_value_task_and_sync_all_read_through()
     {
         var catalog = new Catalog(_cache);
         Assert.Equal(7, await catalog.PeekAsync(7));
@@ -45,7 +45,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidatesCache_EvictsTheRegionAfterTheCoreCompletes()
+    public async Task InvalidatesCache_evicts_the_region_after_the_core_completes()
     {
         var catalog = new Catalog(_cache);
         await catalog.GetAsync(1);
@@ -56,7 +56,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidatesCache_DoesNotEvictWhenTheCoreThrows()
+    public async Task InvalidatesCache_does_not_evict_when_the_core_throws()
     {
         var catalog = new Catalog(_cache);
         await catalog.GetAsync(1);
@@ -68,7 +68,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidatesCache_EvictsEvenWhenTheCallerCancelsAfterTheCoreCompleted()
+    public async Task InvalidatesCache_evicts_even_when_the_caller_cancels_after_the_core_completed()
     {
         var catalog = new Catalog(_cache);
         await catalog.GetAsync(1);
@@ -80,7 +80,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task KeyedEviction_EvictsOnlyThatEntry()
+    public async Task Keyed_eviction_evicts_only_that_entry()
     {
         var catalog = new Catalog(_cache);
         await catalog.GetByTemplateAsync(1);
@@ -92,7 +92,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task SeveralRegions_AreAllEvicted()
+    public async Task Several_regions_are_all_evicted()
     {
         var catalog = new Catalog(_cache);
         await catalog.GetAsync(1);
@@ -104,7 +104,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task CancellationToken_IsPassedToTheCoreAndIsNotPartOfTheKey()
+    public async Task CancellationToken_is_passed_to_the_core_and_is_not_part_of_the_key()
     {
         var catalog = new Catalog(_cache);
         using var first = new CancellationTokenSource();
@@ -121,7 +121,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public void DefaultKeys_TellApartNullEmptySeparatorsAndOverloads()
+    public void Default_keys_tell_apart_null_empty_separators_and_overloads()
     {
         var keys = new KeyProbe(_cache);
         string?[][] argumentLists =
@@ -144,7 +144,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task DefaultKeys_TellApartGenericInstantiations()
+    public async Task Default_keys_tell_apart_generic_instantiations()
     {
         Registry<int>.Cache = _cache;
         Registry<long>.Cache = _cache;
@@ -154,7 +154,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task DefaultKeys_AreCultureInvariant()
+    public async Task Default_keys_are_culture_invariant()
     {
         var keys = new KeyProbe(_cache);
         CultureInfo previous = CultureInfo.CurrentCulture;
@@ -174,7 +174,7 @@ public sealed class GeneratedCodeTests : IDisposable
     }
 
     [Fact]
-    public void SyncWrapper_DoesNotDeadlockUnderASingleThreadedSynchronizationContext()
+    public void Sync_wrapper_does_not_deadlock_under_a_single_threaded_synchronization_context()
     {
         // A HybridCache that resumes on the captured context, as a careless implementation would.
         var cache = new ContextCapturingCache(_cache);

@@ -166,7 +166,7 @@ public sealed partial class DotnetBuildTests : IDisposable
         """;
 
     [Fact]
-    public void EveryMisuse_IsOneCgErrorAtItsFile_BesideCSharpErrors_AndNoneInGeneratedCode()
+    public void Every_misuse_is_one_CG_error_at_its_file_beside_CSharp_errors_and_none_in_generated_code()
     {
         string project = CreateProject("misuses");
         foreach ((string id, string source) in Misuses)
@@ -212,7 +212,7 @@ public sealed partial class DotnetBuildTests : IDisposable
     }
 
     [Fact]
-    public void WithoutAnalyzers_AMissingCoreMethod_StillFailsTheBuild()
+    public void Without_analyzers_a_missing_core_method_still_fails_the_build()
     {
         string project = CreateProject("no-analyzers");
         File.WriteAllText(Path.Combine(project, "Service.cs"), Usings + Misuses["CG0003"]);
