@@ -292,15 +292,7 @@ internal sealed class LocalCache
     /// <summary>The longest in-process lifetime given so far: how long a tag stays in the table after its last use.</summary>
     private void NoteLifetime(double ticks)
     {
-        long lifetime = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
-        long current = Volatile.Read(ref _longestLifetime);
-        while (lifetime > current)
-        {
-            long seen = Interlocked.CompareExchange(ref _longestLifetime, lifetime, current);
-            if (seen == current)
-                return;
-            current = seen;
-        }
+        AtomicMax.Raise(ref _longestLifetime, ticks >= long.MaxValue ? long.MaxValue : (long)ticks);
     }
 
     /// <summary>Stores an entry unless it is already stale (expired, or evicted while it was being filled); says whether it did.</summary>

@@ -37,8 +37,8 @@ internal enum EnvelopeKind
 /// catches truncated, extended or damaged bytes, and lets a JSON payload be served without parsing it. The expiry lets
 /// a reader keep an in-process copy no longer than the entry itself lives, and take an entry past it for a miss even
 /// while Redis still holds it; it is the writer's clock, so instances should keep their clocks in sync.
-/// (Version 1, without schema and checksum, is no longer read: such entries are misses and get replaced. Version 3,
-/// without the expiry, is a plain miss, not reported as corrupt, and replaced too.)
+/// An older format version is a miss and gets replaced by the next fill; the version just before this one is not
+/// reported as corrupt, since every deploy of a new format meets it.
 /// </summary>
 internal static class Envelope
 {

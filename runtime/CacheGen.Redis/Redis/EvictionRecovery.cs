@@ -58,18 +58,7 @@ internal sealed class EvictionRecovery : IDisposable
     public bool MustSkip(string key, string[] tags) => !_pending.IsEmpty && _pending.Covers(key, tags) || _pending.IsBypassing;
 
     /// <summary>Remembers the longest entry lifetime written: how long an overflow must keep Redis unread.</summary>
-    public void NoteLifetime(TimeSpan lifetime)
-    {
-        long ticks = lifetime.Ticks;
-        long current = Volatile.Read(ref _longestLifetimeTicks);
-        while (ticks > current)
-        {
-            long seen = Interlocked.CompareExchange(ref _longestLifetimeTicks, ticks, current);
-            if (seen == current)
-                return;
-            current = seen;
-        }
-    }
+    public void NoteLifetime(TimeSpan lifetime) => AtomicMax.Raise(ref _longestLifetimeTicks, lifetime.Ticks);
 
     /// <summary>Remembers an eviction Redis did not confirm, and makes sure the loop will replay it.</summary>
     public void Defer(bool isTag, string name, TimeSpan lifetime, Exception? failure)

@@ -44,14 +44,7 @@ internal sealed class GenerationFloors
         if (_seen.TryGetValue(key, out Seen? seen))
         {
             Volatile.Write(ref seen.TouchedAt, Environment.TickCount64);
-            long current = Volatile.Read(ref seen.Generation);
-            while (generation > current)
-            {
-                long found = Interlocked.CompareExchange(ref seen.Generation, generation, current);
-                if (found == current)
-                    return;
-                current = found;
-            }
+            AtomicMax.Raise(ref seen.Generation, generation);
             return;
         }
         if (_seen.TryAdd(key, new Seen(generation)))

@@ -95,16 +95,8 @@ internal sealed class PendingEvictions(int capacity)
     /// </summary>
     public bool BypassUntil(DateTimeOffset until)
     {
-        long ticks = until.UtcTicks;
-        long current = Volatile.Read(ref _bypassUntilTicks);
-        bool wasBypassing = current > DateTimeOffset.UtcNow.UtcTicks;
-        while (ticks > current)
-        {
-            long seen = Interlocked.CompareExchange(ref _bypassUntilTicks, ticks, current);
-            if (seen == current)
-                break;
-            current = seen;
-        }
+        bool wasBypassing = Volatile.Read(ref _bypassUntilTicks) > DateTimeOffset.UtcNow.UtcTicks;
+        AtomicMax.Raise(ref _bypassUntilTicks, until.UtcTicks);
         return !wasBypassing;
     }
 

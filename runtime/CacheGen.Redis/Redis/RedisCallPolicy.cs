@@ -89,7 +89,17 @@ internal sealed class RedisCallPolicy
             IDatabase database = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
             if (call(database, state, cancellationToken) is not { } pending)
                 return new(CallStatus.NotSent, default!);
-            T value = await BoundedAsync(pending, cancellationToken, bound).ConfigureAwait(false);
+            // Bounded here rather than through BoundedAsync: one state machine less on every call, a hit included.
+            T value;
+            try
+            {
+                value = await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (!pending.IsCompleted)
+            {
+                ObserveAbandoned(pending);
+                throw;
+            }
             _breaker.RecordSuccess();
             return new(CallStatus.Answered, value);
         }
@@ -126,11 +136,15 @@ internal sealed class RedisCallPolicy
         }
         catch when (!pending.IsCompleted)
         {
-            _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            ObserveAbandoned(pending);
             throw;
         }
     }
+
+    /// <summary>A call given up by the bound still completes later: observe its fault so it is not reported as unobserved.</summary>
+    private static void ObserveAbandoned(Task pending) =>
+        _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>Whether a call may go to Redis; counts the ones the open breaker stops.</summary>
     public bool Admit()

@@ -21,7 +21,7 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
     [Fact]
     public async Task In_process_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another()
     {
-        await Scenario.Scenarios(clearAll: true).SampleAsync(async steps =>
+        await Scenario.Scenarios().SampleAsync(async steps =>
         {
             await using var instance = CacheInstance.Create(redis: null);
             var run = new ScenarioRun(instance, networked: false);
@@ -38,7 +38,7 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
         // One instance for the whole exploration (keys and tags are unique to each scenario).
         await using var instance = CacheInstance.Create(redis.Configuration);
         await instance.Hooks.BackplaneReady;
-        await Scenario.Scenarios(clearAll: false).SampleAsync(async steps =>
+        await Scenario.Scenarios().SampleAsync(async steps =>
         {
             var run = new ScenarioRun(instance, networked: true);
             List<string> violations = await run.RunAsync(steps);

@@ -52,7 +52,7 @@ public static class Scenario
     private static readonly Gen<int> Key = Gen.Int[0, Keys - 1];
     private static readonly Gen<int> Index = Gen.Int[0, 7];
 
-    private static Gen<Step> Steps(bool clearAll) => Gen.Frequency<Step>(
+    private static Gen<Step> Steps() => Gen.Frequency<Step>(
         (8, Gen.Select(Key, Gen.Int[0, 31], (key, flags) => new Step(StepKind.Get, key, 0, Cancellable: (flags & 1) != 0, Held: (flags & 2) != 0,
             HonorsToken: (flags & 4) != 0, NeedsScope: (flags & 8) != 0, AsRecord: (flags & 16) != 0))),
         (3, Index.Select(i => new Step(StepKind.Cancel, Index: i))),
@@ -60,13 +60,10 @@ public static class Scenario
         (2, Key.Select(k => new Step(StepKind.Remove, k))),
         (2, Key.Select(k => new Step(StepKind.Set, k))),
         (1, Gen.Int[0, 2].Select(i => new Step(StepKind.RemoveTag, Index: i))),
-        (clearAll ? 1 : 0, Gen.Const(new Step(StepKind.RemoveAll))));
+        (1, Gen.Const(new Step(StepKind.RemoveAll))));
 
-    /// <summary>
-    /// Up to 24 steps. <paramref name="clearAll"/> adds RemoveByTagAsync("*"), which today clears the in-process caches
-    /// only (Redis entries live out their TTL), so it belongs in the in-process exploration alone.
-    /// </summary>
-    public static Gen<Step[]> Scenarios(bool clearAll) => Steps(clearAll).Array[1, 24];
+    /// <summary>Up to 24 steps, RemoveByTagAsync("*") among them (it clears Redis too, through the clear epoch).</summary>
+    public static Gen<Step[]> Scenarios() => Steps().Array[1, 24];
 
     public static string Print(Step[] steps) => "[" + string.Join(", ", steps.Select(s => s.ToString())) + "]";
 }
