@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using CacheGen.Generator.Diagnostics;
 using CacheGen.Generator.Emitting;
 using CacheGen.Generator.Model;
 using CacheGen.Generator.Parsing;
@@ -52,15 +53,16 @@ public sealed class CacheGenerator : IIncrementalGenerator
     private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> cached,
         ImmutableArray<EquatableArray<DiagnosticInfo>> invalidating)
     {
-        // CG0002 is found once per method of a type that is not partial; it is one misuse, so it is reported once.
-        var reported = new HashSet<(string Id, LocationInfo? Location)>();
+        // CG0002 is found once per method of a type that is not partial; it is one misuse, so it is reported once. Other
+        // errors at one place are separate misuses (two bad placeholders of one key template) and are all reported.
+        var reportedTypes = new HashSet<LocationInfo?>();
         foreach (ImmutableArray<EquatableArray<DiagnosticInfo>> group in new[] { cached, invalidating })
         {
             foreach (EquatableArray<DiagnosticInfo> errors in group)
             {
                 foreach (DiagnosticInfo error in errors)
                 {
-                    if (reported.Add((error.Id, error.Location)))
+                    if (error.Id != DiagnosticDescriptors.ContainingTypeNotPartial.Id || reportedTypes.Add(error.Location))
                         context.ReportDiagnostic(error.ToDiagnostic());
                 }
             }

@@ -706,6 +706,28 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void CG0019_is_silent_when_only_a_local_function_of_the_core_method_is_an_iterator()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Compile(Prelude + """
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items")]
+                public partial Task<int> CountAsync();
+                private Task<int> CountCoreAsync() => Task.FromResult(0);
+                [InvalidatesCache("items")]
+                public partial System.Collections.Generic.IEnumerable<int> Import(int id);
+                private System.Collections.Generic.IEnumerable<int> ImportCore(int id)
+                {
+                    return new System.Collections.Generic.List<int>(Ids());
+                    System.Collections.Generic.IEnumerable<int> Ids() { yield return id; }
+                }
+            }
+            """, unsafeCode: false));
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+    }
+
+    [Fact]
     public void Diagnostics_are_reported_in_the_users_source_tree()
     {
         // The compiler applies #pragma warning and .editorconfig severities only to diagnostics located in a

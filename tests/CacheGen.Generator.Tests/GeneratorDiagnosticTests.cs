@@ -39,6 +39,20 @@ public sealed class GeneratorDiagnosticTests
     }
 
     [Fact]
+    public void Two_bad_placeholders_of_one_key_template_are_two_errors()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + """
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("items", Key = "item:{idd}:{nam}")]
+                public partial Task<int> GetAsync(int id, string name);
+                private Task<int> GetCoreAsync(int id, string name) => Task.FromResult(id);
+            }
+            """);
+        Assert.Equal(2, run.GeneratorDiagnostics.Count(d => d.Id == "CG0007"));
+    }
+
+    [Fact]
     public void Missing_core_method_is_reported_by_the_generator_not_also_by_the_analyzer()
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude + """

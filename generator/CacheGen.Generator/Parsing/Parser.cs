@@ -310,10 +310,13 @@ internal sealed class Parser
         bool isSequence = type.SpecialType is SpecialType.System_Collections_IEnumerable or SpecialType.System_Collections_IEnumerator
             || type.OriginalDefinition.SpecialType is SpecialType.System_Collections_Generic_IEnumerable_T or SpecialType.System_Collections_Generic_IEnumerator_T;
         if (isSequence && _method.ContainingType.GetMembers(coreName).Any(m => m.DeclaringSyntaxReferences.Any(r =>
-                r.GetSyntax(_cancellationToken) is MethodDeclarationSyntax core && core.DescendantNodes().OfType<YieldStatementSyntax>().Any())))
+                r.GetSyntax(_cancellationToken) is MethodDeclarationSyntax core && core.DescendantNodes(IsOwnBody).OfType<YieldStatementSyntax>().Any())))
             return $"its core method '{coreName}' is an iterator, which runs when the sequence is enumerated";
         return null;
     }
+
+    // A yield inside a local function or a lambda makes that function the iterator, not the core method.
+    private static bool IsOwnBody(SyntaxNode node) => node is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax);
 
     private static bool IsAsyncSequence(ITypeSymbol type) =>
         type is INamedTypeSymbol { IsGenericType: true } generic
