@@ -61,14 +61,12 @@ internal sealed partial class RedisHybridCache
             : await _store.TombstoneAsync(name, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
         EvictLocal(name, isTag);
         if (confirmed && _backplane is not null)
-            await (!isTag ? _backplane.PublishKeyAsync(name, cancellationToken)
-                : name == AllTags ? _backplane.PublishClearAsync(cancellationToken)
-                : _backplane.PublishTagAsync(name, cancellationToken)).ConfigureAwait(false);
+            await _backplane.PublishEvictionAsync(name, isTag, cancellationToken).ConfigureAwait(false);
     }
 
     private void EvictLocal(string name, bool isTag)
     {
-        if (isTag && name == AllTags)
+        if (isTag && name == RedisStore.AllTags)
             ClearLocal();
         else if (isTag)
             EvictLocalTag(name);

@@ -109,15 +109,16 @@ internal sealed partial class RedisHybridCache
         // Without bytes the value was not serializable or too large: not cached.
         if (buffer is null)
             return null;
-        long expiresAt = _local.ExpiryFor(settings.LocalExpiration, readAt);
         // A copy never outlives its entry: a value read from Redis may have little of its lifetime left.
+        TimeSpan lifetime = settings.LocalExpiration;
         long entryExpiresAt = Envelope.GetExpiry(buffer, jsonOffset);
         if (entryExpiresAt != 0)
         {
-            long remaining = Math.Max(0, entryExpiresAt - _codec.UtcNowMilliseconds);
-            if (remaining < settings.LocalExpiration.TotalMilliseconds)
-                expiresAt = Math.Min(expiresAt, _local.ExpiryFor(TimeSpan.FromMilliseconds(remaining), readAt));
+            var remaining = TimeSpan.FromMilliseconds(Math.Max(0, entryExpiresAt - _codec.UtcNowMilliseconds));
+            if (remaining < lifetime)
+                lifetime = remaining;
         }
+        long expiresAt = _local.ExpiryFor(lifetime, readAt);
         if (ImmutableType<T>.Value)
             return new LocalEntry<T>(value, buffer.Length, expiresAt, validity);
         if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)

@@ -59,7 +59,7 @@ internal sealed partial class RedisHybridCache
     }
 
     // Captured before anything is read: the validity catches evictions during the fill, the time bounds its L1 lifetime.
-    private Flight<T> NewFlight<T>(string key, EntrySettings settings) => new(key, _local.Capture(settings.Tags), _local.Now);
+    private Flight<T> NewFlight<T>(string key, EntrySettings settings) => new(key, _local.Capture(settings.LocalTags), _local.Now);
 
     private ValueTask<T> StartFill<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         EntrySettings settings, CancellationToken cancellationToken)

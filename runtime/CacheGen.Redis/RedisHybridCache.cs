@@ -14,7 +14,6 @@ namespace CacheGen.Redis;
 /// </summary>
 internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, IAsyncDisposable, IDisposable
 {
-    private const string AllTags = "*";
 
     private readonly CacheGenOptions _options;
     private readonly ILogger _logger;
@@ -53,9 +52,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             _backplane = new Backplane(_store, keys, this, _logger, _metrics, Hooks);
             // An eviction replayed after an outage reaches the other instances then (it was not published when made).
             Backplane backplane = _backplane;
-            _store.EvictionReplayed = (name, isTag) => !isTag ? backplane.PublishKeyAsync(name, CancellationToken.None)
-                : name == AllTags ? backplane.PublishClearAsync(CancellationToken.None)
-                : backplane.PublishTagAsync(name, CancellationToken.None);
+            _store.EvictionReplayed = (name, isTag) => backplane.PublishEvictionAsync(name, isTag, CancellationToken.None);
         }
     }
 
@@ -100,7 +97,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         // A fill that started before this set must not overwrite it in L1 (nor in Redis: the stamp changes below).
         if (_flights.TryRemove(key, out Flight? running))
             running.Invalidate();
-        LocalValidity validity = _local.Capture(settings.Tags);
+        LocalValidity validity = _local.Capture(settings.LocalTags);
 
         bool writeRedis = settings.WriteRedis;
         byte[]? buffer = null;
@@ -135,7 +132,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
     private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags)
     {
-        string[] tagArray = MaterializeTags(tags, withClearEpoch: _store is not null);
+        string[] localTags = MaterializeTags(tags);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
         TimeSpan localExpiration = options?.LocalCacheExpiration ?? (_store is null ? expiration : _options.LocalCacheExpiration);
         if (localExpiration > expiration)
@@ -143,7 +140,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         HybridCacheEntryFlags flags = options?.Flags ?? HybridCacheEntryFlags.None;
         bool positive = expiration > TimeSpan.Zero;
         return new EntrySettings(
-            tagArray,
+            _store is null ? localTags : WithClearEpoch(localTags),
+            localTags,
             expiration,
             localExpiration,
             ReadLocal: (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0,
@@ -153,12 +151,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0);
     }
 
-    /// <summary>
-    /// The entry's tags. With Redis, each entry also carries the clear epoch of its hash slot as a last, internal tag
-    /// (<see cref="RedisKeyLayout.ClearTag"/>): read, guarded and stored like a generation, so <c>RemoveByTagAsync("*")</c>
-    /// reaches entries in Redis and fills running across it, on a cluster too.
-    /// </summary>
-    private static string[] MaterializeTags(IEnumerable<string>? tags, bool withClearEpoch)
+    /// <summary>The entry's tags as given (generated code passes a static array, used as it is).</summary>
+    private static string[] MaterializeTags(IEnumerable<string>? tags)
     {
         string[] array = tags switch
         {
@@ -173,10 +167,23 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             if (string.IsNullOrEmpty(tag))
                 throw new ArgumentException("Tags must not be null or empty.", nameof(tags));
         }
-        if (!withClearEpoch)
-            return array;
-        var withEpoch = new string[array.Length + 1];
-        array.CopyTo(withEpoch, 0);
+        return array;
+    }
+
+    private static readonly string[] OnlyClearEpoch = [RedisKeyLayout.ClearTag];
+
+    /// <summary>
+    /// The tags an entry carries in Redis: its own, then the clear epoch of its hash slot as a last, internal tag
+    /// (<see cref="RedisKeyLayout.ClearTag"/>), read, guarded and stored like a generation, so <c>RemoveByTagAsync("*")</c>
+    /// reaches entries in Redis and fills running across it, on a cluster too. In-process, "*" moves the cache's epoch
+    /// instead, so L1 captures only the entry's own tags.
+    /// </summary>
+    private static string[] WithClearEpoch(string[] tags)
+    {
+        if (tags.Length == 0)
+            return OnlyClearEpoch;
+        var withEpoch = new string[tags.Length + 1];
+        tags.CopyTo(withEpoch, 0);
         withEpoch[^1] = RedisKeyLayout.ClearTag;
         return withEpoch;
     }
@@ -196,8 +203,11 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         _metrics.Dispose();
     }
 
+    // Tags: the tags in Redis, the clear epoch last (the tags as given, without Redis). LocalTags: the tags as given,
+    // what an in-process entry is valid under.
     private readonly record struct EntrySettings(
         string[] Tags,
+        string[] LocalTags,
         TimeSpan Expiration,
         TimeSpan LocalExpiration,
         bool ReadLocal,

@@ -223,6 +223,12 @@ internal sealed class Backplane : IDisposable
 
     public ValueTask PublishClearAsync(CancellationToken cancellationToken) => Publish('a', "", cancellationToken);
 
+    /// <summary>Publishes an eviction as the cache names it: a key, a tag, or every entry (the tag <c>"*"</c>).</summary>
+    public ValueTask PublishEvictionAsync(string name, bool isTag, CancellationToken cancellationToken) =>
+        !isTag ? PublishKeyAsync(name, cancellationToken)
+        : name == RedisStore.AllTags ? PublishClearAsync(cancellationToken)
+        : PublishTagAsync(name, cancellationToken);
+
     private async ValueTask Publish(char kind, string name, CancellationToken cancellationToken)
     {
         if (await _store.PublishAsync($"{_instance}:{kind}:{name}", cancellationToken).ConfigureAwait(false))

@@ -124,7 +124,7 @@ internal sealed class LocalCache
     public int Count => _entries.Count;
 
     /// <summary>How many tags the tag table holds.</summary>
-    public int TagCount => _tags.Count;
+    public int TagCount => Volatile.Read(ref _tagCount);
 
     /// <summary>The entry count kept for the <c>MaximumLocalEntries</c> bound (equal to <see cref="Count"/> when nothing runs).</summary>
     public int AccountedCount => Volatile.Read(ref _count);
@@ -201,7 +201,10 @@ internal sealed class LocalCache
         {
             if (_tags.TryGetValue(tags[i], out TagGeneration? state))
             {
-                state.Touch(now);
+                // Only when the stamp is a quarter of the grace old: every L1 hit of the tag reads the same object, and a
+                // write per fill would take its cache line from every core; the sweep allows the grace as slack.
+                if (now - state.UsedAt > _tagGrace / 4)
+                    state.Touch(now);
             }
             else
             {
