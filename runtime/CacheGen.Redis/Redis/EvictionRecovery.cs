@@ -55,7 +55,7 @@ internal sealed class EvictionRecovery : IDisposable
     /// Whether a call must not use Redis for <paramref name="key"/>: an eviction of it or of one of its tags is not
     /// confirmed yet, or more evictions were lost than could be remembered. A miss, not a failure.
     /// </summary>
-    public bool MustSkip(string key, string[] tags) => !_pending.IsEmpty && _pending.Covers(key, tags) || _pending.IsBypassing;
+    public bool MustSkip(string key, string[] tags) => _pending.Covers(key, tags) || _pending.IsBypassing;
 
     /// <summary>Remembers the longest entry lifetime written: how long an overflow must keep Redis unread.</summary>
     public void NoteLifetime(TimeSpan lifetime) => AtomicMax.Raise(ref _longestLifetimeTicks, lifetime.Ticks);

@@ -50,6 +50,7 @@ internal sealed class RedisKeyLayout
     public const char InternalMarker = '#';
 
     private readonly string _prefix;
+    private readonly RedisKey _serverClear;
     private readonly string _escapedPrefix;
     private readonly string _leasePrefix;
     private readonly string _generationPrefix;
@@ -65,6 +66,8 @@ internal sealed class RedisKeyLayout
         _escapedPrefix = _prefix + InternalMarker;
         _leasePrefix = _prefix + "#lease:";
         _generationPrefix = _prefix + "#gen:";
+        // Every entry on a single server carries it: made once, not per read.
+        _serverClear = _prefix + "#clear";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
         _escapedPrefixBytes = Encoding.UTF8.GetBytes(_escapedPrefix);
         _leasePrefixBytes = Encoding.UTF8.GetBytes(_leasePrefix);
@@ -97,7 +100,7 @@ internal sealed class RedisKeyLayout
     /// <c>{KeyPrefix}:{KeyVersion}:#clear</c>; a cluster has one per slot, <c>...:#clear:{tag}</c> with a hash tag that
     /// falls in that slot, so it shares the slot of every entry that carries it.
     /// </summary>
-    public RedisKey Clear(int slot) => slot < 0 ? _prefix + "#clear" : _prefix + "#clear:{" + ClusterSlots.TagOf(slot) + "}";
+    public RedisKey Clear(int slot) => slot < 0 ? _serverClear : _prefix + "#clear:{" + ClusterSlots.TagOf(slot) + "}";
 
     /// <summary>
     /// The entry key followed by one generation key per tag, in tag order: the KEYS of the read and write scripts. The
@@ -110,15 +113,6 @@ internal sealed class RedisKeyLayout
         keys[0] = Entry(key);
         for (int i = 0; i < tags.Length; i++)
             keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
-        return keys;
-    }
-
-    /// <summary>The generation keys of <paramref name="tags"/> for an entry in <paramref name="slot"/>.</summary>
-    public RedisKey[] Generations(string[] tags, int slot)
-    {
-        var keys = new RedisKey[tags.Length];
-        for (int i = 0; i < tags.Length; i++)
-            keys[i] = ReferenceEquals(tags[i], ClearTag) ? Clear(slot) : Generation(tags[i]);
         return keys;
     }
 

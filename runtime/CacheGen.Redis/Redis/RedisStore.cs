@@ -87,13 +87,9 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         return result.Answered ? result.Value : RedisRead.Failed;
     }
 
+    // Every entry in Redis carries at least the clear epoch, so there is always a generation to read beside it.
     private async Task<RedisRead> ReadEntryAsync(IDatabase database, string key, string[] tags)
     {
-        if (tags.Length == 0)
-        {
-            RedisValue value = await database.StringGetAsync(_keys.Entry(key)).ConfigureAwait(false);
-            return new RedisRead { Succeeded = true, Value = value.IsNull ? null : (byte[])value!, Generations = [] };
-        }
         // One MGET: atomic like the script, and far cheaper for Redis to run. Only a generation that is missing (to be
         // created, or a non-string that MGET shows as nil), foreign (to be repaired) or behind one this instance has seen
         // (to be raised) goes on to the script. An entry MGET shows as missing may be a non-string too: the guarded write
@@ -103,9 +99,9 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         if (CurrentGenerations(keys, values) is { } current)
             return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current };
         RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Read, keys,
-            GenerationArguments(keys, 1, _generationLifetime, extend: false)).ConfigureAwait(false);
+            GenerationArguments(keys, _generationLifetime, extend: false)).ConfigureAwait(false);
         RedisResult[] items = (RedisResult[])result!;
-        long[] generations = ScriptGenerations(keys, 1, items, 1, key);
+        long[] generations = ScriptGenerations(keys, items, 1, key);
         RedisResult entry = items[0];
         return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : (byte[])entry!, Generations = generations };
     }
@@ -145,16 +141,16 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Reads the generations a Read or Generations script returned (items[first..], then the repaired and raised
-    /// counts), records them as seen, and reports repairs and rollbacks.
+    /// Reads the generations a Read or Generations script returned for the generation keys keys[1..] (items[first..],
+    /// then the repaired and raised counts), records them as seen, and reports repairs and rollbacks.
     /// </summary>
-    private long[] ScriptGenerations(RedisKey[] keys, int firstKey, RedisResult[] items, int first, string name)
+    private long[] ScriptGenerations(RedisKey[] keys, RedisResult[] items, int first, string name)
     {
-        var generations = new long[keys.Length - firstKey];
+        var generations = new long[keys.Length - 1];
         for (int i = 0; i < generations.Length; i++)
         {
             generations[i] = long.Parse((string)items[first + i]!, NumberStyles.None, CultureInfo.InvariantCulture);
-            _floors.Observe(keys[firstKey + i], generations[i]);
+            _floors.Observe(keys[1 + i], generations[i]);
         }
         if ((long)items[first + generations.Length] > 0)
             ReportForeignGeneration(name);
@@ -164,12 +160,13 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// ARGV of the Read and Generations scripts for the generation keys keys[first..]: the lifetime of a key they create
-    /// (and, with <paramref name="extend"/>, the least lifetime every key gets), a random start for each, and the floor
-    /// this instance knows for each.
+    /// ARGV of the Read and Generations scripts for the generation keys keys[1..] (keys[0] is the entry): the lifetime
+    /// of a key they create (and, with <paramref name="extend"/>, the least lifetime every key gets), a random start for
+    /// each, and the floor this instance knows for each.
     /// </summary>
-    private RedisValue[] GenerationArguments(RedisKey[] keys, int first, TimeSpan lifetime, bool extend)
+    private RedisValue[] GenerationArguments(RedisKey[] keys, TimeSpan lifetime, bool extend)
     {
+        const int first = 1;
         int count = keys.Length - first;
         var arguments = new RedisValue[2 + 2 * count];
         arguments[0] = ToMilliseconds(lifetime);
@@ -258,8 +255,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     {
         RedisKey[] keys = KeysOf(database.Multiplexer, key, tags);
         RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Generations, keys[1..],
-            GenerationArguments(keys, 1, expiration, extend: true)).ConfigureAwait(false);
-        return ScriptGenerations(keys, 1, (RedisResult[])result!, 0, key);
+            GenerationArguments(keys, expiration, extend: true)).ConfigureAwait(false);
+        return ScriptGenerations(keys, (RedisResult[])result!, 0, key);
     }
 
     /// <summary>An unconditional write (SetAsync).</summary>
