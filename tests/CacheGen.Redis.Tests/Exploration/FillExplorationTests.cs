@@ -16,21 +16,26 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
     private static int Seconds(int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable("CACHEGEN_EXPLORE_SECONDS"), out int seconds) && seconds > 0 ? seconds : fallback;
 
-    private static Exception Broken(List<string> violations) => new Xunit.Sdk.XunitException(string.Join(Environment.NewLine, violations));
+    /// <summary>
+    /// Samples <paramref name="cases"/> for a few seconds; <paramref name="check"/> runs one case and returns the model's
+    /// violations, which fail the test with the shrunk case.
+    /// </summary>
+    private Task Explore<T>(Gen<T> cases, Func<T, string> print, Func<T, Task<List<string>>> check) =>
+        cases.SampleAsync(async sample =>
+        {
+            List<string> violations = await check(sample);
+            if (violations.Count > 0)
+                throw new Xunit.Sdk.XunitException(string.Join(Environment.NewLine, violations));
+        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: print);
 
     [Fact]
-    public async Task In_process_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another()
-    {
-        await Scenario.Scenarios().SampleAsync(async steps =>
+    public Task In_process_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another() =>
+        Explore(Scenario.Scenarios(), Scenario.Print, async steps =>
         {
             await using var instance = CacheInstance.Create(redis: null);
             var run = new ScenarioRun(instance, networked: false);
-            List<string> violations = await run.RunAsync(steps);
-            violations.AddRange(await run.CleanUpAsync());
-            if (violations.Count > 0)
-                throw Broken(violations);
-        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: Scenario.Print);
-    }
+            return [.. await run.RunAsync(steps), .. await run.CleanUpAsync()];
+        });
 
     [Fact]
     public async Task On_redis_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another()
@@ -38,42 +43,31 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
         // One instance for the whole exploration (keys and tags are unique to each scenario).
         await using var instance = CacheInstance.Create(redis.Configuration);
         await instance.Hooks.BackplaneReady;
-        await Scenario.Scenarios().SampleAsync(async steps =>
+        await Explore(Scenario.Scenarios(), Scenario.Print, async steps =>
         {
             var run = new ScenarioRun(instance, networked: true);
-            List<string> violations = await run.RunAsync(steps);
-            violations.AddRange(await run.CleanUpAsync());
-            if (violations.Count > 0)
-                throw Broken(violations);
-        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: Scenario.Print);
+            return [.. await run.RunAsync(steps), .. await run.CleanUpAsync()];
+        });
     }
 
     [Fact]
-    public async Task In_process_under_real_concurrency_the_same_model_holds()
-    {
-        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+    public Task In_process_under_real_concurrency_the_same_model_holds() =>
+        Explore(ConcurrentRun.Workloads, ConcurrentRun.Print, async workers =>
         {
             await using var instance = CacheInstance.Create(redis: null);
             var run = new ConcurrentRun(instance);
-            List<string> violations = await run.RunAsync(workers);
-            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
-            if (violations.Count > 0)
-                throw Broken(violations);
-        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
-    }
+            return [.. await run.RunAsync(workers), .. await run.CleanUpAsync(instance.Hooks)];
+        });
 
     [Fact]
     public async Task On_redis_under_real_concurrency_the_same_model_holds()
     {
         await using var instance = CacheInstance.Create(redis.Configuration);
         await instance.Hooks.BackplaneReady;
-        await ConcurrentRun.Workloads.SampleAsync(async workers =>
+        await Explore(ConcurrentRun.Workloads, ConcurrentRun.Print, async workers =>
         {
             var run = new ConcurrentRun(instance);
-            List<string> violations = await run.RunAsync(workers);
-            violations.AddRange(await run.CleanUpAsync(instance.Hooks));
-            if (violations.Count > 0)
-                throw Broken(violations);
-        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: ConcurrentRun.Print);
+            return [.. await run.RunAsync(workers), .. await run.CleanUpAsync(instance.Hooks)];
+        });
     }
 }
