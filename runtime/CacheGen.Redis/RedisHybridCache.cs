@@ -106,9 +106,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             buffer = _codec.TrySerialize(key, value, writeRedis ? settings.Tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out jsonOffset);
 
         LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, validity, value, buffer, jsonOffset, _local.Now) : null;
-        if (entry is not null)
-            _local.Set(key, entry);
-        else
+        // Not kept (larger than the whole in-process budget, say): the older value must not stay in its place.
+        if (entry is null || !_local.Set(key, entry))
             _local.Remove(key);
 
         if (writeRedis && buffer is not null)

@@ -146,6 +146,18 @@ public sealed class SoakTests
         Assert.Equal(2, factory.Calls);
         Assert.Equal(0, instance.Hooks.LocalBytes);
     }
+
+    [Fact]
+    public async Task A_set_too_large_to_keep_in_process_still_replaces_the_smaller_value_before_it()
+    {
+        await using var instance = CacheInstance.Create(redis: null, o => o.MaximumLocalBytes = 1000);
+        await instance.Cache.SetAsync("{big}:2", new Post(1, "small", "c"));
+
+        await instance.Cache.SetAsync("{big}:2", new Post(1, new string('x', 2000), "c"));
+
+        Post read = await instance.Cache.GetOrCreateAsync("{big}:2", _ => ValueTask.FromResult(new Post(1, "from the source", "c")));
+        Assert.Equal("from the source", read.Title);
+    }
 }
 
 [CollectionDefinition(nameof(SoakTests), DisableParallelization = true)]
