@@ -27,4 +27,10 @@ public sealed class CachedAttribute : Attribute
 
     /// <summary>Entry lifetime in seconds; 0 (the default) uses the runtime's default expiration.</summary>
     public int TtlSeconds { get; set; }
+
+    /// <summary>
+    /// Tag templates such as <c>"post:{id}"</c>, in the grammar of <see cref="Key"/>: each entry also carries these tags
+    /// (within its region), and <see cref="InvalidatesCacheAttribute.Tags"/> with the same template evicts it.
+    /// </summary>
+    public string[]? Tags { get; set; }
 }

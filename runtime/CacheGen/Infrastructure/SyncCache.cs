@@ -44,6 +44,45 @@ public static class SyncCache
         return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
+    /// <summary>Synchronous <see cref="GeneratedCache.GetOrCreateAsync"/>.</summary>
+    public static T GetOrCreate<TState, T>(
+        HybridCache cache,
+        CachedMethod method,
+        ReadOnlySpan<char> key,
+        TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory,
+        Func<TState, string[]>? tags,
+        CancellationToken cancellationToken)
+    {
+        if (TaskScheduler.Current != TaskScheduler.Default)
+        {
+            string keyText = key.ToString();
+            return Task.Run(() => GeneratedCache.GetOrCreateAsync(cache, method, keyText, state, factory, tags, cancellationToken).AsTask(), cancellationToken)
+                .GetAwaiter().GetResult();
+        }
+
+        SynchronizationContext? previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        ValueTask<T> pending;
+        try
+        {
+            pending = GeneratedCache.GetOrCreateAsync(cache, method, key, state, factory, tags, cancellationToken);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Synchronous <see cref="GeneratedCache.BeginUpdateAsync"/>.</summary>
+    public static CacheUpdate BeginUpdate(HybridCache cache, CachedMethod method, string key, string[] tags) =>
+        Result(static s => GeneratedCache.BeginUpdateAsync(s.cache, s.method, s.key, s.tags), (cache, method, key, tags));
+
+    /// <summary>Synchronous <see cref="GeneratedCache.CompleteUpdateAsync"/>.</summary>
+    public static void CompleteUpdate<T>(HybridCache cache, CacheUpdate update, T value) =>
+        Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value), (cache, update, value));
+
     /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(string, CancellationToken)"/>.</summary>
     public static void RemoveByTag(HybridCache cache, string tag) =>
         Wait(static s => s.cache.RemoveByTagAsync(s.tag, CancellationToken.None), (cache, tag));
@@ -55,6 +94,25 @@ public static class SyncCache
     /// <summary>Synchronous <see cref="HybridCache.RemoveAsync(string, CancellationToken)"/>.</summary>
     public static void Remove(HybridCache cache, string key) =>
         Wait(static s => s.cache.RemoveAsync(s.key, CancellationToken.None), (cache, key));
+
+    private static TResult Result<TState, TResult>(Func<TState, ValueTask<TResult>> operation, TState state)
+    {
+        if (TaskScheduler.Current != TaskScheduler.Default)
+            return Task.Run(() => operation(state).AsTask()).GetAwaiter().GetResult();
+
+        SynchronizationContext? previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        ValueTask<TResult> pending;
+        try
+        {
+            pending = operation(state);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
 
     private static void Wait<TState>(Func<TState, ValueTask> operation, TState state)
     {

@@ -1,0 +1,31 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Caching.Hybrid;
+
+namespace CacheGen.Infrastructure;
+
+/// <summary>
+/// The calls generated code makes for <c>[Cached]</c> and <c>[UpdatesCache]</c>: through <see cref="IMethodCache"/>
+/// when the cache has it (CacheGen.Redis), else through plain <see cref="HybridCache"/> calls, which lose only what
+/// HybridCache cannot express (tags are then built on every call, and a write-through becomes an eviction).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GeneratedCache
+{
+    /// <summary>Read-through for <paramref name="method"/>; see <see cref="IMethodCache.GetOrCreateAsync"/>.</summary>
+    public static ValueTask<T> GetOrCreateAsync<TState, T>(HybridCache cache, CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken) =>
+        cache is IMethodCache own
+            ? own.GetOrCreateAsync(method, key, state, factory, tags, cancellationToken)
+            : cache.GetOrCreateAsync(key, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken);
+
+    /// <summary>Starts a write-through; see <see cref="IMethodCache.BeginUpdateAsync"/>.</summary>
+    public static ValueTask<CacheUpdate> BeginUpdateAsync(HybridCache cache, CachedMethod method, string key, string[] tags) =>
+        cache is IMethodCache own ? own.BeginUpdateAsync(method, key, tags) : new ValueTask<CacheUpdate>(new CacheUpdate(method, key, tags));
+
+    /// <summary>
+    /// Completes a write-through; see <see cref="IMethodCache.CompleteUpdateAsync"/>. Without <see cref="IMethodCache"/>
+    /// nothing tells whether another write overlapped this one, so the entry is evicted rather than stored.
+    /// </summary>
+    public static ValueTask CompleteUpdateAsync<T>(HybridCache cache, CacheUpdate update, T value) =>
+        cache is IMethodCache own ? own.CompleteUpdateAsync(update, value) : cache.RemoveAsync(update.Key, CancellationToken.None);
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel;
+
+namespace CacheGen.Infrastructure;
+
+/// <summary>
+/// What a <see cref="Microsoft.Extensions.Caching.Hybrid.HybridCache"/> can offer generated code beyond HybridCache's
+/// own API. Generated code asks for it with a type test (no reflection) through <see cref="GeneratedCache"/>, and
+/// falls back to plain HybridCache calls on implementations that do not have it.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IMethodCache
+{
+    /// <summary>
+    /// Read-through for a <c>[Cached]</c> method. <paramref name="tags"/> builds the entry's tags from the state and is
+    /// called only when the entry is filled, so a hit builds none; null means <see cref="CachedMethod.RegionTags"/>.
+    /// </summary>
+    ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a write-through of <paramref name="method"/>'s entry under <paramref name="key"/>: called before the
+    /// write runs, so whatever happens to the entry while it runs can be seen when it completes.
+    /// </summary>
+    ValueTask<CacheUpdate> BeginUpdateAsync(CachedMethod method, string key, string[] tags);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> as the entry, guarded like a fill: if another write, eviction or fill of the
+    /// entry overlapped the update, evicts the entry instead.
+    /// </summary>
+    ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value);
+}
