@@ -77,6 +77,7 @@ internal sealed partial class RedisHybridCache
     /// <summary>Evicts a key in-process: mark its fill (so it stays out of L1), then drop the entry.</summary>
     public void EvictLocalKey(string key)
     {
+        OverlapUpdates(key);
         if (_flights.TryRemove(key, out Flight? running))
             running.Invalidate();
         _local.Remove(key);

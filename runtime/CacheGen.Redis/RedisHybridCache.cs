@@ -94,6 +94,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     {
         ArgumentNullException.ThrowIfNull(key);
         EntrySettings settings = Settings(options, tags);
+        OverlapUpdates(key);
         // A fill that started before this set must not overwrite it in L1 (nor in Redis: the stamp changes below).
         if (_flights.TryRemove(key, out Flight? running))
             running.Invalidate();

@@ -88,6 +88,10 @@ internal static partial class Log
         Message = "CacheGen does not cache values of type {Type}: {Problem}. They are returned to every caller but not stored, for the life of the process (logged once per type; counted in cachegen.uncacheable_values)")]
     public static partial void UncacheableType(ILogger logger, string type, string problem, Exception? exception);
 
+    [LoggerMessage(EventId = LogEvents.UpdateEvicted, EventName = nameof(LogEvents.UpdateEvicted), Level = LogLevel.Debug,
+        Message = "CacheGen evicted '{Key}' instead of storing a write-through: another write, eviction or fill of it overlapped the update")]
+    public static partial void UpdateEvicted(ILogger logger, string key);
+
     [LoggerMessage(EventId = LogEvents.BackplaneMessageUnreadable, EventName = nameof(LogEvents.BackplaneMessageUnreadable), Level = LogLevel.Warning,
         Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
     public static partial void BackplaneMessageUnreadable(ILogger logger, int length);

@@ -9,7 +9,8 @@ namespace CacheGen.Redis;
 
 /// <summary>
 /// Redis key names, Django style: <c>{KeyPrefix}:{KeyVersion}:{key}</c> for an entry,
-/// <c>{KeyPrefix}:{KeyVersion}:#gen:{tag}</c> (braces literal) for a tag's generation counter,
+/// <c>{KeyPrefix}:{KeyVersion}:#gen:{tag}</c> (braces literal) for a tag's generation counter (<c>...:#tag:{region}:t</c>
+/// for a tag that starts with a hash tag of its own, as generated tags do),
 /// <c>{KeyPrefix}:{KeyVersion}:#lease:{key}</c> for a fill lease and <c>{KeyPrefix}:{KeyVersion}:#clear</c> (on a
 /// cluster, one per hash slot) for the clear epoch. Generated keys start with <c>{region}</c>, so an entry and its
 /// region's counter share a Redis Cluster hash slot and one Lua script may touch both.
@@ -54,10 +55,12 @@ internal sealed class RedisKeyLayout
     private readonly string _escapedPrefix;
     private readonly string _leasePrefix;
     private readonly string _generationPrefix;
+    private readonly string _ownSlotGenerationPrefix;
     private readonly byte[] _prefixBytes;
     private readonly byte[] _escapedPrefixBytes;
     private readonly byte[] _leasePrefixBytes;
     private readonly byte[] _generationPrefixBytes;
+    private readonly byte[] _ownSlotGenerationPrefixBytes;
 
     public RedisKeyLayout(string keyPrefix, int keyVersion)
     {
@@ -66,12 +69,14 @@ internal sealed class RedisKeyLayout
         _escapedPrefix = _prefix + InternalMarker;
         _leasePrefix = _prefix + "#lease:";
         _generationPrefix = _prefix + "#gen:";
+        _ownSlotGenerationPrefix = _prefix + "#tag:";
         // Every entry on a single server carries it: made once, not per read.
         _serverClear = _prefix + "#clear";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
         _escapedPrefixBytes = Encoding.UTF8.GetBytes(_escapedPrefix);
         _leasePrefixBytes = Encoding.UTF8.GetBytes(_leasePrefix);
         _generationPrefixBytes = Encoding.UTF8.GetBytes(_generationPrefix);
+        _ownSlotGenerationPrefixBytes = Encoding.UTF8.GetBytes(_ownSlotGenerationPrefix);
         EvictionChannel = RedisChannel.Literal(_prefix + "cachegen:evict");
     }
 
@@ -88,9 +93,15 @@ internal sealed class RedisKeyLayout
     /// <summary>The cross-instance fill lease of an entry: the key's own hash tag comes first, so it shares the entry's slot.</summary>
     public RedisKey Lease(string key) => Bounded(_leasePrefix, _leasePrefixBytes, key);
 
-    /// <summary>A tag's generation counter: the tag is the key's hash tag, as it is in the keys of the tag's entries.</summary>
+    /// <summary>
+    /// A tag's generation counter. A tag that starts with a hash tag of its own (<c>{posts}:post:7</c>, as generated
+    /// tags do) keeps it: <c>#tag:{posts}:post:7</c> lives in the slot of region <c>posts</c>, beside the entries that
+    /// carry it. Any other tag becomes the key's hash tag (<c>#gen:{posts}</c>), as it is in the keys of the tag's
+    /// entries. The two forms start differently, so no two tags share a counter.
+    /// </summary>
     public RedisKey Generation(string tag) =>
-        IsWholeUtf8Within(tag, MaximumKeyBytes - _generationPrefixBytes.Length - 2)
+        HasOwnHashTag(tag) ? Bounded(_ownSlotGenerationPrefix, _ownSlotGenerationPrefixBytes, tag)
+        : IsWholeUtf8Within(tag, MaximumKeyBytes - _generationPrefixBytes.Length - 2)
             ? _generationPrefix + "{" + tag + "}"
             : Shortened(_generationPrefixBytes, "{" + tag + "}");
 
@@ -121,6 +132,9 @@ internal sealed class RedisKeyLayout
     /// a tag "*" that other code gives an entry is an ordinary tag (<c>#gen:{*}</c>), this instance is the only one.
     /// </summary>
     public static readonly string ClearTag = new('*', 1);
+
+    /// <summary>Starts with a non-empty <c>{...}</c>: Redis Cluster hashes the key by that text.</summary>
+    private static bool HasOwnHashTag(string tag) => tag.Length > 2 && tag[0] == '{' && tag.IndexOf('}', 1) > 1;
 
     private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key) =>
         IsWholeUtf8Within(key, MaximumKeyBytes - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key);

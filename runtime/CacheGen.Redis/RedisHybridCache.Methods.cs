@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using CacheGen.Infrastructure;
+using Microsoft.Extensions.Caching.Hybrid;
+
+namespace CacheGen.Redis;
+
+// What generated code reaches through IMethodCache: read-through whose tags are built only on a fill, and the guarded
+// write-through of [UpdatesCache].
+internal sealed partial class RedisHybridCache : IMethodCache
+{
+    // Write-throughs running on this instance, one per key (a second one on the same key marks both as overlapped).
+    private readonly ConcurrentDictionary<string, UpdateTicket> _updates = new(StringComparer.Ordinal);
+    private int _updatesRunning;
+
+    /// <inheritdoc />
+    public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(factory);
+        HybridCacheEntryOptions? options = method.Options;
+        // A hit is checked against the tags the entry captured when it was filled: it needs none built here.
+        if (CanReadLocal(options) && _local.TryGet(key, out T value))
+        {
+            _metrics.LocalHit();
+            return new ValueTask<T>(value);
+        }
+        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Remembers what the entry is now, as a fill's read does: the tags' in-process generations, and in Redis the
+    /// entry's stamp (or its absence) and the tags' generations. Any write or eviction of the entry before the update
+    /// completes changes one of them.
+    /// </remarks>
+    public async ValueTask<CacheUpdate> BeginUpdateAsync(CachedMethod method, string key, string[] tags)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(key);
+        EntrySettings settings = Settings(method.Options, tags);
+        var ticket = new UpdateTicket();
+        Interlocked.Increment(ref _updatesRunning);
+        _updates.AddOrUpdate(key, static (_, mine) => mine, static (_, running, mine) =>
+        {
+            // Two writes of one entry at once: neither knows which committed last, so neither may store.
+            running.Overlap();
+            mine.Overlap();
+            return mine;
+        }, ticket);
+        LocalValidity validity = _local.Capture(settings.LocalTags);
+        long startedAt = _local.Now;
+        RedisRead read = RedisRead.Failed;
+        if (_store is not null && settings.WriteRedis)
+            read = await _store.ReadAsync(key, settings.Tags, CancellationToken.None).ConfigureAwait(false);
+        return new Update(method, key, tags, settings, validity, startedAt, read, ticket);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (update is not Update mine)
+        {
+            await RemoveAsync(update.Key, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            if (!await TryStoreUpdateAsync(mine, value).ConfigureAwait(false))
+            {
+                Log.UpdateEvicted(_logger, mine.Key);
+                await RemoveAsync(mine.Key, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _updates.TryRemove(new KeyValuePair<string, UpdateTicket>(mine.Key, mine.Ticket));
+            Interlocked.Decrement(ref _updatesRunning);
+        }
+    }
+
+    /// <summary>
+    /// Stores the update's value as the entry if nothing else wrote or evicted it since the update began; false when in
+    /// doubt (an overlap, a rejected or failed guarded write, a value that cannot be cached), and the caller evicts.
+    /// </summary>
+    private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value)
+    {
+        EntrySettings settings = update.Settings;
+        if (update.Ticket.Overlapped || !_local.IsCurrent(update.Validity))
+            return false;
+        bool writeRedis = settings.WriteRedis;
+        if (writeRedis && !update.Read.Succeeded)
+            return false;
+        byte[]? buffer = _codec.TrySerialize(update.Key, value, writeRedis ? settings.Tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
+        if (buffer is null)
+            return false;
+        if (writeRedis)
+        {
+            Envelope.SetGenerations(buffer, update.Read.Generations);
+            if (await _store!.GuardedWriteAsync(update.Key, settings.Tags, update.Read, buffer, settings.Expiration, CancellationToken.None).ConfigureAwait(false) != true)
+            {
+                _metrics.StaleSetRejected();
+                return false;
+            }
+        }
+
+        // A fill running now may have read the row before the write committed: it must not reach L1 after this.
+        if (_flights.TryRemove(update.Key, out Flight? running))
+            running.Invalidate();
+        LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, update.Validity, value, buffer, jsonOffset, update.StartedAt) : null;
+        if (entry is null || !_local.Set(update.Key, entry))
+            _local.Remove(update.Key);
+        // An eviction that came while storing has already run its in-process steps: evict again rather than keep this.
+        if (update.Ticket.Overlapped || !_local.IsCurrent(update.Validity))
+            return false;
+        if (_backplane is not null)
+            await _backplane.PublishKeyAsync(update.Key, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Marks a write-through of <paramref name="key"/> in flight as overlapped by another write or an eviction.</summary>
+    private void OverlapUpdates(string key)
+    {
+        if (Volatile.Read(ref _updatesRunning) > 0 && _updates.TryGetValue(key, out UpdateTicket? ticket))
+            ticket.Overlap();
+    }
+
+    private sealed class UpdateTicket
+    {
+        private volatile bool _overlapped;
+
+        public bool Overlapped => _overlapped;
+
+        public void Overlap() => _overlapped = true;
+    }
+
+    private sealed class Update(CachedMethod method, string key, string[] tags, EntrySettings settings, LocalValidity validity, long startedAt,
+        RedisRead read, UpdateTicket ticket) : CacheUpdate(method, key, tags)
+    {
+        public EntrySettings Settings { get; } = settings;
+        public LocalValidity Validity { get; } = validity;
+        public long StartedAt { get; } = startedAt;
+        public RedisRead Read { get; } = read;
+        public UpdateTicket Ticket { get; } = ticket;
+    }
+}
