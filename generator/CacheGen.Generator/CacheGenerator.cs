@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using CacheGen.Generator.Diagnostics;
 using CacheGen.Generator.Emitting;
+using CacheGen.Generator.Linking;
 using CacheGen.Generator.Model;
 using CacheGen.Generator.Parsing;
 using Microsoft.CodeAnalysis;
@@ -10,14 +11,15 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace CacheGen.Generator;
 
 /// <summary>
-/// Implements partial methods marked <c>[Cached]</c> and <c>[InvalidatesCache]</c>. Parsing turns symbols into
+/// Implements partial methods marked <c>[Cached]</c>, <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c>. Parsing turns symbols into
 /// equatable models; the emitter sees only models, so unrelated edits re-use cached output.
 /// </summary>
 /// <remarks>
 /// The generator reports every error-severity CacheGen diagnostic itself. Analyzers do not run on a compilation that
 /// already has errors (nor with <c>RunAnalyzers=false</c>), so a misuse reported only by an analyzer would vanish
 /// behind one unrelated C# error. Warnings stay with <see cref="Analysis.CacheGenAnalyzer"/>, which reports nothing
-/// of error severity: each diagnostic comes from exactly one of the two.
+/// of error severity, except those that compare a writing method with every cached method
+/// (<see cref="DiagnosticDescriptors.CrossMethodWarnings"/>), which linking finds: each diagnostic comes from exactly one of the two.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class CacheGenerator : IIncrementalGenerator
@@ -30,15 +32,28 @@ public sealed class CacheGenerator : IIncrementalGenerator
         IncrementalValuesProvider<ParseResult> invalidating = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownNames.InvalidatesCacheAttribute, static (node, _) => node is MethodDeclarationSyntax, Parser.ParseInvalidating)
             .WithTrackingName(TrackingNames.InvalidatingMethods);
+        IncrementalValuesProvider<ParseResult> updating = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownNames.UpdatesCacheAttribute, static (node, _) => node is MethodDeclarationSyntax, Parser.ParseUpdating)
+            .WithTrackingName(TrackingNames.UpdatingMethods);
 
         IncrementalValuesProvider<MethodModel> cachedModels = cached
             .Where(static r => r.Model is not null).Select(static (r, _) => r.Model!)
             .WithTrackingName(TrackingNames.CachedModels);
-        IncrementalValuesProvider<MethodModel> invalidatingModels = invalidating
-            .Where(static r => r.Model is not null).Select(static (r, _) => r.Model!)
-            .WithTrackingName(TrackingNames.InvalidatingModels);
         context.RegisterSourceOutput(cachedModels, static (spc, model) => spc.AddSource(model.HintName, Emitter.Emit(model)));
-        context.RegisterSourceOutput(invalidatingModels, static (spc, model) => spc.AddSource(model.HintName, Emitter.Emit(model)));
+
+        // Writing methods are linked to every cached method's templates: which regions an evicted tag lives in.
+        IncrementalValueProvider<ImmutableArray<TemplateDeclaration>> declared = cached
+            .SelectMany(static (r, _) => r.Templates)
+            .Collect()
+            .WithTrackingName(TrackingNames.DeclaredTemplates);
+        IncrementalValuesProvider<LinkedWriter> linked = invalidating.Where(static r => r.Model is not null)
+            .Combine(declared).Select(static (pair, _) => EvictionLinker.Link(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.InvalidatingModels);
+        IncrementalValuesProvider<LinkedWriter> linkedUpdates = updating.Where(static r => r.Model is not null)
+            .Combine(declared).Select(static (pair, _) => EvictionLinker.Link(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.UpdatingModels);
+        context.RegisterSourceOutput(linked, static (spc, writer) => spc.AddSource(writer.Model!.HintName, Emitter.Emit(writer.Model)));
+        context.RegisterSourceOutput(linkedUpdates, static (spc, writer) => spc.AddSource(writer.Model!.HintName, Emitter.Emit(writer.Model)));
 
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> cachedErrors = cached
             .Select(static (r, _) => r.Errors())
@@ -46,25 +61,29 @@ public sealed class CacheGenerator : IIncrementalGenerator
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> invalidatingErrors = invalidating
             .Select(static (r, _) => r.Errors())
             .WithTrackingName(TrackingNames.InvalidatingErrors);
-        context.RegisterSourceOutput(cachedErrors.Collect().Combine(invalidatingErrors.Collect()),
-            static (spc, errors) => ReportErrors(spc, errors.Left, errors.Right));
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> updatingErrors = updating
+            .Select(static (r, _) => r.Errors())
+            .WithTrackingName(TrackingNames.UpdatingErrors);
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> linkErrors = linked.Select(static (w, _) => w.Diagnostics)
+            .Collect().Combine(linkedUpdates.Select(static (w, _) => w.Diagnostics).Collect())
+            .SelectMany(static (pair, _) => pair.Left.AddRange(pair.Right))
+            .WithTrackingName(TrackingNames.LinkErrors);
+        context.RegisterSourceOutput(
+            cachedErrors.Collect().Combine(invalidatingErrors.Collect()).Combine(updatingErrors.Collect().Combine(linkErrors.Collect())),
+            static (spc, errors) => ReportErrors(spc, errors.Left.Left.AddRange(errors.Left.Right).AddRange(errors.Right.Left).AddRange(errors.Right.Right)));
     }
 
-    private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> cached,
-        ImmutableArray<EquatableArray<DiagnosticInfo>> invalidating)
+    private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> groups)
     {
         // CG0002 is found once per method of a type that is not partial; it is one misuse, so it is reported once. Other
         // errors at one place are separate misuses (two bad placeholders of one key template) and are all reported.
         var reportedTypes = new HashSet<LocationInfo?>();
-        foreach (ImmutableArray<EquatableArray<DiagnosticInfo>> group in new[] { cached, invalidating })
+        foreach (EquatableArray<DiagnosticInfo> errors in groups)
         {
-            foreach (EquatableArray<DiagnosticInfo> errors in group)
+            foreach (DiagnosticInfo error in errors)
             {
-                foreach (DiagnosticInfo error in errors)
-                {
-                    if (error.Id != DiagnosticDescriptors.ContainingTypeNotPartial.Id || reportedTypes.Add(error.Location))
-                        context.ReportDiagnostic(error.ToDiagnostic());
-                }
+                if (error.Id != DiagnosticDescriptors.ContainingTypeNotPartial.Id || reportedTypes.Add(error.Location))
+                    context.ReportDiagnostic(error.ToDiagnostic());
             }
         }
     }
@@ -75,11 +94,17 @@ public static class TrackingNames
 {
     public const string CachedMethods = nameof(CachedMethods);
     public const string InvalidatingMethods = nameof(InvalidatingMethods);
+    public const string UpdatingMethods = nameof(UpdatingMethods);
     public const string CachedModels = nameof(CachedModels);
+    public const string DeclaredTemplates = nameof(DeclaredTemplates);
     public const string InvalidatingModels = nameof(InvalidatingModels);
+    public const string UpdatingModels = nameof(UpdatingModels);
     public const string CachedErrors = nameof(CachedErrors);
     public const string InvalidatingErrors = nameof(InvalidatingErrors);
+    public const string UpdatingErrors = nameof(UpdatingErrors);
+    public const string LinkErrors = nameof(LinkErrors);
 
     /// <summary>Every step, for tests that check them all.</summary>
-    public static readonly string[] All = [CachedMethods, InvalidatingMethods, CachedModels, InvalidatingModels, CachedErrors, InvalidatingErrors];
+    public static readonly string[] All = [CachedMethods, InvalidatingMethods, UpdatingMethods, CachedModels, DeclaredTemplates, InvalidatingModels,
+        UpdatingModels, CachedErrors, InvalidatingErrors, UpdatingErrors, LinkErrors];
 }

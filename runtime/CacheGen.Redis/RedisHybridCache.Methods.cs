@@ -53,7 +53,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
         RedisRead read = RedisRead.Failed;
         if (_store is not null && settings.WriteRedis)
             read = await _store.ReadAsync(key, settings.Tags, CancellationToken.None).ConfigureAwait(false);
-        return new Update(method, key, tags, settings, validity, startedAt, read, ticket);
+        return new Update(this, method, key, tags, settings, validity, startedAt, read, ticket);
     }
 
     /// <inheritdoc />
@@ -75,9 +75,15 @@ internal sealed partial class RedisHybridCache : IMethodCache
         }
         finally
         {
-            _updates.TryRemove(new KeyValuePair<string, UpdateTicket>(mine.Key, mine.Ticket));
-            Interlocked.Decrement(ref _updatesRunning);
+            mine.Dispose();
         }
+    }
+
+    /// <summary>Forgets an update, once: it completed, or its write threw.</summary>
+    private void EndUpdate(Update update)
+    {
+        _updates.TryRemove(new KeyValuePair<string, UpdateTicket>(update.Key, update.Ticket));
+        Interlocked.Decrement(ref _updatesRunning);
     }
 
     /// <summary>
@@ -135,9 +141,18 @@ internal sealed partial class RedisHybridCache : IMethodCache
         public void Overlap() => _overlapped = true;
     }
 
-    private sealed class Update(CachedMethod method, string key, string[] tags, EntrySettings settings, LocalValidity validity, long startedAt,
-        RedisRead read, UpdateTicket ticket) : CacheUpdate(method, key, tags)
+    private sealed class Update(RedisHybridCache cache, CachedMethod method, string key, string[] tags, EntrySettings settings, LocalValidity validity,
+        long startedAt, RedisRead read, UpdateTicket ticket) : CacheUpdate(method, key, tags)
     {
+        private int _ended;
+
+        public override void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+                cache.EndUpdate(this);
+            base.Dispose();
+        }
+
         public EntrySettings Settings { get; } = settings;
         public LocalValidity Validity { get; } = validity;
         public long StartedAt { get; } = startedAt;

@@ -18,13 +18,18 @@ public sealed class IncrementalityTests
 
         public partial class Service(HybridCache cache)
         {
-            [Cached("items", Key = "item:{id}")]
+            [Cached("items", Key = "item:{id}", Tags = ["item:{id}"])]
             public partial Task<int> GetAsync(int id, CancellationToken ct = default);
             private Task<int> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult(id);
 
             [InvalidatesCache("items")]
             public partial Task SaveAsync(int id);
             private Task SaveCoreAsync(int id) => Task.CompletedTask;
+
+            [UpdatesCache(nameof(GetAsync))]
+            [InvalidatesCache(Tags = ["item:{id}"])]
+            public partial Task<int> BumpAsync(int id);
+            private Task<int> BumpCoreAsync(int id) => Task.FromResult(id + 1);
         }
         """;
 

@@ -89,7 +89,7 @@ public sealed class RegionHashTagTests
         // The template's own braces are literal text after the region's tag.
         Assert.Contains($"__key.AppendLiteral({tag}{{tenant}}:\");", run.Source("App.Service.GetByTemplateAsync"));
         Assert.Contains($"__key.AppendLiteral({tag}{{tenant}}:\");", run.Source("App.Service.SaveAsync"));
-        Assert.Contains($"new string[] {{ {literal} }}", run.Source("App.Service.GetAsync"));
+        Assert.Contains($"new(\"App.Service.GetAsync\", {literal}, null)", run.Source("App.Service.GetAsync"));
     }
 
     private static void AssertInvalidRegion(string misuse)

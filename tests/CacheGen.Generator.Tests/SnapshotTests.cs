@@ -57,6 +57,50 @@ public sealed class SnapshotTests
         """));
 
     [Fact]
+    public void Tags_typed_eviction_and_write_through() => Snapshot.Verify(RunClean("""
+        namespace Tagged;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Post(int Id, int AuthorId, string Title);
+
+        public sealed partial class PostService(HybridCache cache)
+        {
+            [Cached("posts", Key = "post:{id}", Tags = ["post:{id}"])]
+            public partial Task<Post?> GetAsync(int id, CancellationToken ct = default);
+            private Task<Post?> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult<Post?>(null);
+
+            [Cached("posts", Key = "author:{authorId}", Tags = ["author:{authorId}", "featured"])]
+            public partial ValueTask<IReadOnlyList<Post>> ByAuthorAsync(int authorId);
+            private ValueTask<IReadOnlyList<Post>> ByAuthorCoreAsync(int authorId) => new([]);
+
+            [Cached("feed", Tags = ["author:{author}"])]
+            public partial IReadOnlyList<string> Titles(int author);
+            private IReadOnlyList<string> TitlesCore(int author) => [];
+
+            // Evicts post 7's tag and the author's, in every region that declares them (the author tag is in two).
+            [InvalidatesCache(Tags = ["post:{post.Id}", "author:{post.AuthorId}"])]
+            public partial Task<Post> SaveAsync(Post post, CancellationToken ct = default);
+            private Task<Post> SaveCoreAsync(Post post, CancellationToken ct) => Task.FromResult(post);
+
+            // Typed eviction and a whole region, by two attributes.
+            [InvalidatesCache(Method = nameof(GetAsync))]
+            [InvalidatesCache("feed")]
+            public partial Task DeleteAsync(int id, CancellationToken ct = default);
+            private Task DeleteCoreAsync(int id, CancellationToken ct) => Task.CompletedTask;
+
+            // Write-through, plus the lists that hold the post.
+            [UpdatesCache(nameof(GetAsync))]
+            [InvalidatesCache(Tags = ["featured"])]
+            public partial Task<Post?> RenameAsync(int id, string title, CancellationToken ct = default);
+            private Task<Post?> RenameCoreAsync(int id, string title, CancellationToken ct) => Task.FromResult<Post?>(null);
+
+            [UpdatesCache(nameof(Titles))]
+            public partial IReadOnlyList<string> Retitle(int author);
+            private IReadOnlyList<string> RetitleCore(int author) => [];
+        }
+        """));
+
+    [Fact]
     public void Return_shapes() => Snapshot.Verify(RunClean("""
         namespace Shapes;
 

@@ -30,59 +30,30 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            INamedTypeSymbol? cached = start.Compilation.GetTypeByMetadataName(KnownNames.CachedAttribute);
-            INamedTypeSymbol? invalidates = start.Compilation.GetTypeByMetadataName(KnownNames.InvalidatesCacheAttribute);
-            if (cached is null && invalidates is null)
+            if (start.Compilation.GetTypeByMetadataName(KnownNames.CachedAttribute) is null)
                 return; // CacheGen is not referenced: nothing to check
 
             var regions = new ConcurrentBag<RegionUse>();
-            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, cached, invalidates, regions), SyntaxKind.MethodDeclaration);
+            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, regions), SyntaxKind.MethodDeclaration);
             start.RegisterCompilationEndAction(end => ReportUnusedRegions(end, regions));
         });
     }
 
-    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, INamedTypeSymbol? cached, INamedTypeSymbol? invalidates, ConcurrentBag<RegionUse> regions)
+    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, ConcurrentBag<RegionUse> regions)
     {
         var syntax = (MethodDeclarationSyntax)context.Node;
         if (syntax.AttributeLists.Count == 0 || Parser.IsGeneratedByCacheGen(syntax) || context.SemanticModel.GetDeclaredSymbol(syntax, context.CancellationToken) is not { } method)
             return;
 
-        (AttributeData? cachedAttribute, AttributeData? invalidatesAttribute) = CacheGenAttributesOf(method, syntax, cached, invalidates);
+        ParseResult result = Parser.Parse(method, syntax, includeWarnings: true, context.Compilation, context.CancellationToken);
         var trees = new Dictionary<string, SyntaxTree> { [syntax.SyntaxTree.FilePath] = syntax.SyntaxTree };
-
-        if (cachedAttribute is not null)
-            Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, includeWarnings: true, context.Compilation, context.CancellationToken));
-        if (invalidatesAttribute is not null)
-            Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, includeWarnings: true, context.Compilation, context.CancellationToken));
-
-        void Report(ParseResult result)
+        foreach (DiagnosticInfo diagnostic in result.Diagnostics)
         {
-            foreach (DiagnosticInfo diagnostic in result.Diagnostics)
-            {
-                if (!diagnostic.IsError())
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic(trees));
-            }
-            foreach (RegionUse use in result.Regions)
-                regions.Add(use);
+            if (!diagnostic.IsError())
+                context.ReportDiagnostic(diagnostic.ToDiagnostic(trees));
         }
-    }
-
-    /// <summary>Like the generator's ForAttributeWithMetadataName: only attributes written on this declaration count.</summary>
-    private static (AttributeData? Cached, AttributeData? Invalidates) CacheGenAttributesOf(IMethodSymbol method, MethodDeclarationSyntax syntax,
-        INamedTypeSymbol? cached, INamedTypeSymbol? invalidates)
-    {
-        AttributeData? cachedAttribute = null;
-        AttributeData? invalidatesAttribute = null;
-        foreach (AttributeData attribute in method.GetAttributes())
-        {
-            if (attribute.ApplicationSyntaxReference is not { } reference || reference.SyntaxTree != syntax.SyntaxTree || !syntax.Span.Contains(reference.Span))
-                continue;
-            if (cachedAttribute is null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, cached))
-                cachedAttribute = attribute;
-            else if (invalidatesAttribute is null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, invalidates))
-                invalidatesAttribute = attribute;
-        }
-        return (cachedAttribute, invalidatesAttribute);
+        foreach (RegionUse use in result.Regions)
+            regions.Add(use);
     }
 
     /// <summary>An evicted region that no <c>[Cached]</c> method of the compilation uses is most likely a typo.</summary>

@@ -104,7 +104,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CachedAndInvalidates = Error(
         "CG0015",
         "A method cannot both cache and invalidate",
-        "'{0}' has both [Cached] and [InvalidatesCache]; a method either reads through the cache or evicts it");
+        "'{0}' has both [Cached] and [{1}]; a method either reads through the cache or writes to it");
 
     public static readonly DiagnosticDescriptor MalformedKeyTemplate = Error(
         "CG0016",
@@ -146,6 +146,36 @@ internal static class DiagnosticDescriptors
         "A dictionary key type of a cached type cannot be serialized",
         "'{0}' caches '{1}', but System.Text.Json cannot write '{2}', the key type of '{3}', as a JSON property name, so the value cannot be stored in the cache; key it by a string, number, enum or Guid, or cache a list of pairs");
 
+    public static readonly DiagnosticDescriptor UnknownTag = Error(
+        "CG0024",
+        "An evicted tag is declared by no cached method",
+        "Tag template '{0}' on '{1}' matches no tag of a [Cached] method in this compilation (same text, placeholders of the same types), so it would evict nothing; declare it with [Cached(..., Tags = [...])] or fix the template");
+
+    public static readonly DiagnosticDescriptor UnknownKeyTemplate = Warning(
+        "CG0025",
+        "An evicted key template matches no cached key",
+        "Key template '{0}' on '{1}' matches the key template of no [Cached] method of region '{2}' in this compilation (same text, placeholders of the same types), so it may evict nothing; use the cached method's template, or InvalidatesCache(Method = nameof(...))");
+
+    public static readonly DiagnosticDescriptor UnknownCachedMethod = Error(
+        "CG0026",
+        "The named method is not a cached method of the type",
+        "'{0}' on '{1}' names '{2}', which is not a [Cached] method of '{3}'; name one with nameof");
+
+    public static readonly DiagnosticDescriptor CachedMethodArgumentMissing = Error(
+        "CG0027",
+        "The writing method cannot supply the cached method's key",
+        "'{0}' on '{1}' cannot build the entry of '{2}': {3}");
+
+    public static readonly DiagnosticDescriptor UpdateResultTypeMismatch = Error(
+        "CG0028",
+        "A write-through's result is not what the cached method caches",
+        "[UpdatesCache] on '{0}' stores its result as the entry of '{1}', which caches '{2}', but '{0}' returns {3}");
+
+    public static readonly DiagnosticDescriptor NothingToEvict = Error(
+        "CG0029",
+        "An [InvalidatesCache] names nothing to evict",
+        "[InvalidatesCache] on '{0}' names no region, Key, Tags or Method; say what the write changes, such as [InvalidatesCache(\"posts\")] or [InvalidatesCache(Tags = [\"post:{{post.Id}}\"])]");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -170,11 +200,24 @@ internal static class DiagnosticDescriptors
         NoDeserializationConstructor,
         GetOnlyPropertyNotRestored,
         FieldsNotSerialized,
-        UnsupportedDictionaryKey);
+        UnsupportedDictionaryKey,
+        UnknownTag,
+        UnknownKeyTemplate,
+        UnknownCachedMethod,
+        CachedMethodArgumentMissing,
+        UpdateResultTypeMismatch,
+        NothingToEvict);
 
-    /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
+    /// <summary>
+    /// The warnings the generator reports: those that compare one method's templates with every cached method's, which
+    /// the generator collects anyway to know which regions an evicted tag lives in.
+    /// </summary>
+    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> CrossMethodWarnings = System.Collections.Immutable.ImmutableArray.Create(
+        UnknownKeyTemplate);
+
+    /// <summary>The descriptors the analyzer reports: every other warning (the generator reports errors and the above).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
-        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).ToImmutableArray();
+        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error && !CrossMethodWarnings.Contains(d)).ToImmutableArray();
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);
 

@@ -12,6 +12,8 @@ internal static class Emitter
 {
     private const string KeyBuilder = "global::CacheGen.Infrastructure.CacheKeyBuilder";
     private const string SyncCache = "global::CacheGen.Infrastructure.SyncCache";
+    private const string GeneratedCache = "global::CacheGen.Infrastructure.GeneratedCache";
+    private const string CachedMethod = "global::CacheGen.Infrastructure.CachedMethod";
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
     private const string NoCancellation = "global::System.Threading.CancellationToken.None";
     private const string Statics = "__CacheGenStatics";
@@ -45,7 +47,7 @@ internal static class Emitter
         if (statics.Count > 0)
         {
             writer.WriteLine();
-            writer.WriteLine("/// <summary>Allocation-free arguments for the generated method above.</summary>");
+            writer.WriteLine("/// <summary>What the generated method above hands the cache on every call, made once.</summary>");
             writer.WriteLine(GeneratedCodeAttribute);
             writer.OpenBlock($"file static class {Statics}");
             foreach (string line in statics)
@@ -84,14 +86,7 @@ internal static class Emitter
 
     private static void WriteCachedBody(SourceWriter writer, MethodModel method, CachedModel cached, List<string> statics)
     {
-        statics.Add($"public static readonly string[] Tags = new string[] {{ {Literal(cached.Region)} }};");
-        string options = "null";
-        if (cached.TtlSeconds > 0)
-        {
-            statics.Add("public static readonly global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions Options = new()");
-            statics.Add($"{{ Expiration = global::System.TimeSpan.FromSeconds({cached.TtlSeconds.ToString(CultureInfo.InvariantCulture)}) }};");
-            options = Statics + ".Options";
-        }
+        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds)};");
 
         // The state carries 'this' and the arguments into a static lambda: no closure is allocated per call.
         var stateItems = new List<string>();
@@ -117,6 +112,11 @@ internal static class Emitter
         string factoryResult = method.Shape == ReturnShape.ValueTaskOfT ? coreCall : $"new {ValueTask}<{method.ResultType}>({coreCall})";
         string factory = $"static (__state, __cancellationToken) => {factoryResult}";
         string cancellation = token?.Name ?? "default";
+        // Tags are built by the cache only when it fills the entry: a hit builds none.
+        List<ParameterModel> tagParameters = method.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        string tags = cached.Tags.Count == 0
+            ? "null"
+            : $"static __state => __CacheGenTags({string.Join(", ", tagParameters.Select(p => StateAccess(p.Name)))})";
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
         bool fixedKey = !literalKey && IsBoundedKey(cached.Key);
@@ -126,25 +126,82 @@ internal static class Emitter
         string stateArgument = captureState ? "__cacheGenState" : state;
         string call = method.Shape switch
         {
-            ReturnShape.TaskOfT => $"{method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation}).AsTask()",
-            ReturnShape.ValueTaskOfT => $"{method.CacheExpression}.GetOrCreateAsync({key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation})",
-            _ => $"{SyncCache}.GetOrCreate({method.CacheExpression}, {key}, {stateArgument}, {factory}, {options}, {Statics}.Tags, {cancellation})",
+            ReturnShape.TaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation}).AsTask()",
+            ReturnShape.ValueTaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation})",
+            _ => $"{SyncCache}.GetOrCreate({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation})",
         };
 
         if (literalKey)
-        {
             writer.WriteLine($"return {call};");
+        else
+        {
+            if (captureState)
+                writer.WriteLine($"var __cacheGenState = {state};");
+            if (fixedKey)
+            {
+                WriteBoundedKey(writer, cached.Key);
+                writer.WriteLine($"return {call};");
+            }
+            else
+                WithKeyBuilder(writer, cached.Key, $"var __result = {call};");
+        }
+
+        if (cached.Tags.Count > 0)
+        {
+            // Static, with the arguments as parameters: the lambda above stays static, so nothing is captured per call.
+            writer.WriteLine();
+            writer.OpenBlock($"static string[] __CacheGenTags({string.Join(", ", tagParameters.Select(p => $"{p.Type} {p.Name}"))})");
+            WriteTagArray(writer, cached.Region, cached.Tags);
+            writer.CloseBlock();
+        }
+    }
+
+    private static string NewCachedMethod(string label, string region, int ttlSeconds)
+    {
+        string options = ttlSeconds > 0
+            ? $"new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions {{ Expiration = global::System.TimeSpan.FromSeconds({ttlSeconds.ToString(CultureInfo.InvariantCulture)}) }}"
+            : "null";
+        return $"new({Literal(label)}, {Literal(region)}, {options})";
+    }
+
+    /// <summary>An entry's tags: its region, then each tag template's text within the region, into <c>__tags</c>.</summary>
+    private static void WriteTagArray(SourceWriter writer, string region, EquatableArray<TagModel> tags)
+    {
+        writer.WriteLine($"var __tags = new string[{(tags.Count + 1).ToString(CultureInfo.InvariantCulture)}];");
+        writer.WriteLine($"__tags[0] = {Literal(region)};");
+        for (int i = 0; i < tags.Count; i++)
+            WriteBuild(writer, WithRegion(region, tags[i].Parts), $"__tags[{(i + 1).ToString(CultureInfo.InvariantCulture)}]");
+        writer.WriteLine("return __tags;");
+    }
+
+    private static EquatableArray<KeyPart> WithRegion(string region, EquatableArray<KeyPart> parts)
+    {
+        var prefixed = new List<KeyPart> { new(KeyPartKind.Literal, KeyFormat.RegionPrefix(region)) };
+        foreach (KeyPart part in parts)
+        {
+            if (part.Kind == KeyPartKind.Literal && prefixed[prefixed.Count - 1].Kind == KeyPartKind.Literal)
+                prefixed[prefixed.Count - 1] = new KeyPart(KeyPartKind.Literal, prefixed[prefixed.Count - 1].Text + part.Text);
+            else
+                prefixed.Add(part);
+        }
+        return prefixed.ToEquatableArray();
+    }
+
+    /// <summary>Assigns the text of <paramref name="parts"/> to <paramref name="target"/>: a literal when it is one, else built.</summary>
+    private static void WriteBuild(SourceWriter writer, EquatableArray<KeyPart> parts, string target)
+    {
+        if (parts.All(p => p.Kind == KeyPartKind.Literal))
+        {
+            writer.WriteLine($"{target} = {Literal(string.Concat(parts.Select(p => p.Text)))};");
             return;
         }
-        if (captureState)
-            writer.WriteLine($"var __cacheGenState = {state};");
-        if (fixedKey)
-        {
-            WriteBoundedKey(writer, cached.Key);
-            writer.WriteLine($"return {call};");
-            return;
-        }
-        WithKeyBuilder(writer, cached.Key, $"var __result = {call};");
+        writer.OpenBlock();
+        writer.WriteLine($"{KeyBuilder} __key = new(stackalloc char[{StackKeyLength(parts)}]);");
+        foreach (KeyPart part in parts)
+            writer.WriteLine(AppendCall(part));
+        writer.WriteLine($"{target} = __key.ToString();");
+        writer.WriteLine("__key.Dispose();");
+        writer.CloseBlock();
     }
 
     // Literal text and integers only (the common "post:{id}"): the longest key is known at compile time, so it is
@@ -183,8 +240,17 @@ internal static class Emitter
         string coreCall = $"{target}{method.CoreName}{method.TypeParameterList}({string.Join(", ", method.Parameters.Select(p => p.Name))})";
         bool isAsync = method.Shape is not (ReturnShape.Value or ReturnShape.Void);
         bool hasResult = method.Shape is ReturnShape.Value or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT;
-        bool keyed = invalidation.Key.Count > 0;
-        bool literalKey = keyed && invalidation.Key.All(p => p.Kind == KeyPartKind.Literal);
+        string cache = method.CacheExpression;
+        string Await(string call) => isAsync ? $"await {call}.ConfigureAwait(false);" : call + ";";
+
+        // A write-through remembers the entry before the write runs, so whatever else happens to it meanwhile is seen.
+        if (invalidation.Update is { } update)
+        {
+            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds)};");
+            writer.WriteLine(isAsync
+                ? $"using var __update = await {GeneratedCache}.BeginUpdateAsync({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);"
+                : $"using var __update = {SyncCache}.BeginUpdate({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());");
+        }
 
         // Evict only after the core method returned without throwing; the caller's token is not used, so a caller
         // that cancels after the write completed cannot leave a stale entry behind.
@@ -193,37 +259,87 @@ internal static class Emitter
         else
             writer.WriteLine(hasResult ? $"var __result = {coreCall};" : $"{coreCall};");
 
-        string cache = method.CacheExpression;
-        if (keyed)
-        {
-            string keyText = literalKey ? Literal(string.Concat(invalidation.Key.Select(p => p.Text))) : "__CacheGenKey()";
+        if (invalidation.Update is not null)
             writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveAsync({keyText}, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.Remove({cache}, {keyText});");
+                ? $"await {GeneratedCache}.CompleteUpdateAsync({cache}, __update, __result).ConfigureAwait(false);"
+                : $"{SyncCache}.CompleteUpdate({cache}, __update, __result);");
+
+        var builtKeys = new List<(string Name, EquatableArray<KeyPart> Parts)>();
+        foreach (KeyModel key in invalidation.Keys)
+        {
+            string keyText;
+            if (key.Parts.All(p => p.Kind == KeyPartKind.Literal))
+                keyText = Literal(string.Concat(key.Parts.Select(p => p.Text)));
+            else
+            {
+                string name = builtKeys.Count == 0 ? "__CacheGenKey" : "__CacheGenKey" + (builtKeys.Count + 1).ToString(CultureInfo.InvariantCulture);
+                builtKeys.Add((name, key.Parts));
+                keyText = name + "()";
+            }
+            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveAsync({keyText}, {NoCancellation})" : $"{SyncCache}.Remove({cache}, {keyText})"));
         }
+
+        bool tagged = invalidation.Tags.Any(t => t.Regions.Count > 0);
+        if (tagged)
+            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync(__CacheGenEvictedTags(), {NoCancellation})" : $"{SyncCache}.RemoveByTags({cache}, __CacheGenEvictedTags())"));
         else if (invalidation.Regions.Count == 1)
         {
             string region = Literal(invalidation.Regions[0]);
-            writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveByTagAsync({region}, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.RemoveByTag({cache}, {region});");
+            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync({region}, {NoCancellation})" : $"{SyncCache}.RemoveByTag({cache}, {region})"));
         }
-        else
+        else if (invalidation.Regions.Count > 1)
         {
             statics.Add($"public static readonly string[] Regions = new string[] {{ {string.Join(", ", invalidation.Regions.Select(Literal))} }};");
-            writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveByTagAsync({Statics}.Regions, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.RemoveByTags({cache}, {Statics}.Regions);");
+            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync({Statics}.Regions, {NoCancellation})" : $"{SyncCache}.RemoveByTags({cache}, {Statics}.Regions)"));
         }
         if (hasResult)
             writer.WriteLine("return __result;");
 
-        if (keyed && !literalKey)
+        // Local functions, because the stack-allocated key builder cannot live in an async method.
+        foreach ((string name, EquatableArray<KeyPart> parts) in builtKeys)
         {
-            // A local function, because the stack-allocated key builder cannot live in an async method.
             writer.WriteLine();
-            writer.OpenBlock("string __CacheGenKey()");
-            WithKeyBuilder(writer, invalidation.Key, "var __result = __key.ToString();");
+            writer.OpenBlock($"string {name}()");
+            WithKeyBuilder(writer, parts, "var __result = __key.ToString();");
+            writer.CloseBlock();
+        }
+        if (invalidation.Update is { } written)
+        {
+            writer.WriteLine();
+            writer.OpenBlock("string __CacheGenUpdateKey()");
+            WithKeyBuilder(writer, written.Key, "var __result = __key.ToString();");
+            writer.CloseBlock();
+            writer.WriteLine();
+            writer.OpenBlock("string[] __CacheGenUpdateTags()");
+            WriteTagArray(writer, written.Region, written.Tags);
+            writer.CloseBlock();
+        }
+        if (tagged)
+        {
+            writer.WriteLine();
+            writer.OpenBlock("string[] __CacheGenEvictedTags()");
+            int count = invalidation.Regions.Count + invalidation.Tags.Sum(t => t.Regions.Count);
+            writer.WriteLine($"var __tags = new string[{count.ToString(CultureInfo.InvariantCulture)}];");
+            if (invalidation.Tags.Any(t => t.Regions.Count > 0 && !t.Tag.Parts.All(p => p.Kind == KeyPartKind.Literal)))
+                writer.WriteLine("string __tag;");
+            int index = 0;
+            foreach (string region in invalidation.Regions)
+                writer.WriteLine($"__tags[{(index++).ToString(CultureInfo.InvariantCulture)}] = {Literal(region)};");
+            foreach (TagEviction tag in invalidation.Tags.Where(t => t.Regions.Count > 0))
+            {
+                // The tag's text is built once and put behind each region that declares it.
+                bool literal = tag.Tag.Parts.All(p => p.Kind == KeyPartKind.Literal);
+                if (!literal)
+                    WriteBuild(writer, tag.Tag.Parts, "__tag");
+                foreach (string region in tag.Regions)
+                {
+                    string text = literal
+                        ? Literal(KeyFormat.RegionPrefix(region) + string.Concat(tag.Tag.Parts.Select(p => p.Text)))
+                        : $"{Literal(KeyFormat.RegionPrefix(region))} + __tag";
+                    writer.WriteLine($"__tags[{(index++).ToString(CultureInfo.InvariantCulture)}] = {text};");
+                }
+            }
+            writer.WriteLine("return __tags;");
             writer.CloseBlock();
         }
     }

@@ -46,11 +46,47 @@ internal enum ReturnShape
     Void,
 }
 
-/// <summary>What <c>[Cached]</c> asks for.</summary>
-internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds);
+/// <summary>
+/// What <c>[Cached]</c> asks for: the entry's region, key, lifetime and tag templates, and the method's name as the
+/// runtime labels it (<c>Blog.PostService.GetAsync</c>).
+/// </summary>
+internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds, EquatableArray<TagModel> Tags, string MethodName);
 
-/// <summary>What <c>[InvalidatesCache]</c> asks for; <see cref="Key"/> is empty for whole-region eviction.</summary>
-internal sealed record InvalidationModel(EquatableArray<string> Regions, EquatableArray<KeyPart> Key);
+/// <summary>
+/// A tag template resolved against a method's parameters: the parts that write its text (no region prefix), and its
+/// <see cref="Signature"/>, the literal text with each placeholder replaced by its type, by which an eviction's template
+/// finds the cached methods that use the same one.
+/// </summary>
+internal sealed record TagModel(EquatableArray<KeyPart> Parts, string Signature);
+
+/// <summary>
+/// What a writing method's <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c> attributes ask for, all applied after
+/// its core method returns: whole regions, single entries by key (a <c>Key</c> template or a typed <c>Method</c>), tags
+/// (each in every region whose cached methods declare it), and a write-through.
+/// </summary>
+internal sealed record InvalidationModel(
+    EquatableArray<string> Regions,
+    EquatableArray<KeyModel> Keys,
+    EquatableArray<TagEviction> Tags,
+    UpdateModel? Update);
+
+/// <summary>The full key of one entry (region prefix included).</summary>
+internal sealed record KeyModel(EquatableArray<KeyPart> Parts);
+
+/// <summary>
+/// A tag template to evict. <see cref="Regions"/> is filled in once the whole compilation's cached methods are known: the
+/// regions whose <c>[Cached]</c> methods declare a tag of the same <see cref="TagModel.Signature"/>.
+/// </summary>
+internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? Location, EquatableArray<string> Regions);
+
+/// <summary>
+/// A write-through: the target cached method as the runtime labels it, and its region, lifetime, key and tags built from
+/// the writing method's arguments, by the target's own key and tag templates.
+/// </summary>
+internal sealed record UpdateModel(string MethodName, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags);
+
+/// <summary>A template a <c>[Cached]</c> method declares, for the cross-method checks of evictions.</summary>
+internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature);
 
 /// <summary>
 /// One piece of a cache key: literal text, the argument separator, or a value written by a key builder method.

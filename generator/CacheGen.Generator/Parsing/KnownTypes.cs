@@ -23,6 +23,7 @@ internal sealed class KnownTypes
         Formattable = compilation.GetTypeByMetadataName("System.IFormattable");
         CachedAttribute = compilation.GetTypeByMetadataName(KnownNames.CachedAttribute);
         InvalidatesCacheAttribute = compilation.GetTypeByMetadataName(KnownNames.InvalidatesCacheAttribute);
+        UpdatesCacheAttribute = compilation.GetTypeByMetadataName(KnownNames.UpdatesCacheAttribute);
     }
 
     public INamedTypeSymbol? HybridCache { get; }
@@ -35,4 +36,5 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Formattable { get; }
     public INamedTypeSymbol? CachedAttribute { get; }
     public INamedTypeSymbol? InvalidatesCacheAttribute { get; }
+    public INamedTypeSymbol? UpdatesCacheAttribute { get; }
 }

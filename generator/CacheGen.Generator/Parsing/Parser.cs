@@ -30,12 +30,19 @@ internal sealed class Parser
         parameterOptions: SymbolDisplayParameterOptions.IncludeType | SymbolDisplayParameterOptions.IncludeParamsRefOut,
         miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
 
+    // The method's label for metrics and logs: type-qualified, no parameters (overloads share one), no global::.
+    private static readonly SymbolDisplayFormat LabelFormat = new(
+        globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+        memberOptions: SymbolDisplayMemberOptions.IncludeContainingType);
+
     private static readonly SymbolDisplayFormat HintFormat = SymbolDisplayFormat.MinimallyQualifiedFormat.RemoveMiscellaneousOptions(
         SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     private static readonly SymbolDisplayFormat MessageFormat = SymbolDisplayFormat.MinimallyQualifiedFormat;
 
-    private readonly AttributeData _attribute;
+    private readonly CacheGenAttributes _attributes;
     private readonly IMethodSymbol _method;
     private readonly MethodDeclarationSyntax _syntax;
     private readonly Compilation _compilation;
@@ -43,16 +50,22 @@ internal sealed class Parser
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = new();
     private readonly List<RegionUse> _regions = new();
+    private readonly List<TemplateDeclaration> _templates = new();
+    private readonly List<KeyTemplateUse> _keyUses = new();
+    // The parameters the key and tag templates read, in the order first met: what a writing method must supply to
+    // build this method's entry.
+    private readonly List<IParameterSymbol> _usedParameters = new();
+    private int _keyParameterCount;
     private readonly bool _includeWarnings;
     private bool _hasErrors;
     // Set when a check meets a type the compiler could not resolve: that is the user's C# error, already reported.
     private bool _metErrorType;
 
-    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, Compilation compilation, bool includeWarnings,
+    private Parser(IMethodSymbol method, MethodDeclarationSyntax syntax, CacheGenAttributes attributes, Compilation compilation, bool includeWarnings,
         CancellationToken cancellationToken)
     {
         _includeWarnings = includeWarnings;
-        _attribute = attribute;
+        _attributes = attributes;
         _method = method;
         _syntax = syntax;
         _compilation = compilation;
@@ -61,32 +74,47 @@ internal sealed class Parser
     }
 
     /// <summary>
-    /// Parses the method declared by <paramref name="syntax"/>, as the generator and the analyzer both see it:
-    /// <paramref name="attribute"/> is the <c>[Cached]</c> or <c>[InvalidatesCache]</c> written on that declaration.
-    /// The generator reports only errors, so it asks for no warnings and skips the checks that only find those.
+    /// Parses the method declared by <paramref name="syntax"/> with the CacheGen attributes written on that declaration,
+    /// as the generator and the analyzer both see it. The generator reports only errors, so it asks for no warnings and
+    /// skips the checks that only find those.
     /// </summary>
-    public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, AttributeData attribute, bool isCached,
-        bool includeWarnings, Compilation compilation, CancellationToken cancellationToken) =>
-        new Parser(method, syntax, attribute, compilation, includeWarnings, cancellationToken).Parse(isCached);
+    public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, bool includeWarnings, Compilation compilation,
+        CancellationToken cancellationToken)
+    {
+        CacheGenAttributes attributes = CacheGenAttributes.Of(method, syntax, KnownTypes.For(compilation));
+        return attributes.IsEmpty
+            ? ParseResult.None
+            : new Parser(method, syntax, attributes, compilation, includeWarnings, cancellationToken).Parse();
+    }
 
+    // Each method is parsed by one step of the pipeline: [Cached] if it has it, else [UpdatesCache], else [InvalidatesCache].
     public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: true,
-            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+
+    public static ParseResult ParseUpdating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        HasAttribute(context, KnownNames.CachedAttribute)
+            ? ParseResult.None
+            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
 
     public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, context.Attributes[0], isCached: false,
-            includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+        HasAttribute(context, KnownNames.CachedAttribute) || HasAttribute(context, KnownNames.UpdatesCacheAttribute)
+            ? ParseResult.None
+            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+
+    private static bool HasAttribute(GeneratorAttributeSyntaxContext context, string metadataName)
+    {
+        CacheGenAttributes attributes = CacheGenAttributes.Of((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode,
+            KnownTypes.For(context.SemanticModel.Compilation));
+        return metadataName == KnownNames.CachedAttribute ? attributes.Cached is not null : attributes.Updates is not null;
+    }
 
     private string MethodName => _method.Name;
 
-    private ParseResult Parse(bool isCached)
+    private ParseResult Parse()
     {
-        AttributeData attribute = _attribute;
-        bool alsoOther = HasAttribute(isCached ? _known.InvalidatesCacheAttribute : _known.CachedAttribute);
-        if (!isCached && alsoOther)
-            return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<RegionUse>.Empty); // reported once, by the [Cached] side
-        if (alsoOther)
-            Report(DiagnosticDescriptors.CachedAndInvalidates, _syntax.Identifier, MethodName);
+        bool isCached = _attributes.Cached is not null;
+        if (isCached && (_attributes.Invalidates.Length > 0 || _attributes.Updates is not null))
+            Report(DiagnosticDescriptors.CachedAndInvalidates, _syntax.Identifier, MethodName, _attributes.Updates is not null ? "UpdatesCache" : "InvalidatesCache");
 
         // A method we cannot re-declare gets no code at all: only the diagnostic.
         if (!CheckDeclaration())
@@ -116,13 +144,13 @@ internal sealed class Parser
                 foreach ((DiagnosticDescriptor descriptor, string[] arguments) in RoundTripCheck.Check(valueType))
                     Report(descriptor, CachedValueSyntax(shape.Value), new[] { MethodName, valueType.ToDisplayString(MessageFormat) }.Concat(arguments).ToArray());
             }
-            cached = ParseCachedAttribute(attribute);
+            cached = ParseCachedAttribute(_attributes.Cached!);
         }
         else
         {
             if (shape == ReturnShape.Value && CompletesAfterReturning(_method.ReturnType, coreName) is { } why)
                 Report(DiagnosticDescriptors.InvalidationBeforeCompletion, _syntax.ReturnType, MethodName, _method.ReturnType.ToDisplayString(MessageFormat), why);
-            invalidation = ParseInvalidatesAttribute(attribute);
+            invalidation = ParseWrites(shape);
         }
 
         var model = new MethodModel(
@@ -168,10 +196,7 @@ internal sealed class Parser
     }
 
     private ParseResult Result(MethodModel? model) =>
-        new(model, _diagnostics.ToEquatableArray(), _regions.ToEquatableArray());
-
-    private bool HasAttribute(INamedTypeSymbol? attributeType) =>
-        attributeType is not null && _method.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType));
+        new(model, _diagnostics.ToEquatableArray(), _regions.ToEquatableArray(), _templates.ToEquatableArray(), _keyUses.ToEquatableArray());
 
     // ---- declaration ---------------------------------------------------------------------------------------------
 
@@ -643,43 +668,202 @@ internal sealed class Parser
             Report(DiagnosticDescriptors.NegativeTtl, NamedArgumentSyntax(attributeSyntax, "TtlSeconds") ?? attributeSyntax, MethodName, ttl.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
-        EquatableArray<KeyPart> key = template is null
-            ? DefaultKey(region ?? "", keySyntax)
-            : TemplateKey(region ?? "", template, keySyntax);
-        return new CachedModel(region ?? "", key, ttl);
+        EquatableArray<KeyPart> key;
+        if (template is null)
+            key = DefaultKey(region ?? "", keySyntax);
+        else
+        {
+            key = TemplateKey(region ?? "", template, keySyntax, out string? signature);
+            if (signature is not null)
+                _templates.Add(new TemplateDeclaration(IsTag: false, region ?? "", signature));
+        }
+
+        _keyParameterCount = _usedParameters.Count;
+        var tags = new List<TagModel>();
+        foreach ((TagModel tag, string _, SyntaxNode? _) in ParseTags(attribute, attributeSyntax))
+        {
+            tags.Add(tag);
+            _templates.Add(new TemplateDeclaration(IsTag: true, region ?? "", tag.Signature));
+        }
+        return new CachedModel(region ?? "", key, ttl, tags.ToEquatableArray(), _method.ToDisplayString(LabelFormat));
     }
 
-    private InvalidationModel ParseInvalidatesAttribute(AttributeData attribute)
+    /// <summary>Every <c>[InvalidatesCache]</c> of the method, and its <c>[UpdatesCache]</c>: what to do after the core method returns.</summary>
+    private InvalidationModel ParseWrites(ReturnShape? shape)
     {
         var regions = new List<string>();
-        SyntaxNode? attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken);
-        if (attribute.ConstructorArguments.Length > 0)
+        var keys = new List<KeyModel>();
+        var tags = new List<TagEviction>();
+        foreach (AttributeData attribute in _attributes.Invalidates)
         {
-            TypedConstant argument = attribute.ConstructorArguments[0];
-            IEnumerable<TypedConstant> values = argument.Kind == TypedConstantKind.Array ? argument.Values : new[] { argument };
-            int index = 0;
-            foreach (TypedConstant value in values)
+            SyntaxNode? attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken);
+            var named = new List<string>();
+            if (attribute.ConstructorArguments.Length > 0)
             {
-                string? region = value.Value as string;
-                SyntaxNode? location = ArgumentSyntax(attributeSyntax, index++) ?? attributeSyntax;
-                if (CheckRegion(region, location))
-                    _regions.Add(new RegionUse(region!, IsCached: false, LocationInfo.From(location)));
-                regions.Add(region ?? "");
+                TypedConstant argument = attribute.ConstructorArguments[0];
+                IEnumerable<TypedConstant> values = argument.Kind == TypedConstantKind.Array ? argument.Values : new[] { argument };
+                int index = 0;
+                foreach (TypedConstant value in values)
+                {
+                    string? region = value.Value as string;
+                    SyntaxNode? location = ArgumentSyntax(attributeSyntax, index++) ?? attributeSyntax;
+                    if (CheckRegion(region, location))
+                        _regions.Add(new RegionUse(region!, IsCached: false, LocationInfo.From(location)));
+                    named.Add(region ?? "");
+                }
+            }
+            string? template = NamedArgument<string>(attribute, "Key");
+            string? target = NamedArgument<string>(attribute, "Method");
+            bool hasTags = NamedArgumentConstant(attribute, "Tags") is { IsNull: false };
+            if (named.Count == 0 && template is null && target is null && !hasTags)
+            {
+                Report(DiagnosticDescriptors.NothingToEvict, attributeSyntax, MethodName);
+                continue;
+            }
+
+            if (template is null)
+                regions.AddRange(named);
+            else
+            {
+                // With a Key, the region only says where the key lives: the one entry is evicted, not the region.
+                SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
+                if (named.Count != 1)
+                    Report(DiagnosticDescriptors.KeyNeedsSingleRegion, keySyntax, MethodName, named.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                keys.Add(new KeyModel(TemplateKey(named.FirstOrDefault() ?? "", template, keySyntax, out string? signature)));
+                if (named.Count == 1 && signature is not null)
+                    _keyUses.Add(new KeyTemplateUse(named[0], signature, template, LocationInfo.From(keySyntax)));
+            }
+            foreach ((TagModel tag, string text, SyntaxNode? location) in ParseTags(attribute, attributeSyntax))
+                tags.Add(new TagEviction(tag, text, LocationInfo.From(location), EquatableArray<string>.Empty));
+            if (target is not null)
+            {
+                SyntaxNode? location = NamedArgumentSyntax(attributeSyntax, "Method") ?? attributeSyntax;
+                foreach (CachedTarget cached in FindTargets(target, location, "InvalidatesCache(Method = ...)", withTags: false))
+                    keys.Add(new KeyModel(cached.Key));
             }
         }
-        if (regions.Count == 0)
-            Report(DiagnosticDescriptors.InvalidRegion, attributeSyntax, "");
 
-        string? template = NamedArgument<string>(attribute, "Key");
-        EquatableArray<KeyPart> key = EquatableArray<KeyPart>.Empty;
-        if (template is not null)
+        UpdateModel? update = _attributes.Updates is { } updates ? ParseUpdate(updates, shape) : null;
+        return new InvalidationModel(regions.Distinct().ToEquatableArray(), keys.Distinct().ToEquatableArray(), tags.ToEquatableArray(), update);
+    }
+
+    private UpdateModel? ParseUpdate(AttributeData attribute, ReturnShape? shape)
+    {
+        SyntaxNode? attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken);
+        SyntaxNode? location = ArgumentSyntax(attributeSyntax, 0) ?? attributeSyntax;
+        string name = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string ?? "" : "";
+        List<CachedTarget> targets = FindTargets(name, location, "UpdatesCache", withTags: true);
+        if (targets.Count == 0)
+            return null;
+        if (targets.Count > 1)
         {
-            SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
-            if (regions.Count != 1)
-                Report(DiagnosticDescriptors.KeyNeedsSingleRegion, keySyntax, MethodName, regions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            key = TemplateKey(regions.FirstOrDefault() ?? "", template, keySyntax);
+            Report(DiagnosticDescriptors.CachedMethodArgumentMissing, location, "UpdatesCache", MethodName, name,
+                $"{targets.Count} overloads of '{name}' can be built from its arguments, and a result is stored as one entry; give them different names");
+            return null;
         }
-        return new InvalidationModel(regions.ToEquatableArray(), key);
+        CachedTarget target = targets[0];
+        ITypeSymbol? result = shape is { } known ? CachedValueType(known) : null;
+        if (result is null || target.ValueType is null || !SymbolEqualityComparer.Default.Equals(result, target.ValueType))
+        {
+            Report(DiagnosticDescriptors.UpdateResultTypeMismatch, location, MethodName, name, target.ValueType?.ToDisplayString(MessageFormat) ?? "?",
+                result is null ? "no value" : $"'{result.ToDisplayString(MessageFormat)}'");
+            return null;
+        }
+        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags);
+    }
+
+    /// <summary>
+    /// The <c>[Cached]</c> methods of this type named <paramref name="name"/> whose key (and, <paramref name="withTags"/>,
+    /// tags) this method's parameters can build: same names, same types. Each is parsed by its own parser, so the key
+    /// is made by the same code, from the same template, as in the cached method itself.
+    /// </summary>
+    private List<CachedTarget> FindTargets(string name, SyntaxNode? location, string attributeText, bool withTags)
+    {
+        var targets = new List<CachedTarget>();
+        var candidates = new List<(IMethodSymbol Method, MethodDeclarationSyntax Syntax, CacheGenAttributes Attributes)>();
+        foreach (IMethodSymbol member in _method.ContainingType.GetMembers(name).OfType<IMethodSymbol>())
+        {
+            foreach (SyntaxReference reference in member.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(_cancellationToken) is MethodDeclarationSyntax syntax
+                    && CacheGenAttributes.Of(member, syntax, _known) is { Cached: not null } attributes)
+                    candidates.Add((member, syntax, attributes));
+            }
+        }
+        if (candidates.Count == 0)
+        {
+            Report(DiagnosticDescriptors.UnknownCachedMethod, location, attributeText, MethodName, name, _method.ContainingType.ToDisplayString(MessageFormat));
+            return targets;
+        }
+
+        string? problem = null;
+        foreach ((IMethodSymbol method, MethodDeclarationSyntax syntax, CacheGenAttributes attributes) in candidates)
+        {
+            var parser = new Parser(method, syntax, attributes, _compilation, includeWarnings: false, _cancellationToken);
+            // A cached method with errors of its own has them reported where it is declared.
+            if (parser.DescribeAsTarget(withTags) is not { } target)
+                continue;
+            string? mismatch = method.IsGenericMethod
+                ? $"'{name}' is generic, so its key depends on type arguments that '{MethodName}' does not have"
+                : MissingParameter(parser._usedParameters, withTags);
+            if (mismatch is null)
+                targets.Add(target);
+            else
+                problem ??= mismatch;
+        }
+        if (targets.Count == 0 && problem is not null)
+            Report(DiagnosticDescriptors.CachedMethodArgumentMissing, location, attributeText, MethodName, name, problem);
+        return targets;
+    }
+
+    /// <summary>What this method lacks of the parameters a cached method builds its entry from, or null.</summary>
+    private string? MissingParameter(List<IParameterSymbol> used, bool withTags)
+    {
+        foreach (IParameterSymbol parameter in used)
+        {
+            IParameterSymbol? mine = _method.Parameters.FirstOrDefault(p => p.Name == parameter.Name);
+            if (mine is null || mine.RefKind != RefKind.None || !SymbolEqualityComparer.Default.Equals(mine.Type, parameter.Type))
+                return $"its {(withTags ? "key or tags use" : "key uses")} parameter '{parameter.Name}' ({parameter.Type.ToDisplayString(MessageFormat)}), and '{MethodName}' has no parameter '{parameter.Name}' of that type";
+        }
+        return null;
+    }
+
+    /// <summary>This [Cached] method as the target of a typed eviction or a write-through, or null if it has errors.</summary>
+    private CachedTarget? DescribeAsTarget(bool withTags)
+    {
+        ReturnShape? shape = ClassifyReturn(out _);
+        CachedModel cached = ParseCachedAttribute(_attributes.Cached!);
+        if (!withTags)
+            _usedParameters.RemoveRange(_keyParameterCount, _usedParameters.Count - _keyParameterCount);
+        if (_hasErrors || _metErrorType)
+            return null;
+        return new CachedTarget(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Key, cached.Tags, shape is { } known ? CachedValueType(known) : null);
+    }
+
+    /// <summary>A cached method as a writing method sees it; only lives while the writing method is parsed.</summary>
+    private sealed record CachedTarget(string Label, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags, ITypeSymbol? ValueType);
+
+    /// <summary>The <c>Tags</c> of an attribute: each template resolved against this method's parameters.</summary>
+    private List<(TagModel Tag, string Template, SyntaxNode? Location)> ParseTags(AttributeData attribute, SyntaxNode? attributeSyntax)
+    {
+        var tags = new List<(TagModel, string, SyntaxNode?)>();
+        if (NamedArgumentConstant(attribute, "Tags") is not { Kind: TypedConstantKind.Array, IsNull: false } array)
+            return tags;
+        SyntaxNode? argument = NamedArgumentSyntax(attributeSyntax, "Tags");
+        int index = 0;
+        foreach (TypedConstant value in array.Values)
+        {
+            SyntaxNode? location = ElementSyntax(argument, index++) ?? argument ?? attributeSyntax;
+            string? template = value.Value as string;
+            if (string.IsNullOrEmpty(template))
+            {
+                Report(DiagnosticDescriptors.MalformedKeyTemplate, location, template ?? "null", MethodName, "a tag template must not be empty");
+                continue;
+            }
+            if (TemplateParts(template!, location, out string signature) is { } parts)
+                tags.Add((new TagModel(MergeLiterals(parts), signature), template!, location));
+        }
+        return tags;
     }
 
     private bool CheckRegion(string? region, SyntaxNode? location)
@@ -715,6 +899,7 @@ internal sealed class Parser
             if (IsCancellationToken(parameter.Type) || parameter.RefKind != RefKind.None)
                 continue;
             parts.Add(new KeyPart(KeyPartKind.Separator, ""));
+            _usedParameters.Add(parameter);
             KeyPart? value = ValuePart(Escape(parameter.Name), parameter.Type);
             if (value is null)
                 Report(DiagnosticDescriptors.NoStableTextForm, ParameterSyntax(i) ?? location, $"Parameter '{parameter.Name}'", parameter.Type.ToDisplayString(MessageFormat), MethodName);
@@ -724,30 +909,53 @@ internal sealed class Parser
         return parts.ToEquatableArray();
     }
 
-    private EquatableArray<KeyPart> TemplateKey(string region, string template, SyntaxNode? location)
+    private EquatableArray<KeyPart> TemplateKey(string region, string template, SyntaxNode? location, out string? signature)
     {
+        signature = null;
+        if (TemplateParts(template, location, out string text) is not { } parts)
+            return EquatableArray<KeyPart>.Empty;
+        signature = text;
+        parts.Insert(0, new KeyPart(KeyPartKind.Literal, KeyFormat.RegionPrefix(region)));
+        return MergeLiterals(parts);
+    }
+
+    /// <summary>
+    /// A key or tag template's parts, or null (reported) when it is malformed. <paramref name="signature"/> is its literal
+    /// text with each placeholder written as its value's type (nullable or not): two templates with the same signature
+    /// write the same text for the same values, whatever their parameters are called.
+    /// </summary>
+    private List<KeyPart>? TemplateParts(string template, SyntaxNode? location, out string signature)
+    {
+        signature = "";
         List<KeyTemplate.Segment>? segments = KeyTemplate.Parse(template, out string? error);
         if (segments is null)
         {
             Report(DiagnosticDescriptors.MalformedKeyTemplate, location, template, MethodName, error!);
-            return EquatableArray<KeyPart>.Empty;
+            return null;
         }
-        var parts = new List<KeyPart> { new(KeyPartKind.Literal, KeyFormat.RegionPrefix(region)) };
+        var parts = new List<KeyPart>();
+        var text = new System.Text.StringBuilder();
         foreach (KeyTemplate.Segment segment in segments)
         {
             if (!segment.IsPlaceholder)
             {
                 parts.Add(new KeyPart(KeyPartKind.Literal, segment.Text));
+                text.Append(segment.Text.Replace("\u0001", "\u0001\u0001"));
                 continue;
             }
-            if (ResolvePlaceholder(segment.Text, location) is { } part)
+            if (ResolvePlaceholder(segment.Text, location, out ITypeSymbol? type) is { } part)
+            {
                 parts.Add(part);
+                text.Append('\u0001').Append(UnderlyingIfNullable(type!).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)).Append('\u0001');
+            }
         }
-        return MergeLiterals(parts);
+        signature = text.ToString();
+        return parts;
     }
 
-    private KeyPart? ResolvePlaceholder(string path, SyntaxNode? location)
+    private KeyPart? ResolvePlaceholder(string path, SyntaxNode? location, out ITypeSymbol? valueType)
     {
+        valueType = null;
         string[] names = path.Split('.');
         IParameterSymbol? parameter = _method.Parameters.FirstOrDefault(p => p.Name == names[0]);
         if (parameter is null)
@@ -762,6 +970,8 @@ internal sealed class Parser
             return null;
         }
 
+        if (!_usedParameters.Contains(parameter, SymbolEqualityComparer.Default))
+            _usedParameters.Add(parameter);
         string expression = Escape(parameter.Name);
         ITypeSymbol type = parameter.Type;
         foreach (string name in names.Skip(1))
@@ -790,6 +1000,7 @@ internal sealed class Parser
         KeyPart? part = ValuePart(expression, type);
         if (part is null)
             Report(DiagnosticDescriptors.NoStableTextForm, location, $"Key placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
+        valueType = type;
         return part;
     }
 
@@ -920,6 +1131,30 @@ internal sealed class Parser
                 return value;
         }
         return default;
+    }
+
+    private static TypedConstant? NamedArgumentConstant(AttributeData attribute, string name)
+    {
+        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        {
+            if (argument.Key == name)
+                return argument.Value;
+        }
+        return null;
+    }
+
+    /// <summary>The <paramref name="index"/>th element of an array argument (<c>["a", "b"]</c>, <c>new[] { ... }</c>).</summary>
+    private static SyntaxNode? ElementSyntax(SyntaxNode? argument, int index)
+    {
+        ExpressionSyntax? expression = (argument as AttributeArgumentSyntax)?.Expression;
+        IReadOnlyList<SyntaxNode>? elements = expression switch
+        {
+            CollectionExpressionSyntax collection => collection.Elements,
+            ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions,
+            ImplicitArrayCreationExpressionSyntax creation => creation.Initializer.Expressions,
+            _ => null,
+        };
+        return elements is not null && index < elements.Count ? elements[index] : null;
     }
 
     private static SyntaxNode? ArgumentSyntax(SyntaxNode? attribute, int index)

@@ -8,14 +8,14 @@ namespace Blog
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>> GetAllAsync(global::System.Threading.CancellationToken ct)
         {
-            return cache.GetOrCreateAsync("{posts}:Blog.PostService.GetAllAsync(System.Threading.CancellationToken)", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>>(__state.GetAllCoreAsync(__cancellationToken)), null, __CacheGenStatics.Tags, ct).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:Blog.PostService.GetAllAsync(System.Threading.CancellationToken)", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>>(__state.GetAllCoreAsync(__cancellationToken)), null, ct).AsTask();
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "posts" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Blog.PostService.GetAllAsync", "posts", null);
     }
 }

@@ -14,16 +14,16 @@ namespace Nested
             __key.AppendType(typeof(TKey));
             __key.AppendSeparator();
             __key.AppendFormattable(key);
-            var __result = global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, __CacheGenStatics.Tags, default).AsTask();
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, default).AsTask();
             __key.Dispose();
             return __result;
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "registry" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.LookupAsync", "registry", null);
     }
 }

@@ -24,17 +24,17 @@ namespace Nested
                 __key.AppendFormattable(key);
                 __key.AppendSeparator();
                 __key.AppendFormattableObject(filter);
-                var __result = global::Nested.Registry<TKey>.Cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, __CacheGenStatics.Tags, ct);
+                var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, ct);
                 __key.Dispose();
                 return __result;
             }
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "registry" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.Shelf<TItem>.TakeAsync<TFilter>", "registry", null);
     }
 }

@@ -8,14 +8,14 @@ namespace Templates
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task<int> CountAsync()
         {
-            return cache.GetOrCreateAsync("{posts}:all", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.CountCoreAsync()), null, __CacheGenStatics.Tags, default).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:all", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.CountCoreAsync()), null, default).AsTask();
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "posts" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.CountAsync", "posts", null);
     }
 }

@@ -13,16 +13,16 @@ namespace Templates
             __key.AppendLiteral("{posts}:by-author:");
             __key.AppendString(post?.Author?.Name);
             __key.AppendLiteral(":{literal}");
-            var __result = cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, default).AsTask();
             __key.Dispose();
             return __result;
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "posts" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.CountByAuthorAsync", "posts", null);
     }
 }

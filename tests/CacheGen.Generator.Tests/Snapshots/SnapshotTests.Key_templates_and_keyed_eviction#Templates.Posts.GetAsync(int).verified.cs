@@ -14,14 +14,14 @@ namespace Templates
             "{posts}:post:".CopyTo(__key.Slice(__keyLength));
             __keyLength += 13;
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
-            return cache.GetOrCreateAsync(__key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, __CacheGenStatics.Tags, default).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, default).AsTask();
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "posts" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.GetAsync", "posts", null);
     }
 }

@@ -13,13 +13,13 @@ partial class Lookup
         __keyLength += 25;
         __key[__keyLength++] = '|';
         __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
-        return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, __CacheGenStatics.Tags, default);
+        return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, default);
     }
 }
 
-/// <summary>Allocation-free arguments for the generated method above.</summary>
+/// <summary>What the generated method above hands the cache on every call, made once.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
 file static class __CacheGenStatics
 {
-    public static readonly string[] Tags = new string[] { "lookup" };
+    public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Lookup.Find", "lookup", null);
 }

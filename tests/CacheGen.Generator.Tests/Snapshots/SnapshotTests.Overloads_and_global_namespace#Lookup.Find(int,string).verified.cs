@@ -13,15 +13,15 @@ partial class Lookup
         __key.AppendFormattable(id);
         __key.AppendSeparator();
         __key.AppendString(name);
-        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, __CacheGenStatics.Tags, default);
+        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, default);
         __key.Dispose();
         return __result;
     }
 }
 
-/// <summary>Allocation-free arguments for the generated method above.</summary>
+/// <summary>What the generated method above hands the cache on every call, made once.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
 file static class __CacheGenStatics
 {
-    public static readonly string[] Tags = new string[] { "lookup" };
+    public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Lookup.Find", "lookup", null);
 }

@@ -13,18 +13,16 @@ namespace Shapes
             __key.AppendLiteral("{counts}:Shapes.Counter.Count(string)");
             __key.AppendSeparator();
             __key.AppendString(name);
-            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), __CacheGenStatics.Options, __CacheGenStatics.Tags, default);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), null, default);
             __key.Dispose();
             return __result;
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "counts" };
-        public static readonly global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions Options = new()
-        { Expiration = global::System.TimeSpan.FromSeconds(5) };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.Count", "counts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(5) });
     }
 }

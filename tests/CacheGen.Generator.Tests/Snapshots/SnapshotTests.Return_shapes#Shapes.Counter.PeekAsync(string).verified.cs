@@ -13,16 +13,16 @@ namespace Shapes
             __key.AppendLiteral("{counts}:Shapes.Counter.PeekAsync(string)");
             __key.AppendSeparator();
             __key.AppendString(name);
-            var __result = this._cache.GetOrCreateAsync(__key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.PeekCoreAsync(__state.Item2), null, __CacheGenStatics.Tags, default);
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(this._cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.PeekCoreAsync(__state.Item2), null, default);
             __key.Dispose();
             return __result;
         }
     }
 
-    /// <summary>Allocation-free arguments for the generated method above.</summary>
+    /// <summary>What the generated method above hands the cache on every call, made once.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly string[] Tags = new string[] { "counts" };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.PeekAsync", "counts", null);
     }
 }

@@ -1,0 +1,46 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using CacheGen.Generator.Diagnostics;
+using CacheGen.Generator.Model;
+
+namespace CacheGen.Generator.Linking;
+
+/// <summary>
+/// Links a writing method's templates to the compilation's cached methods, the one step that needs them all: an
+/// evicted tag is evicted in each region whose cached methods declare a tag of the same signature (CG0024 when none
+/// does), and an evicted key template should be some cached method's key template (CG0025).
+/// </summary>
+internal static class EvictionLinker
+{
+    public static LinkedWriter Link(ParseResult writer, ImmutableArray<TemplateDeclaration> declared)
+    {
+        if (writer.Model is not { Invalidation: { } invalidation } model)
+            return new LinkedWriter(writer.Model, EquatableArray<DiagnosticInfo>.Empty);
+
+        var diagnostics = new List<DiagnosticInfo>();
+        var tags = new List<TagEviction>();
+        foreach (TagEviction tag in invalidation.Tags)
+        {
+            EquatableArray<string> regions = declared
+                .Where(d => d.IsTag && d.Signature == tag.Tag.Signature)
+                .Select(d => d.Region)
+                .Distinct()
+                .OrderBy(r => r, System.StringComparer.Ordinal)
+                .ToEquatableArray();
+            if (regions.Count == 0)
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownTag.Id, tag.Location, new[] { tag.Template, model.Name }.ToEquatableArray()));
+            tags.Add(tag with { Regions = regions });
+        }
+        foreach (KeyTemplateUse use in writer.KeyUses)
+        {
+            if (!declared.Any(d => !d.IsTag && d.Region == use.Region && d.Signature == use.Signature))
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownKeyTemplate.Id, use.Location, new[] { use.Template, model.Name, use.Region }.ToEquatableArray()));
+        }
+        MethodModel linked = model with { Invalidation = invalidation with { Tags = tags.ToEquatableArray() } };
+        return new LinkedWriter(linked, diagnostics.ToEquatableArray());
+    }
+}
+
+/// <summary>A writing method with its evicted tags' regions filled in, and what linking found wrong.</summary>
+internal sealed record LinkedWriter(MethodModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
