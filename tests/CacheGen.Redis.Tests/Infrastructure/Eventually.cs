@@ -17,4 +17,15 @@ public static class Eventually
             await Task.Delay(10);
         }
     }
+
+    /// <summary>As <see cref="Until(Func{bool}, string)"/>, for a condition that has to ask a cache.</summary>
+    public static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < HangGuard, "timed out waiting for " + what);
+            await Task.Delay(10);
+        }
+    }
 }
