@@ -366,4 +366,31 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(key, (Func<CancellationToken, ValueTask<string>>)factory, tags: tags));
         Assert.Equal("b2", await ReadUntilChanged(b, key, tags, "b", "b2"));
     }
+
+    [Theory]
+    [InlineData("authors")]
+    [InlineData("posts")]
+    [InlineData("users")]
+    public async Task An_entry_with_tags_written_within_its_region_lives_in_Redis_and_a_tag_eviction_reaches_it_on_every_instance(string region)
+    {
+        await using var a = Instance();
+        await using var b = Instance();
+        await a.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
+        string key = Entry.UniqueKey(region);
+        string[] tags = [region, $"{{{region}}}:post:7", $"{{{region}}}:author:3"];
+        using var metrics = new MetricsRecorder(a.Hooks.Meter);
+
+        Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, Returns("v1"), tags: tags));
+        // Generated tags keep their region's hash slot: the entry is stored in Redis, readable by another instance.
+        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
+        Assert.Equal(redis.Cluster.KeySlot(GenerationKey(region)), redis.Cluster.KeySlot($"example:1:#tag:{tags[1]}"));
+        Assert.Equal("v1", await b.Cache.GetOrCreateAsync(key, Returns("unused"), Entry.NoLocal, tags));
+        Assert.Empty(a.Logs.WithEventId(LogEvents.EntrySpansClusterSlots));
+
+        await a.Cache.RemoveByTagAsync(tags[2]);
+
+        Assert.Equal("v2", await b.Cache.GetOrCreateAsync(key, Returns("v2"), Entry.NoLocal, tags));
+        Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
+    }
 }
