@@ -118,7 +118,7 @@ timed_cached() {
     for ((i = 0; i < $1; i++)); do args+=(-sf -o /dev/null -w '%{time_total}\n' "$api/posts/" --next); done
     curl "${args[@]}" -sf -o /dev/null "$api/openapi/v1.json"
 }
-# The same, but each GET follows a PUT that rewrites post 1 unchanged: the PUT evicts region "posts", so the GET
+# The same, but each GET follows a PUT that rewrites post 1 unchanged: the PUT evicts the lists, so the GET
 # reads SQLite again. Only the GETs are timed.
 timed_uncached() {
     local args=() i
@@ -150,18 +150,24 @@ rcli --scan --pattern '*' | sort | while read -r key; do
     printf '  %-40s ttl %s\n' "$key" "$(rcli TTL "$key")"
 done
 
-say "POST /posts/ evicts region \"posts\""
-generation_key=$(rcli --scan --pattern '*gen*' | head -n 1)
+say "POST /posts/ evicts the lists (tag \"lists\"), not the cached single posts"
+# Each tag's counter lives beside its region's entries: ...:#tag:{posts}:lists. An eviction moves it on, O(1).
+lists_counter() { rcli --scan --pattern '*#tag:{posts}:lists' | head -n 1; }
+counter_value() { [[ -n $1 ]] && rcli GET "$1" || echo "-"; }
+curl -sf -o /dev/null "$api/posts/1"   # cache post 1, to show that writing another post leaves it alone
+lists_key=$(lists_counter)
+post1_key=$(rcli --scan --pattern '*#tag:{posts}:post:1' | head -n 1)
 before=$(count_posts "$work/cached.json")
-gen_before=$( [[ -n $generation_key ]] && rcli GET "$generation_key" || echo "-")
+lists_before=$(counter_value "$lists_key")
+post1_before=$(counter_value "$post1_key")
 status=$(curl -s -o "$work/created.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     -d '{"title":"Hello from demo.sh","content":"Cached lists follow writes."}' "$api/posts/")
 echo "  POST -> $status $(cat "$work/created.json")"
-[[ -z $generation_key ]] && generation_key=$(rcli --scan --pattern '*gen*' | head -n 1)
-gen_after=$( [[ -n $generation_key ]] && rcli GET "$generation_key" || echo "-")
+[[ -z $lists_key ]] && lists_key=$(lists_counter)
 get_posts "$work/after.json" >/dev/null
 after=$(count_posts "$work/after.json")
-echo "  generation ${generation_key:-(none)}: $gen_before -> $gen_after"
+echo "  tag counter ${lists_key:-(none)}: $lists_before -> $(counter_value "$lists_key")"
+echo "  tag counter ${post1_key:-(none)}: $post1_before -> $(counter_value "$post1_key")  (post 1 stays cached)"
 echo "  posts in GET /posts/: $before -> $after"
 grep -q '"title":"Hello from demo.sh"' "$work/after.json" && echo "  the new post is in the next GET /posts/"
 

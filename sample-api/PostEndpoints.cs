@@ -11,7 +11,8 @@ internal static class PostEndpoints
 
         posts.MapGet("/", ListAsync)
             .WithName("ListPosts")
-            .WithSummary("Every post, keyed post_{id}, in id order (cached in region \"posts\").")
+            .WithSummary("Every post, keyed post_{id}, in id order, or one page of them with ?page=n (cached in region \"posts\").")
+            .ProducesValidationProblem()
             .Produces<Dictionary<string, Post>>(StatusCodes.Status200OK);
         posts.MapGet("/{id}", GetAsync)
             .WithName("GetPost")
@@ -28,8 +29,13 @@ internal static class PostEndpoints
     }
 
     // The cached bytes go to the response as they are: no JSON is written on a hit.
-    private static async Task<FileContentHttpResult> ListAsync(PostService service, CancellationToken ct) =>
-        TypedResults.Bytes((await service.GetAllJsonAsync(ct)).Utf8Json, "application/json; charset=utf-8");
+    private static async Task<Results<FileContentHttpResult, ValidationProblem>> ListAsync(int? page, PostService service, CancellationToken ct)
+    {
+        if (page is < 1)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"The page must be a positive integer (got {page})."] });
+        JsonPayload list = page is { } number ? await service.GetPageJsonAsync(number, ct) : await service.GetAllJsonAsync(ct);
+        return TypedResults.Bytes(list.Utf8Json, "application/json; charset=utf-8");
+    }
 
     private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> GetAsync(int id, PostService service, CancellationToken ct)
     {

@@ -72,6 +72,22 @@ public sealed class PostStore
     }
 
     /// <summary>The post with <paramref name="id"/>, or <c>null</c>.</summary>
+    /// <summary>One page of posts in id order (page 1 first).</summary>
+    public async Task<IReadOnlyList<Post>> ListPageAsync(int page, int size, CancellationToken ct = default)
+    {
+        await using SqliteConnection connection = await OpenAsync(ct);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT id, title, content, version FROM posts ORDER BY id LIMIT $size OFFSET $offset";
+        command.Parameters.AddWithValue("$size", size);
+        command.Parameters.AddWithValue("$offset", (long)(page - 1) * size);
+        Counted();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(ct);
+        var posts = new List<Post>();
+        while (await reader.ReadAsync(ct))
+            posts.Add(Read(reader));
+        return posts;
+    }
+
     public async Task<Post?> FindAsync(int id, CancellationToken ct = default)
     {
         await using SqliteConnection connection = await OpenAsync(ct);
