@@ -63,7 +63,7 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
                 return true;
             });
 
-        // Sparse writes: every message evicts the whole region, so a dropped one only matters until the next arrives.
+        // Sparse writes: a dropped message (a post written through, the lists evicted) only matters until the L1 copy expires.
         (Analysis analysis, long _) = await RunAsync(instances, localLifetime, writePause: (50, 600));
 
         output.WriteLine($"10% dropped ({dropped} of {received} messages), L1 lifetime {localLifetime.TotalMilliseconds:0} ms: " + analysis.Summary());
