@@ -22,6 +22,10 @@ public static class Cases
             // A new Microsoft instance races its own load of the "*" time: most runs, not all, it reads the old value.
             // Nondeterministic, so nothing can pin it; CacheGen's clear epoch lives in Redis and every instance reads it.
             [(nameof(Contract.RemoveByTag_star_is_seen_by_an_instance_reading_the_distributed_cache), MicrosoftRedis)] = "another instance usually still reads the old value",
+            // Without CacheGen's IMethodCache nothing tells whether another write overlapped this one, so generated code
+            // evicts rather than stores: the value is right, but the next read asks the source once.
+            [(nameof(GeneratedContract.UpdatesCache_the_next_read_returns_the_written_value_without_asking_the_source), Microsoft)] = "a write-through evicts instead of storing (pinned in ControlDifferences)",
+            [(nameof(GeneratedContract.UpdatesCache_the_next_read_returns_the_written_value_without_asking_the_source), MicrosoftRedis)] = "a write-through evicts instead of storing (pinned in ControlDifferences)",
         };
 
     /// <summary>Every implementation of <paramref name="test"/>, except the control where it differs.</summary>

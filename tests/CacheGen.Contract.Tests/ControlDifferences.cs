@@ -30,4 +30,20 @@ public sealed class ControlDifferences(ContractRedis redis)
         // gets the exception; CacheGen returns the value and does not cache the type.
         await Assert.ThrowsAsync<InvalidOperationException>(() => caches.First.GetOrCreateAsync(key, _ => ValueTask.FromResult(new OneWay(7))).AsTask());
     }
+
+    [Theory]
+    [MemberData(nameof(Cases.ControlDiffers), nameof(GeneratedContract.UpdatesCache_the_next_read_returns_the_written_value_without_asking_the_source), MemberType = typeof(Cases))]
+    public async Task On_the_control_a_write_through_evicts_so_the_next_read_asks_the_source_once(string implementation)
+    {
+        await using var caches = new CacheSet(Implementation.Named(implementation), redis, null, null);
+        var store = new PostStore();
+        var posts = new PostService(store, caches.First);
+        await posts.GetAsync(1);
+        int before = store.Reads;
+
+        Post? renamed = await posts.RenameAsync(1, "renamed");
+
+        Assert.Equal(renamed, await posts.GetAsync(1));
+        Assert.Equal(before + 1, store.Reads);
+    }
 }
