@@ -29,14 +29,25 @@ internal sealed class TagGeneration(long usedAt)
 /// What an in-process entry (or a fill in flight) was computed under: the cache epoch and the local generation of each
 /// tag, captured before the value was read or computed. Any later eviction makes it not current.
 /// </summary>
-internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] generations)
+/// <remarks>
+/// It also remembers the cache's invalidation count when it was last found current. The count moves on with every
+/// in-process eviction (after the generation it moves), so while it has not moved nothing needs checking: a hit costs
+/// one comparison however many tags the entry has, and tags are walked only once after each eviction.
+/// </remarks>
+internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] generations, long invalidations)
 {
     public static readonly TagGeneration[] NoTags = [];
 
+    private long _currentAt = invalidations;
+
     public long Epoch { get; } = epoch;
 
-    public bool IsCurrent(long currentEpoch)
+    /// <param name="currentEpoch">The cache's epoch, read after <paramref name="invalidations"/>.</param>
+    /// <param name="invalidations">The cache's invalidation count, read first.</param>
+    public bool IsCurrent(long currentEpoch, long invalidations)
     {
+        if (Volatile.Read(ref _currentAt) == invalidations)
+            return true;
         if (Epoch != currentEpoch)
             return false;
         for (int i = 0; i < tags.Length; i++)
@@ -45,6 +56,8 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
             if (tags[i].Value != generations[i] || generations[i] < 0)
                 return false;
         }
+        // Current as of that count: an eviction since has moved it on (racing writers only make the next check slower).
+        Volatile.Write(ref _currentAt, invalidations);
         return true;
     }
 }
@@ -94,6 +107,8 @@ internal sealed class LocalCache
     private readonly int _maximumTags;
     private readonly long _tagGrace;
     private long _epoch;
+    // Moves on after every in-process eviction (tag, clear, retired tag): see LocalValidity.
+    private long _invalidations;
     private long _longestLifetime;
     private long _lastTagSweep;
     private int _tagSweepAt = MinimumTagSweep;
@@ -185,14 +200,16 @@ internal sealed class LocalCache
     }
 
     private bool IsLive(LocalEntry entry) =>
-        Now < entry.ExpiresAt && entry.Validity.IsCurrent(Volatile.Read(ref _epoch));
+        Now < entry.ExpiresAt && IsCurrent(entry.Validity);
 
     /// <summary>Captures the epoch and tag generations before a fill reads or computes anything.</summary>
     public LocalValidity Capture(string[] tags)
     {
+        // The count first: an eviction between it and the generations below makes the first check a full one.
+        long invalidations = Volatile.Read(ref _invalidations);
         long epoch = Volatile.Read(ref _epoch);
         if (tags.Length == 0)
-            return new LocalValidity(epoch, LocalValidity.NoTags, []);
+            return new LocalValidity(epoch, LocalValidity.NoTags, [], invalidations);
         var states = new TagGeneration[tags.Length];
         var generations = new long[tags.Length];
         long now = Now;
@@ -221,7 +238,7 @@ internal sealed class LocalCache
         }
         if (added)
             SweepTagsIfDue(now);
-        return new LocalValidity(epoch, states, generations);
+        return new LocalValidity(epoch, states, generations, invalidations);
     }
 
     /// <summary>How few tags the table keeps before it looks for ones to forget.</summary>
@@ -275,11 +292,16 @@ internal sealed class LocalCache
     {
         // Retired before it leaves the table: a fill that found it a moment ago captures a value that is never current.
         pair.Value.Retire();
+        Interlocked.Increment(ref _invalidations);
         if (_tags.TryRemove(pair))
             Interlocked.Decrement(ref _tagCount);
     }
 
-    public bool IsCurrent(LocalValidity validity) => validity.IsCurrent(Volatile.Read(ref _epoch));
+    public bool IsCurrent(LocalValidity validity)
+    {
+        long invalidations = Volatile.Read(ref _invalidations);
+        return validity.IsCurrent(Volatile.Read(ref _epoch), invalidations);
+    }
 
     /// <summary>The current time in this cache's clock units (milliseconds for the system clock, else <see cref="TimeProvider"/> timestamps).</summary>
     public long Now => _systemClock ? Environment.TickCount64 : _time.GetTimestamp();
@@ -363,13 +385,17 @@ internal sealed class LocalCache
     public void InvalidateTag(string tag)
     {
         if (_tags.TryGetValue(tag, out TagGeneration? state))
+        {
             state.Increment();
+            Interlocked.Increment(ref _invalidations);
+        }
     }
 
     /// <summary>Drops everything, including fills in flight (their captured epoch no longer matches).</summary>
     public void Clear()
     {
         Interlocked.Increment(ref _epoch);
+        Interlocked.Increment(ref _invalidations);
         foreach (KeyValuePair<string, LocalEntry> pair in _entries)
             RemoveExact(pair.Key, pair.Value);
     }
