@@ -189,6 +189,27 @@ public sealed class TagAndTargetDiagnosticTests
         """,
         ["'lists'"], severity: DiagnosticSeverity.Warning);
 
+    [Fact]
+    public void CG0025_is_located_in_the_users_source_tree_so_it_can_be_suppressed_there()
+    {
+        // The compiler applies #pragma warning and .editorconfig severities only to a diagnostic located in a syntax
+        // tree of the compilation; at a bare file path the warning could be silenced only project-wide (NoWarn).
+        GeneratorRun run = GeneratorHarness.Run(Prelude + """
+            public partial class Service(HybridCache cache)
+            {
+                [Cached("posts", Key = "post:{id}")]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                [InvalidatesCache("posts", Key = "posts:{id}")]
+                public partial Task SaveAsync(int id);
+                private Task SaveCoreAsync(int id) => Task.CompletedTask;
+            }
+            """);
+        Diagnostic warning = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("CG0025", warning.Id);
+        Assert.Same(run.Input.SyntaxTrees.Single(), warning.Location.SourceTree);
+    }
+
     // ---- CG0026: Method / UpdatesCache names no cached method of the type ------------------------------------------
 
     [Fact]
