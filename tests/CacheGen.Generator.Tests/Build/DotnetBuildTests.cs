@@ -144,6 +144,25 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private async IAsyncEnumerable<int> ImportCoreAsync(int id) { await Task.Yield(); yield return id; }
             }
             """,
+        ["CG0024"] = """
+            public partial class UnknownTag(HybridCache cache)
+            {
+                [InvalidatesCache(Tags = ["widget:{id}"])]
+                public partial Task SaveAsync(int id);
+                private Task SaveCoreAsync(int id) => Task.CompletedTask;
+            }
+            """,
+        ["CG0027"] = """
+            public partial class TypedEvictionMismatch(HybridCache cache)
+            {
+                [Cached("items", Key = "item:{id}")]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                [InvalidatesCache(Method = nameof(GetAsync))]
+                public partial Task SaveAsync(long id);
+                private Task SaveCoreAsync(long id) => Task.CompletedTask;
+            }
+            """,
         // Not partial: the compiler's own errors (CS0751 and friends) come too, and used to hide every CG diagnostic.
         ["CG0002"] = """
             public class NotPartialType(HybridCache cache)
