@@ -18,8 +18,7 @@ namespace CacheGen.Generator;
 /// The generator reports every error-severity CacheGen diagnostic itself. Analyzers do not run on a compilation that
 /// already has errors (nor with <c>RunAnalyzers=false</c>), so a misuse reported only by an analyzer would vanish
 /// behind one unrelated C# error. Warnings stay with <see cref="Analysis.CacheGenAnalyzer"/>, which reports nothing
-/// of error severity, except those that compare a writing method with every cached method
-/// (<see cref="DiagnosticDescriptors.CrossMethodWarnings"/>), which linking finds: each diagnostic comes from exactly one of the two.
+/// of error severity: each diagnostic comes from exactly one of the two.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class CacheGenerator : IIncrementalGenerator

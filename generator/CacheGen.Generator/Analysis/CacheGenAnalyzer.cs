@@ -33,13 +33,21 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
             if (start.Compilation.GetTypeByMetadataName(KnownNames.CachedAttribute) is null)
                 return; // CacheGen is not referenced: nothing to check
 
-            var regions = new ConcurrentBag<RegionUse>();
-            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, regions), SyntaxKind.MethodDeclaration);
-            start.RegisterCompilationEndAction(end => ReportUnusedRegions(end, regions));
+            var uses = new CompilationUses();
+            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, uses), SyntaxKind.MethodDeclaration);
+            start.RegisterCompilationEndAction(end => ReportCrossMethodWarnings(end, uses));
         });
     }
 
-    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, ConcurrentBag<RegionUse> regions)
+    /// <summary>What every method of the compilation uses, for the checks that compare one method with all the others.</summary>
+    private sealed class CompilationUses
+    {
+        public ConcurrentBag<RegionUse> Regions { get; } = new();
+        public ConcurrentBag<TemplateDeclaration> Templates { get; } = new();
+        public ConcurrentBag<KeyTemplateUse> KeyUses { get; } = new();
+    }
+
+    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, CompilationUses uses)
     {
         var syntax = (MethodDeclarationSyntax)context.Node;
         if (syntax.AttributeLists.Count == 0 || Parser.IsGeneratedByCacheGen(syntax) || context.SemanticModel.GetDeclaredSymbol(syntax, context.CancellationToken) is not { } method)
@@ -53,17 +61,28 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(diagnostic.ToDiagnostic(trees));
         }
         foreach (RegionUse use in result.Regions)
-            regions.Add(use);
+            uses.Regions.Add(use);
+        foreach (TemplateDeclaration template in result.Templates)
+            uses.Templates.Add(template);
+        foreach (KeyTemplateUse use in result.KeyUses)
+            uses.KeyUses.Add(use);
     }
 
-    /// <summary>An evicted region that no <c>[Cached]</c> method of the compilation uses is most likely a typo.</summary>
-    private static void ReportUnusedRegions(CompilationAnalysisContext context, ConcurrentBag<RegionUse> regions)
+    /// <summary>
+    /// An evicted region that no <c>[Cached]</c> method of the compilation uses is most likely a typo (CG0013); so is an
+    /// evicted key template that no cached method of its region uses (CG0025; not also said for a region CG0013 names).
+    /// </summary>
+    private static void ReportCrossMethodWarnings(CompilationAnalysisContext context, CompilationUses uses)
     {
-        var cachedRegions = regions.Where(r => r.IsCached).Select(r => r.Region).ToImmutableHashSet();
+        var cachedRegions = uses.Regions.Where(r => r.IsCached).Select(r => r.Region).ToImmutableHashSet();
+        var keyTemplates = uses.Templates.Where(t => !t.IsTag).Select(t => (t.Region, t.Signature)).ToImmutableHashSet();
         var trees = new Dictionary<string, SyntaxTree>();
         foreach (SyntaxTree tree in context.Compilation.SyntaxTrees)
             trees[tree.FilePath] = tree;
-        foreach (RegionUse use in regions.Where(r => !r.IsCached && !cachedRegions.Contains(r.Region)).OrderBy(r => r.Location?.FilePath, System.StringComparer.Ordinal).ThenBy(r => r.Location?.Span.Start ?? 0))
+        foreach (RegionUse use in uses.Regions.Where(r => !r.IsCached && !cachedRegions.Contains(r.Region)).OrderBy(r => r.Location?.FilePath, System.StringComparer.Ordinal).ThenBy(r => r.Location?.Span.Start ?? 0))
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnusedRegion, use.Location?.ToLocation(trees), use.Region));
+        foreach (KeyTemplateUse use in uses.KeyUses.Where(u => cachedRegions.Contains(u.Region) && !keyTemplates.Contains((u.Region, u.Signature)))
+                     .OrderBy(u => u.Location?.FilePath, System.StringComparer.Ordinal).ThenBy(u => u.Location?.Span.Start ?? 0))
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownKeyTemplate, use.Location?.ToLocation(trees), use.Template, use.MethodName, use.Region));
     }
 }

@@ -208,16 +208,9 @@ internal static class DiagnosticDescriptors
         UpdateResultTypeMismatch,
         NothingToEvict);
 
-    /// <summary>
-    /// The warnings the generator reports: those that compare one method's templates with every cached method's, which
-    /// the generator collects anyway to know which regions an evicted tag lives in.
-    /// </summary>
-    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> CrossMethodWarnings = System.Collections.Immutable.ImmutableArray.Create(
-        UnknownKeyTemplate);
-
-    /// <summary>The descriptors the analyzer reports: every other warning (the generator reports errors and the above).</summary>
+    /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
-        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error && !CrossMethodWarnings.Contains(d)).ToImmutableArray();
+        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).ToImmutableArray();
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);
 

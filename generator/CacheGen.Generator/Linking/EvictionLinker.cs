@@ -7,9 +7,8 @@ using CacheGen.Generator.Model;
 namespace CacheGen.Generator.Linking;
 
 /// <summary>
-/// Links a writing method's templates to the compilation's cached methods, the one step that needs them all: an
-/// evicted tag is evicted in each region whose cached methods declare a tag of the same signature (CG0024 when none
-/// does), and an evicted key template should be some cached method's key template (CG0025).
+/// Links a writing method's evicted tags to the compilation's cached methods, the one step that needs them all: a tag is
+/// evicted in each region whose cached methods declare a tag of the same signature (CG0024, an error, when none does).
 /// </summary>
 internal static class EvictionLinker
 {
@@ -31,11 +30,6 @@ internal static class EvictionLinker
             if (regions.Count == 0)
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownTag.Id, tag.Location, new[] { tag.Template, model.Name }.ToEquatableArray()));
             tags.Add(tag with { Regions = regions });
-        }
-        foreach (KeyTemplateUse use in writer.KeyUses)
-        {
-            if (!declared.Any(d => !d.IsTag && d.Region == use.Region && d.Signature == use.Signature))
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownKeyTemplate.Id, use.Location, new[] { use.Template, model.Name, use.Region }.ToEquatableArray()));
         }
         MethodModel linked = model with { Invalidation = invalidation with { Tags = tags.ToEquatableArray() } };
         return new LinkedWriter(linked, diagnostics.ToEquatableArray());

@@ -26,4 +26,4 @@ internal sealed record ParseResult(
 internal sealed record RegionUse(string Region, bool IsCached, LocationInfo? Location);
 
 /// <summary>A key template an <c>[InvalidatesCache]</c> evicts, for the check that some cached method uses it.</summary>
-internal sealed record KeyTemplateUse(string Region, string Signature, string Template, LocationInfo? Location);
+internal sealed record KeyTemplateUse(string Region, string Signature, string Template, string MethodName, LocationInfo? Location);

@@ -714,7 +714,7 @@ internal sealed class Parser
             }
             string? template = NamedArgument<string>(attribute, "Key");
             string? target = NamedArgument<string>(attribute, "Method");
-            bool hasTags = NamedArgumentConstant(attribute, "Tags") is { IsNull: false };
+            bool hasTags = NamedArgumentConstant(attribute, "Tags") is { IsNull: false, Values.Length: > 0 };
             if (named.Count == 0 && template is null && target is null && !hasTags)
             {
                 Report(DiagnosticDescriptors.NothingToEvict, attributeSyntax, MethodName);
@@ -731,7 +731,7 @@ internal sealed class Parser
                     Report(DiagnosticDescriptors.KeyNeedsSingleRegion, keySyntax, MethodName, named.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 keys.Add(new KeyModel(TemplateKey(named.FirstOrDefault() ?? "", template, keySyntax, out string? signature)));
                 if (named.Count == 1 && signature is not null)
-                    _keyUses.Add(new KeyTemplateUse(named[0], signature, template, LocationInfo.From(keySyntax)));
+                    _keyUses.Add(new KeyTemplateUse(named[0], signature, template, MethodName, LocationInfo.From(keySyntax)));
             }
             foreach ((TagModel tag, string text, SyntaxNode? location) in ParseTags(attribute, attributeSyntax))
                 tags.Add(new TagEviction(tag, text, LocationInfo.From(location), EquatableArray<string>.Empty));
@@ -935,6 +935,7 @@ internal sealed class Parser
         }
         var parts = new List<KeyPart>();
         var text = new System.Text.StringBuilder();
+        bool resolved = true;
         foreach (KeyTemplate.Segment segment in segments)
         {
             if (!segment.IsPlaceholder)
@@ -946,12 +947,21 @@ internal sealed class Parser
             if (ResolvePlaceholder(segment.Text, location, out ITypeSymbol? type) is { } part)
             {
                 parts.Add(part);
-                text.Append('\u0001').Append(UnderlyingIfNullable(type!).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)).Append('\u0001');
+                text.Append('\u0001').Append(SignatureOf(UnderlyingIfNullable(type!))).Append('\u0001');
             }
+            else
+                resolved = false;
         }
         signature = text.ToString();
-        return parts;
+        // A placeholder that did not resolve is reported; the rest of the template must not be matched as if whole.
+        return resolved ? parts : null;
     }
+
+    // A type parameter is named with what declares it: T of one generic type is not T of another.
+    private static string SignatureOf(ITypeSymbol type) =>
+        type is ITypeParameterSymbol parameter
+            ? parameter.Name + "@" + parameter.ContainingSymbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
+            : type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
     private KeyPart? ResolvePlaceholder(string path, SyntaxNode? location, out ITypeSymbol? valueType)
     {
