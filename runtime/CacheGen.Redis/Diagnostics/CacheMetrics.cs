@@ -66,7 +66,9 @@ internal sealed class CacheMetrics : IDisposable
         _backplaneDropped = _meter.CreateCounter<long>("cachegen.backplane.dropped", "{message}", "Backplane messages received but not applied (unreadable, or dropped by fault injection).");
         _stampedeJoins = _meter.CreateCounter<long>("cachegen.stampede.joins", "{call}",
             "Misses that waited for a fill already running (scope local = this instance, distributed = another instance's lease).");
-        _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.");
+        // Seconds, so the default buckets (made for milliseconds) would put every fill in the first one or two.
+        _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _breakerTransitions = _meter.CreateCounter<long>("cachegen.circuit_breaker.transitions", "{transition}",
             "Circuit breaker state changes, by the state entered (state = open | half_open | closed).");
         _shortCircuits = _meter.CreateCounter<long>("cachegen.circuit_breaker.short_circuits", "{call}",
