@@ -71,7 +71,7 @@ public sealed class CacheDashboard : IDisposable
             else if (tag.Key == "method" && tag.Value is string m)
                 method = m;
         }
-        Series series = _series.TryGetValue((region, method), out Series? found) ? found : _series.GetOrAdd((region, method), _ => new Series());
+        Series series = SeriesOf(region, method);
         switch (instrument.Name)
         {
             case "cachegen.hits":
@@ -87,6 +87,21 @@ public sealed class CacheDashboard : IDisposable
                     _lastEvictions.TryDequeue(out _);
                 break;
         }
+    }
+
+    // The series this thread counted last: generated code passes the same region and method strings on every call, so
+    // comparing references skips hashing them on almost every measurement.
+    [ThreadStatic]
+    private static (CacheDashboard Owner, string Region, string Method, Series Series) t_last;
+
+    private Series SeriesOf(string region, string method)
+    {
+        (CacheDashboard owner, string lastRegion, string lastMethod, Series last) = t_last;
+        if (ReferenceEquals(owner, this) && ReferenceEquals(lastRegion, region) && ReferenceEquals(lastMethod, method))
+            return last;
+        Series series = _series.GetOrAdd((region, method), static _ => new Series());
+        t_last = (this, region, method, series);
+        return series;
     }
 
     /// <summary>Once a second: each series' totals now, so the page gets per-second counts as differences.</summary>
