@@ -79,6 +79,10 @@ if ! dotnet build sample-api/CacheGen.SampleApi.csproj -c Release -nologo -v qui
     cat "$work/build.log" >&2
     exit 1
 fi
+if ! dotnet build tools/CacheGen.Tool/CacheGen.Tool.csproj -c Release -nologo -v quiet >"$work/build-tool.log" 2>&1; then
+    cat "$work/build-tool.log" >&2
+    exit 1
+fi
 out=$PWD/sample-api/bin/Release/net10.0
 app=("dotnet" "$out/CacheGen.SampleApi.dll")
 echo "built sample-api/bin/Release/net10.0/CacheGen.SampleApi.dll"
@@ -175,4 +179,15 @@ if ((after != before + 1)); then
     echo "unexpected: the list did not grow by one" >&2
     exit 1
 fi
+say "GET /health"
+curl -s "$api/health" && echo
+
+# The inspector reads the same settings as the app: the demo passes it the API's own arguments.
+cachegen() { dotnet tools/CacheGen.Tool/bin/Release/net10.0/CacheGen.Tool.dll "$@"; }
+curl -sf -o /dev/null "$api/posts/1"
+say "cachegen regions"
+cachegen regions "${config[@]}"
+say "cachegen show '{posts}:post:1'"
+cachegen show '{posts}:post:1' "${config[@]}"
+
 say "done; stopping the API and redis-server"

@@ -17,6 +17,19 @@ if ! command -v redis-server >/dev/null 2>&1; then
     fi
 fi
 
+# The /cache page test opens the sample in Debian's headless Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ]; then
+        echo "chromium is missing: installing Debian's package"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+            || { echo "could not install chromium"; echo "0 passed, 1 failed"; exit 1; }
+    else
+        echo "chromium is missing: run 'sudo apt-get install chromium' and try again"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using CacheGen.SampleApi.Observability;
 
 namespace CacheGen.SampleApi;
 
@@ -49,6 +50,7 @@ public static partial class SampleApp
         app.UseStatusCodePages(); // empty 4xx answers (unknown route, wrong method) become problem+json too
         app.MapOpenApi();
         app.MapPosts();
+        app.MapObservability();
         return app;
     }
 
@@ -75,6 +77,7 @@ public static partial class SampleApp
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, SampleJsonContext.Default));
         services.AddOpenApi();
+        builder.AddObservability();
         return builder;
     }
 

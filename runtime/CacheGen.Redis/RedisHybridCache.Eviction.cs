@@ -9,7 +9,7 @@ internal sealed partial class RedisHybridCache
     public override async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        _metrics.Eviction();
+        _metrics.Eviction(CacheMetrics.RegionOfKey(key));
         await EvictAsync(key, isTag: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -30,7 +30,7 @@ internal sealed partial class RedisHybridCache
     {
         if (string.IsNullOrEmpty(tag))
             return;
-        _metrics.Eviction();
+        _metrics.Eviction(tag);
         await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 

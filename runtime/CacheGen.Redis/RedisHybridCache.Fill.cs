@@ -23,7 +23,7 @@ internal sealed partial class RedisHybridCache
                 await hook(key).ConfigureAwait(false);
             if (settings.ReadRedis && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
             {
-                _metrics.RedisHit();
+                _metrics.RedisHit(CacheMetrics.RegionOf(tags));
                 StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
                 return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
             }
@@ -61,15 +61,17 @@ internal sealed partial class RedisHybridCache
         string[] tags = settings.Tags;
         CancellationToken token = flight.Token;
 
-        _metrics.Miss();
+        string? region = CacheMetrics.RegionOf(tags);
+        _metrics.Miss(region);
         T value;
         long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
         {
             activity?.SetTag("cachegen.key", key);
+            activity?.SetTag("cachegen.region", region);
             value = await factory(state, token).ConfigureAwait(false);
         }
-        _metrics.FillDuration(Stopwatch.GetElapsedTime(started));
+        _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region);
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
@@ -84,7 +86,7 @@ internal sealed partial class RedisHybridCache
             {
                 // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this
                 // one missed): the caller gets the value, but no cache keeps it, L1 included.
-                _metrics.StaleSetRejected();
+                _metrics.StaleSetRejected(region);
                 Log.StaleSetRejected(_logger, key);
                 return new FlightResult<T>(value, buffer, jsonOffset);
             }
@@ -134,7 +136,7 @@ internal sealed partial class RedisHybridCache
         RedisRead read = await _store.ReadAsync(key, settings.Tags, cancellationToken).ConfigureAwait(false);
         if (!_codec.TryRead(key, settings.Tags, read, out T value, out _))
             return default!;
-        _metrics.RedisHit();
+        _metrics.RedisHit(CacheMetrics.RegionOf(settings.Tags));
         return value;
     }
 }

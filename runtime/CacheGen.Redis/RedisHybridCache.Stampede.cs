@@ -48,7 +48,7 @@ internal sealed partial class RedisHybridCache
             // A fill may have landed between the caller's miss and here.
             if (settings.ReadLocal && _local.TryGet(key, out T landed))
             {
-                _metrics.LocalHit();
+                _metrics.LocalHit(CacheMetrics.RegionOf(settings.LocalTags));
                 return landed;
             }
 
@@ -107,7 +107,7 @@ internal sealed partial class RedisHybridCache
             {
                 if (acquired == true)
                     await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
-                _metrics.RedisHit();
+                _metrics.RedisHit(CacheMetrics.RegionOf(tags));
                 if (waited)
                     _metrics.DistributedStampedeJoin();
                 return new LeaseOutcome<T>(again, null) { Hit = true, Value = value, JsonOffset = jsonOffset };

@@ -39,6 +39,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         TimeProvider time = timeProvider ?? TimeProvider.System;
         _codec = new EntryCodec(serializer, _options.MaximumPayloadBytes, time, _logger, _metrics);
         _local = new LocalCache(serializer, time, _options.MaximumLocalEntries, _options.MaximumLocalBytes);
+        _metrics.ObserveState(() => _local.AccountedCount, () => _local.Bytes, () => _store?.PendingEvictionCount ?? 0, () => _store?.BreakerState);
 
         if (string.IsNullOrWhiteSpace(_options.Redis))
         {
@@ -64,7 +65,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         ArgumentNullException.ThrowIfNull(factory);
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
-            _metrics.LocalHit();
+            _metrics.LocalHit(RegionOf(tags));
             return new ValueTask<T>(value);
         }
         return GetOrCreateSlowAsync(key, state, factory, options, tags, cancellationToken);
@@ -78,12 +79,20 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         ArgumentNullException.ThrowIfNull(factory);
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
-            _metrics.LocalHit();
+            _metrics.LocalHit(RegionOf(tags));
             return new ValueTask<T>(value);
         }
         // The span cannot cross an await: the slow path owns a string.
         return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, cancellationToken);
     }
+
+    /// <summary>The region of a hit, without making the tags an array: generated code passes one already.</summary>
+    private static string? RegionOf(IEnumerable<string>? tags) => tags switch
+    {
+        null => null,
+        string[] array => CacheMetrics.RegionOf(array),
+        _ => tags.FirstOrDefault(),
+    };
 
     private static bool CanReadLocal(HybridCacheEntryOptions? options) =>
         options?.Flags is not { } flags || (flags & HybridCacheEntryFlags.DisableLocalCacheRead) == 0;

@@ -58,6 +58,15 @@ public sealed class PackagingTests(RepositoryCopy repository) : IDisposable
         Assert.Contains("first=701 again=701 calls=1", output);
         Assert.Contains("after-reset=702 calls=2", output);
         Assert.Contains("packtest:1:{numbers}:n:7", redis.Cli("KEYS", "packtest:*"));
+
+        // The inspector from the same pack, installed as the README says (into a home of its own), on the app's data.
+        string home = Path.Combine(_work, "home");
+        Directory.CreateDirectory(home);
+        var toolUser = new Dictionary<string, string>(FreshUser) { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home };
+        Processes.Shell(ReadmeCommands.InstallTool, _work, packages, toolUser);
+        output = Processes.Run(Path.Combine(home, ".dotnet", "tools", "cachegen"), _work, toolUser, "regions",
+            $"--CacheGen:Redis={redis.Configuration}", "--CacheGen:KeyPrefix=packtest");
+        Assert.Matches(@"\nnumbers\s+\d+\s+1\s", output);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ internal static class ReadmeCommands
     public const string AddCacheGenRedis = "dotnet add package CacheGen.Redis";
     public const string AddCacheGen = "dotnet add package CacheGen";
     public const string PublishAot = "dotnet publish sample-api -c Release -r linux-x64 -p:PublishAot=true";
+    public const string InstallTool = "dotnet tool install --global CacheGen.Tool --add-source ~/cachegen-packages";
 
     private const string LongForm = "the long form of a test whose short form every CI run executes (./test.sh); it takes many minutes";
     private const string Benchmark = "a benchmark: it measures rather than checks, and takes minutes; bench/README.md documents its runs";
@@ -48,6 +49,7 @@ internal static class ReadmeCommands
         new(NewNuGetConfig, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_install_packs_at_the_root_and_a_fresh_console_app_adds_builds_and_runs_CacheGen_Redis)}"),
         new(AddPackageSource, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_install_packs_at_the_root_and_a_fresh_console_app_adds_builds_and_runs_CacheGen_Redis)}"),
         new(AddCacheGenRedis, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_install_packs_at_the_root_and_a_fresh_console_app_adds_builds_and_runs_CacheGen_Redis)}"),
+        new(InstallTool, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_install_packs_at_the_root_and_a_fresh_console_app_adds_builds_and_runs_CacheGen_Redis)}"),
         new(PackCacheGen, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_packs_each_project_alone_and_CacheGen_alone_restores_in_a_fresh_console_app)}"),
         new(PackCacheGenRedis, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_packs_each_project_alone_and_CacheGen_alone_restores_in_a_fresh_console_app)}"),
         new(AddCacheGen, $"{nameof(PackagingTests)}.{nameof(PackagingTests.Readme_packs_each_project_alone_and_CacheGen_alone_restores_in_a_fresh_console_app)}"),

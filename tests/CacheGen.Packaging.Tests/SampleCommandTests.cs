@@ -21,6 +21,11 @@ public sealed class SampleCommandTests(RepositoryCopy repository)
         Assert.Contains("cached body is byte-identical to the first one (1000 posts)", output);
         Assert.Contains("posts in GET /posts/: 1000 -> 1001", output);
         Assert.Contains("the new post is in the next GET /posts/", output);
+        // /health and the inspector on the demo's Redis: the posts region with its entries, one entry decoded.
+        Assert.Contains("{\"status\":\"Healthy\"", output);
+        Assert.Matches(@"\nposts\s+\d+\s+[1-9]\d*\s+\d+\s+\d+\s+\d+\n", output);
+        Assert.Contains("checksum     ok", output);
+        Assert.Contains("\"title\":\"Test Post0\"", output);
     }
 
     [Fact]

@@ -75,4 +75,39 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(0, deaf.Hooks.BackplaneMessagesApplied);
         Assert.Contains(activities, activity => activity.OperationName == "cachegen.fill" && (string?)activity.GetTagItem("cachegen.key") == key);
     }
+
+    [Fact]
+    public async Task Hits_misses_and_evictions_are_tagged_with_the_region_never_the_key_and_the_state_is_observable()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        using var am = new MetricsRecorder(a.Hooks.Meter);
+        using var bm = new MetricsRecorder(b.Hooks.Meter);
+        string post = Entry.UniqueKey("posts");
+        string user = Entry.UniqueKey("users");
+
+        await a.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // miss
+        await a.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // l1 hit
+        await b.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // l2 hit
+        await a.Cache.GetOrCreateAsync(user, _ => ValueTask.FromResult("u"), tags: Entry.Users);   // miss
+        // The state the observable instruments report: A holds both entries in-process.
+        Assert.Equal(2, am.Observe("cachegen.local.entries"));
+        Assert.True(am.Observe("cachegen.local.bytes") > 0);
+        Assert.Equal(0, am.Observe("cachegen.evictions.pending"));
+        Assert.Equal(0, am.Observe("cachegen.circuit_breaker.state"));
+
+        await a.Cache.RemoveByTagAsync("posts");
+        await a.Cache.RemoveAsync(user);
+
+        Assert.Equal(1, am.Sum("cachegen.misses", "region=posts"));
+        Assert.Equal(1, am.Sum("cachegen.misses", "region=users"));
+        Assert.Equal(1, am.Sum("cachegen.hits", "region=posts"));
+        Assert.Equal(1, bm.Sum("cachegen.hits", "region=posts"));
+        Assert.Equal(1, bm.Sum("cachegen.hits", "level=l2"));
+        Assert.Equal(1, am.Sum("cachegen.evictions", "region=posts"));
+        Assert.Equal(1, am.Sum("cachegen.evictions", "region=users"));   // a generated key starts with {region}
+        Assert.Equal(2, am.Count("cachegen.fill.duration"));
+        // Hits and misses share the region tag, so hits / (hits + misses) per region is the hit ratio; keys are in no tag.
+        Assert.DoesNotContain(am.TagPairs.Concat(bm.TagPairs), pair => pair.Contains(post, StringComparison.Ordinal) || pair.Contains(user, StringComparison.Ordinal));
+    }
 }

@@ -43,8 +43,8 @@ public sealed class SampleApiHost : IAsyncDisposable
     /// <summary>The configuration arguments that point the app (or the addpost command) at this host's database and Redis.</summary>
     public string[] ConfigArguments => ConfigArgumentsFor(DatabasePath, Redis);
 
-    /// <summary>Starts redis-server (unless <paramref name="withRedis"/> is false), runs <c>addpost</c>, starts the API.</summary>
-    public static async Task<SampleApiHost> StartAsync(int posts = 1000, bool withRedis = true)
+    /// <summary>Starts redis-server (unless <paramref name="withRedis"/> is false), runs <c>addpost</c>, starts the API (with <paramref name="arguments"/> too).</summary>
+    public static async Task<SampleApiHost> StartAsync(int posts = 1000, bool withRedis = true, params string[] arguments)
     {
         string directory = Path.Combine(Path.GetTempPath(), "cachegen-sample-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -64,7 +64,7 @@ public sealed class SampleApiHost : IAsyncDisposable
             }
 
             var logs = new LogCapture();
-            app = SampleApp.Build(["--urls=http://127.0.0.1:0", "--environment=Production", .. config], builder => builder.Logging.AddProvider(logs));
+            app = SampleApp.Build(["--urls=http://127.0.0.1:0", "--environment=Production", .. config, .. arguments], builder => builder.Logging.AddProvider(logs));
             await app.StartAsync();
             // Kestrel replaces port 0 with the port it bound.
             var address = new Uri(app.Urls.Single());

@@ -204,7 +204,8 @@ internal sealed class Backplane : IDisposable
             Log.BackplaneMessageUnreadable(_logger, text is null ? 0 : text.Length);
     }
 
-    private static bool TryParse(string text, out string instance, out char kind, out string name)
+    /// <summary>Reads a message: <c>{instance}:{kind}:{name}</c> (the inspector's <c>watch</c> reads the channel with it too).</summary>
+    public static bool TryParse(string text, out string instance, out char kind, out string name)
     {
         instance = name = "";
         kind = '\0';

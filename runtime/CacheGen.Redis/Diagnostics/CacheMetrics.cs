@@ -8,13 +8,20 @@ namespace CacheGen.Redis;
 /// sets, Redis errors, backplane messages (sent, received, dropped), stampede joins (tagged <c>scope</c> =
 /// <c>local</c> | <c>distributed</c>), the data call's duration, circuit breaker transitions and short circuits,
 /// deferred/replayed/lost evictions, corrupt entries, and values not cached (oversized, or of a type that does not read back). One meter per cache instance, from the host's <see cref="IMeterFactory"/> when there is one.
+/// Hits, misses, evictions, stale sets and fill durations carry the <c>region</c> (the entry's first tag, which
+/// generated code makes the region) and, when the caller names it, the cached <c>method</c>: both are known at compile
+/// time, so the series stay few; keys are never a tag. Observable instruments report the in-process entries and
+/// bytes, the evictions waiting for Redis and the breaker's state when a listener collects them.
 /// Also the <c>CacheGen</c> activity source, which traces fills (misses that ran the data call).
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
 {
-    public const string MeterName = "CacheGen";
+    public const string MeterName = CacheGenTelemetry.MeterName;
 
-    public static readonly ActivitySource ActivitySource = new(MeterName);
+    public static readonly ActivitySource ActivitySource = new(CacheGenTelemetry.ActivitySourceName);
+
+    public const string RegionTag = "region";
+    public const string MethodTag = "method";
 
     private static readonly KeyValuePair<string, object?> L1 = new("level", "l1");
     private static readonly KeyValuePair<string, object?> L2 = new("level", "l2");
@@ -59,7 +66,9 @@ internal sealed class CacheMetrics : IDisposable
         _backplaneDropped = _meter.CreateCounter<long>("cachegen.backplane.dropped", "{message}", "Backplane messages received but not applied (unreadable, or dropped by fault injection).");
         _stampedeJoins = _meter.CreateCounter<long>("cachegen.stampede.joins", "{call}",
             "Misses that waited for a fill already running (scope local = this instance, distributed = another instance's lease).");
-        _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.");
+        // Seconds, so the default buckets (made for milliseconds) would put every fill in the first one or two.
+        _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _breakerTransitions = _meter.CreateCounter<long>("cachegen.circuit_breaker.transitions", "{transition}",
             "Circuit breaker state changes, by the state entered (state = open | half_open | closed).");
         _shortCircuits = _meter.CreateCounter<long>("cachegen.circuit_breaker.short_circuits", "{call}",
@@ -75,18 +84,72 @@ internal sealed class CacheMetrics : IDisposable
 
     public Meter Meter => _meter;
 
-    public void LocalHit() => _hits.Add(1, L1);
+    public void LocalHit(string? region, string? method = null)
+    {
+        // The hot path: no tag list at all unless someone listens.
+        if (_hits.Enabled)
+            _hits.Add(1, Tags(L1, region, method));
+    }
 
-    public void RedisHit() => _hits.Add(1, L2);
+    public void RedisHit(string? region, string? method = null) => _hits.Add(1, Tags(L2, region, method));
 
-    public void Miss() => _misses.Add(1);
+    public void Miss(string? region, string? method = null) => _misses.Add(1, Tags(region, method));
 
-    public void Eviction() => _evictions.Add(1);
+    public void Eviction(string? region, string? method = null) => _evictions.Add(1, Tags(region, method));
 
-    public void StaleSetRejected() => _staleSetsRejected.Add(1);
+    public void StaleSetRejected(string? region, string? method = null) => _staleSetsRejected.Add(1, Tags(region, method));
+
+    private static TagList Tags(string? region, string? method)
+    {
+        var tags = new TagList();
+        if (region is not null)
+            tags.Add(RegionTag, region);
+        if (method is not null)
+            tags.Add(MethodTag, method);
+        return tags;
+    }
+
+    private static TagList Tags(KeyValuePair<string, object?> first, string? region, string? method)
+    {
+        TagList tags = Tags(region, method);
+        tags.Add(first);
+        return tags;
+    }
+
+    /// <summary>
+    /// The region of an entry with these tags: the first one (generated code passes the region first), or null when
+    /// there is none. The internal clear-epoch tag is not a region.
+    /// </summary>
+    public static string? RegionOf(string[] tags) =>
+        tags.Length > 0 && !ReferenceEquals(tags[0], RedisKeyLayout.ClearTag) ? tags[0] : null;
+
+    /// <summary>
+    /// The region of an evicted key: generated keys start with <c>{region}</c> (their Redis Cluster hash tag), other
+    /// keys have none. Only the region is taken from a key, never the key itself.
+    /// </summary>
+    public static string? RegionOfKey(string key)
+    {
+        if (key.Length < 3 || key[0] != '{')
+            return null;
+        int close = key.IndexOf('}', 1);
+        return close > 1 ? key[1..close] : null;
+    }
+
+    /// <summary>Reports the cache's current state to whoever collects the observable instruments.</summary>
+    public void ObserveState(Func<long> localEntries, Func<long> localBytes, Func<long> pendingEvictions, Func<BreakerState?> breaker)
+    {
+        _meter.CreateObservableUpDownCounter("cachegen.local.entries", localEntries, "{entry}", "Entries in the in-process cache.");
+        _meter.CreateObservableUpDownCounter("cachegen.local.bytes", localBytes, "By", "Bytes the in-process entries count against MaximumLocalBytes.");
+        _meter.CreateObservableUpDownCounter("cachegen.evictions.pending", pendingEvictions, "{eviction}",
+            "Evictions Redis has not confirmed yet, waiting to be replayed.");
+        _meter.CreateObservableGauge("cachegen.circuit_breaker.state", () => breaker() switch
+        {
+            null => [],
+            { } state => new[] { new Measurement<int>(state switch { BreakerState.Open => 2, BreakerState.HalfOpen => 1, _ => 0 }) },
+        }, "{state}", "The Redis circuit breaker: 0 = closed (calls go to Redis), 1 = half open (probing), 2 = open (Redis skipped). None without Redis.");
+    }
 
     public void RedisError() => _redisErrors.Add(1);
-
 
     public void OversizedValue() => _oversizedValues.Add(1);
 
@@ -102,7 +165,7 @@ internal sealed class CacheMetrics : IDisposable
 
     public void DistributedStampedeJoin() => _stampedeJoins.Add(1, DistributedScope);
 
-    public void FillDuration(TimeSpan elapsed) => _fillDuration.Record(elapsed.TotalSeconds);
+    public void FillDuration(TimeSpan elapsed, string? region, string? method = null) => _fillDuration.Record(elapsed.TotalSeconds, Tags(region, method));
 
     public void BreakerTransition(BreakerState entered) => _breakerTransitions.Add(1, new KeyValuePair<string, object?>("state", entered switch
     {

@@ -89,14 +89,26 @@ internal static class Envelope
     public static bool Verify(ReadOnlySpan<byte> value, int jsonOffset, ulong schema, string key, out string? kind, out string? problem)
     {
         (kind, problem) = (null, null);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 3 * sizeof(ulong))) != schema)
+        if (GetSchema(value, jsonOffset) != schema)
             (kind, problem) = (CorruptKinds.Schema, "written for another schema of the type (a changed type, or another type under the same key)");
-        else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) != KeyHash(key))
+        else if (!IsForKey(value, jsonOffset, key))
             (kind, problem) = (CorruptKinds.Key, "written for another key");
-        else if (BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) != XxHash3.HashToUInt64(value[jsonOffset..]))
+        else if (!ChecksumMatches(value, jsonOffset))
             (kind, problem) = (CorruptKinds.Checksum, "checksum mismatch (truncated, extended or damaged bytes)");
         return kind is null;
     }
+
+    /// <summary>The schema hash of the type a parsed value was written as (the inspector shows it; readers compare it).</summary>
+    public static ulong GetSchema(ReadOnlySpan<byte> value, int jsonOffset) =>
+        BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 3 * sizeof(ulong)));
+
+    /// <summary>Whether a parsed value was written for <paramref name="key"/>.</summary>
+    public static bool IsForKey(ReadOnlySpan<byte> value, int jsonOffset, string key) =>
+        BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - 2 * sizeof(ulong))) == KeyHash(key);
+
+    /// <summary>Whether a parsed value's JSON is the JSON it was written with.</summary>
+    public static bool ChecksumMatches(ReadOnlySpan<byte> value, int jsonOffset) =>
+        BinaryPrimitives.ReadUInt64LittleEndian(value.Slice(jsonOffset - sizeof(ulong))) == XxHash3.HashToUInt64(value[jsonOffset..]);
 
     /// <summary>Stores the tag generations a value was computed under.</summary>
     public static void SetGenerations(Span<byte> envelope, ReadOnlySpan<long> generations)

@@ -51,6 +51,9 @@ internal sealed class EvictionRecovery : IDisposable
 
     public int PendingCount => _pending.Count;
 
+    /// <summary>True while more evictions were lost than could be remembered: Redis is not read until the entries expired.</summary>
+    public bool IsBypassing => _pending.IsBypassing;
+
     /// <summary>
     /// Whether a call must not use Redis for <paramref name="key"/>: an eviction of it or of one of its tags is not
     /// confirmed yet, or more evictions were lost than could be remembered. A miss, not a failure.

@@ -73,6 +73,26 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
 
     public int PendingEvictionCount => _recovery.PendingCount;
 
+    /// <summary>True while lost evictions keep Redis unread (see <see cref="EvictionRecovery.IsBypassing"/>).</summary>
+    public bool IsBypassingRedis => _recovery.IsBypassing;
+
+    /// <summary>
+    /// How long a PING took, or null if Redis did not answer within the Redis timeout. For the health check: it neither
+    /// counts toward the breaker nor waits for it, so it says what Redis does now.
+    /// </summary>
+    public async ValueTask<TimeSpan?> PingRoundTripAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            IDatabase database = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            return await _policy.BoundedAsync(database.PingAsync(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>One round trip: the entry's bytes and its tags' current generations (created when missing).</summary>
     public async ValueTask<RedisRead> ReadAsync(string key, string[] tags, CancellationToken cancellationToken)
     {

@@ -12,6 +12,7 @@ public sealed class MetricsRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, double> _sums = new();
     private readonly ConcurrentDictionary<string, int> _counts = new();
+    private readonly ConcurrentDictionary<string, double> _latest = new();
 
     public MetricsRecorder(Meter meter)
     {
@@ -22,11 +23,13 @@ public sealed class MetricsRecorder : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
         _listener.Start();
     }
 
     private void Record(string name, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        _latest[name] = value;
         Add(name, value);
         foreach (KeyValuePair<string, object?> tag in tags)
             Add($"{name}|{tag.Key}={tag.Value}", value);
@@ -43,6 +46,17 @@ public sealed class MetricsRecorder : IDisposable
 
     /// <summary>How many measurements <paramref name="name"/> recorded (for histograms).</summary>
     public int Count(string name) => _counts.GetValueOrDefault(name);
+
+    /// <summary>Every tag key=value pair recorded so far (to check what the series are split by).</summary>
+    public IEnumerable<string> TagPairs => _sums.Keys.Where(k => k.Contains('|')).Select(k => k[(k.IndexOf('|') + 1)..]);
+
+    /// <summary>Collects the observable instruments now and returns the last value <paramref name="name"/> reported (null if none).</summary>
+    public double? Observe(string name)
+    {
+        _latest.TryRemove(name, out _);
+        _listener.RecordObservableInstruments();
+        return _latest.TryGetValue(name, out double value) ? value : null;
+    }
 
     public void Dispose() => _listener.Dispose();
 }

@@ -1,0 +1,161 @@
+using System.Text.RegularExpressions;
+using CacheGen.Testing;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CacheGen.Tool.Tests;
+
+/// <summary>
+/// The real <c>cachegen</c> process against a real redis-server (password protected) that the real runtime filled,
+/// with the settings an app passes (<c>--CacheGen:Redis=...</c>, <c>--CacheGen:KeyPrefix=...</c>).
+/// </summary>
+public sealed partial class ToolTests : IAsyncLifetime
+{
+    private const string Password = "tool-test-secret-7f3a";
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
+
+    private readonly RedisServer _server = RedisServer.Start("--requirepass", Password);
+    private ServiceProvider _app = null!;
+
+    private string Redis => _server.Configuration + ",defaultDatabase=1,password=" + Password;
+
+    private string[] Settings => ["--CacheGen:Redis=" + Redis, "--CacheGen:KeyPrefix=example"];
+
+    private HybridCache Cache => _app.GetRequiredService<HybridCache>();
+
+    private static ServiceProvider App(string redis)
+    {
+        var services = new ServiceCollection();
+        services.AddCacheGen(o =>
+        {
+            o.Redis = redis;
+            o.KeyPrefix = "example";
+            o.RedisTimeout = TimeSpan.FromSeconds(5);
+        });
+        return services.BuildServiceProvider();
+    }
+
+    public async Task InitializeAsync()
+    {
+        _app = App(Redis);
+        // Three posts and a user, as generated code keys and tags them: the region first.
+        for (int id = 1; id <= 3; id++)
+            await Cache.GetOrCreateAsync($"{{posts}}:post:{id}", _ => ValueTask.FromResult(new Post(id, $"Title {id}")), tags: ["posts"]);
+        await Cache.GetOrCreateAsync("{users}:user:1", _ => ValueTask.FromResult("ada"), tags: ["users"]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _server.Dispose();
+    }
+
+    public sealed record Post(int Id, string Title);
+
+    private async Task<(int ExitCode, string Output, string Errors)> Run(params string[] arguments)
+    {
+        var result = await Cachegen.RunAsync([.. arguments, .. Settings]);
+        Assert.DoesNotContain(Password, result.Output + result.Errors);
+        return result;
+    }
+
+    [GeneratedRegex(@"^(?<region>\S+)\s+(?<generation>\d+)\s+(?<entries>\d+)\s+(?<stale>\d+)\s+(?<tombstones>\d+)\s+(?<bytes>\d+)$", RegexOptions.Multiline)]
+    private static partial Regex RegionLine();
+
+    private static Dictionary<string, Match> Regions(string output) =>
+        RegionLine().Matches(output).ToDictionary(m => m.Groups["region"].Value);
+
+    [Fact]
+    public async Task Regions_lists_each_region_with_its_generation_entries_and_bytes_and_counts_evicted_entries_as_stale()
+    {
+        var (exitCode, output, errors) = await Run("regions");
+        Assert.True(exitCode == 0, errors);
+        Dictionary<string, Match> regions = Regions(output);
+        Assert.Equal("3", regions["posts"].Groups["entries"].Value);
+        Assert.Equal("0", regions["posts"].Groups["stale"].Value);
+        Assert.Equal("1", regions["users"].Groups["entries"].Value);
+        Assert.Equal(_server.Cli("-a", Password, "--no-auth-warning", "-n", "1", "GET", "example:1:#gen:{posts}"), regions["posts"].Groups["generation"].Value);
+        Assert.True(long.Parse(regions["posts"].Groups["bytes"].Value) > 3 * "Title 1".Length);
+
+        await Cache.RemoveByTagAsync("posts");
+        (_, output, _) = await Run("regions");
+        regions = Regions(output);
+        Assert.Equal("0", regions["posts"].Groups["entries"].Value);
+        Assert.Equal("3", regions["posts"].Groups["stale"].Value);
+        Assert.Equal("1", regions["users"].Groups["entries"].Value);
+    }
+
+    [Fact]
+    public async Task Show_decodes_the_envelope_and_reports_a_damaged_checksum_and_a_stale_generation()
+    {
+        var (exitCode, output, errors) = await Run("show", "{posts}:post:2");
+        Assert.True(exitCode == 0, errors);
+        Assert.Contains("kind         value (format 4)", output);
+        Assert.Matches(@"generations  region posts \d+ \(current\); clear epoch \d+ \(current\)", output);
+        Assert.Contains("key hash     matches the key", output);
+        Assert.Contains("checksum     ok", output);
+        Assert.Matches(@"ttl          \d+(\.\d+)? s \(Redis\)", output);
+        Assert.Matches(@"schema hash  [0-9a-f]{16}", output);
+        Assert.EndsWith("{\"id\":2,\"title\":\"Title 2\"}\n", output);
+
+        // The Redis key as redis-cli prints it works too. One JSON byte changed in place: the checksum no longer matches.
+        _server.Cli("-a", Password, "--no-auth-warning", "-n", "1", "SETRANGE", "example:1:{posts}:post:2", (EnvelopeSize(output) - 3).ToString(), "X");
+        await Cache.RemoveByTagAsync("posts");
+        (_, output, _) = await Run("show", "example:1:{posts}:post:2");
+        Assert.Contains("checksum     MISMATCH", output);
+        Assert.Matches(@"region posts \d+ \(stale: now \d+\)", output);
+    }
+
+    // The envelope's size, from the "size" line: the last bytes are the JSON's.
+    private static int EnvelopeSize(string showOutput) => int.Parse(Regex.Match(showOutput, @"size\s+(\d+) bytes").Groups[1].Value);
+
+    [Fact]
+    public async Task Watch_prints_an_eviction_an_app_instance_makes_as_it_happens()
+    {
+        using Cachegen watch = Cachegen.Start(["watch", "--count=2", .. Settings]);
+        await watch.WaitForOutputAsync("watching evictions on example:1:cachegen:evict");
+        await Cache.RemoveByTagAsync("posts");
+        await Cache.RemoveAsync("{users}:user:1");
+        var (exitCode, output, errors) = await watch.WaitAsync();
+        Assert.True(exitCode == 0, errors);
+        Assert.Matches(@"\d\d:\d\d:\d\d\.\d{3}  tag   posts  \(instance [0-9a-f]{8}\)", output);
+        Assert.Contains("key   {users}:user:1", output);
+        Assert.DoesNotContain(Password, output + errors);
+    }
+
+    [Fact]
+    public async Task Evict_is_the_runtimes_eviction_so_an_app_instance_drops_its_in_process_copy()
+    {
+        int calls = 0;
+        ValueTask<string> Read() => Cache.GetOrCreateAsync("{posts}:post:9", _ => ValueTask.FromResult("call " + Interlocked.Increment(ref calls)), tags: ["posts"]);
+        Assert.Equal("call 1", await Read());
+        Assert.Equal("call 1", await Read()); // in-process now
+
+        var (exitCode, output, errors) = await Run("evict", "posts");
+        Assert.True(exitCode == 0, errors);
+        Assert.Matches(@"evicted posts: generation \d+ -> \d+; told the other instances", output);
+        // The backplane message reaches the app's instance a moment later: its in-process copy goes, the data call runs again.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await Read() == "call 1")
+        {
+            Assert.True(clock.Elapsed < HangGuard, "the app kept serving its in-process copy after cachegen evict");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task It_refuses_a_prefix_with_no_CacheGen_data_and_never_prints_the_password()
+    {
+        var (exitCode, output, errors) = await Cachegen.RunAsync("regions", "--CacheGen:Redis=" + Redis, "--CacheGen:KeyPrefix=other");
+        Assert.Equal(3, exitCode);
+        Assert.Contains("no CacheGen data under prefix \"other:1:\"", errors);
+        Assert.Contains($"127.0.0.1:{_server.Port} db 1", errors);
+        Assert.DoesNotContain(Password, output + errors);
+
+        // A wrong password, and a port nobody listens on: the error names the server, never the configuration string.
+        (exitCode, output, errors) = await Cachegen.RunAsync("regions", "--redis=" + _server.Configuration + ",password=wrong-" + Password, "--prefix=example");
+        Assert.Equal(1, exitCode);
+        Assert.DoesNotContain(Password, output + errors);
+        Assert.Contains("cannot connect to 127.0.0.1:", errors);
+    }
+}
