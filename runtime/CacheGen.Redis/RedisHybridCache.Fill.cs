@@ -23,7 +23,7 @@ internal sealed partial class RedisHybridCache
                 await hook(key).ConfigureAwait(false);
             if (settings.ReadRedis && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
             {
-                _metrics.RedisHit(CacheMetrics.RegionOf(tags));
+                _metrics.RedisHit(CacheMetrics.RegionOf(tags), settings.Method);
                 StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
                 return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
             }
@@ -62,7 +62,7 @@ internal sealed partial class RedisHybridCache
         CancellationToken token = flight.Token;
 
         string? region = CacheMetrics.RegionOf(tags);
-        _metrics.Miss(region);
+        _metrics.Miss(region, settings.Method);
         T value;
         long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
@@ -71,7 +71,7 @@ internal sealed partial class RedisHybridCache
             activity?.SetTag("cachegen.region", region);
             value = await factory(state, token).ConfigureAwait(false);
         }
-        _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region);
+        _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region, settings.Method);
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
@@ -136,7 +136,7 @@ internal sealed partial class RedisHybridCache
         RedisRead read = await _store.ReadAsync(key, settings.Tags, cancellationToken).ConfigureAwait(false);
         if (!_codec.TryRead(key, settings.Tags, read, out T value, out _))
             return default!;
-        _metrics.RedisHit(CacheMetrics.RegionOf(settings.Tags));
+        _metrics.RedisHit(CacheMetrics.RegionOf(settings.Tags), settings.Method);
         return value;
     }
 }

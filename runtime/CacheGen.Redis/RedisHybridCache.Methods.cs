@@ -22,10 +22,10 @@ internal sealed partial class RedisHybridCache : IMethodCache
         // A hit is checked against the tags the entry captured when it was filled: it needs none built here.
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
-            _metrics.LocalHit();
+            _metrics.LocalHit(method.Region, method.Name);
             return new ValueTask<T>(value);
         }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken);
+        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken, method.Name);
     }
 
     /// <inheritdoc />
@@ -38,7 +38,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(key);
-        EntrySettings settings = Settings(method.Options, tags);
+        EntrySettings settings = Settings(method.Options, tags, method.Name);
         var ticket = new UpdateTicket();
         Interlocked.Increment(ref _updatesRunning);
         _updates.AddOrUpdate(key, static (_, mine) => mine, static (_, running, mine) =>
@@ -106,7 +106,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
             Envelope.SetGenerations(buffer, update.Read.Generations);
             if (await _store!.GuardedWriteAsync(update.Key, settings.Tags, update.Read, buffer, settings.Expiration, CancellationToken.None).ConfigureAwait(false) != true)
             {
-                _metrics.StaleSetRejected();
+                _metrics.StaleSetRejected(update.Method.Region, update.Method.Name);
                 return false;
             }
         }

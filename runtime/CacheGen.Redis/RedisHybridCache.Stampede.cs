@@ -8,10 +8,10 @@ namespace CacheGen.Redis;
 internal sealed partial class RedisHybridCache
 {
     private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken)
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, string? method = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EntrySettings settings = Settings(options, tags);
+        EntrySettings settings = Settings(options, tags, method);
 
         if (!settings.RunsFactory)
             return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);
@@ -48,7 +48,7 @@ internal sealed partial class RedisHybridCache
             // A fill may have landed between the caller's miss and here.
             if (settings.ReadLocal && _local.TryGet(key, out T landed))
             {
-                _metrics.LocalHit(CacheMetrics.RegionOf(settings.LocalTags));
+                _metrics.LocalHit(CacheMetrics.RegionOf(settings.LocalTags), settings.Method);
                 return landed;
             }
 

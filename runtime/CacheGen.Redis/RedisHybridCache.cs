@@ -139,7 +139,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
-    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags)
+    // The method is the generated method's name when the call came through IMethodCache: it labels the metrics.
+    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, string? method = null)
     {
         string[] localTags = MaterializeTags(tags);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
@@ -157,7 +158,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             WriteLocal: (flags & HybridCacheEntryFlags.DisableLocalCacheWrite) == 0 && localExpiration > TimeSpan.Zero,
             ReadRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0,
             WriteRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0 && positive,
-            RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0);
+            RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0,
+            Method: method);
     }
 
     /// <summary>The entry's tags as given (generated code passes a static array, used as it is).</summary>
@@ -223,5 +225,6 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         bool WriteLocal,
         bool ReadRedis,
         bool WriteRedis,
-        bool RunsFactory);
+        bool RunsFactory,
+        string? Method);
 }

@@ -106,4 +106,26 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         await a.Cache.RemoveByTagAsync("{posts}:post:7");
         Assert.Equal("w", await cache.GetOrCreateAsync(Get, key, 7, (_, _) => ValueTask.FromResult("w"), tags, default));
     }
+
+    [Fact]
+    public async Task Calls_through_IMethodCache_label_hits_misses_and_fills_with_the_method_and_its_region()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        using var am = new MetricsRecorder(a.Hooks.Meter);
+        using var bm = new MetricsRecorder(b.Hooks.Meter);
+        string key = Entry.UniqueKey();
+
+        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
+        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
+        await ((IMethodCache)b.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
+
+        const string method = "method=Blog.PostService.GetAsync";
+        Assert.Equal(1, am.Sum("cachegen.misses", method));
+        Assert.Equal(1, am.Count("cachegen.fill.duration|" + method));
+        Assert.Equal(1, am.Sum("cachegen.hits", method));
+        Assert.Equal(1, bm.Sum("cachegen.hits", method));
+        Assert.Equal(1, bm.Sum("cachegen.hits", "level=l2"));
+        Assert.DoesNotContain(am.TagPairs.Concat(bm.TagPairs), pair => pair.Contains(key));
+    }
 }
