@@ -2,6 +2,12 @@ using BenchmarkDotNet.Running;
 
 // `dotnet run -c Release -- --filter '*L1Hit*' --job short`; every BenchmarkDotNet option works. In-process always:
 // BenchmarkDotNet's generated project cannot repeat this one's VersionOverride pins under central package management.
+// `dotnet run -c Release -- --scenario put-under-read-load`: a hit-ratio comparison, not a BenchmarkDotNet run.
+if (args is ["--scenario", "put-under-read-load"])
+{
+    CacheGen.Benchmarks.PutUnderReadLoad.Run();
+    return;
+}
 if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
     args = [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(CacheGen.Testing.RedisServer).Assembly).Run(args);

@@ -114,8 +114,10 @@ internal sealed partial class RedisHybridCache : IMethodCache
         // A fill running now may have read the row before the write committed: it must not reach L1 after this.
         if (_flights.TryRemove(update.Key, out Flight? running))
             running.Invalidate();
+        // Atomic with an overlap's mark, as a fill's store is with an eviction's: stored before it (the evictor removes
+        // it next) or not at all, so no reader sees the value after an eviction of the key returned.
         LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, update.Validity, value, buffer, jsonOffset, update.StartedAt) : null;
-        if (entry is null || !_local.Set(update.Key, entry))
+        if (entry is null || !update.Ticket.StoreUnlessOverlapped(_local, update.Key, entry))
             _local.Remove(update.Key);
         // An eviction that came while storing has already run its in-process steps: evict again rather than keep this.
         if (update.Ticket.Overlapped || !_local.IsCurrent(update.Validity))
@@ -134,11 +136,23 @@ internal sealed partial class RedisHybridCache : IMethodCache
 
     private sealed class UpdateTicket
     {
+        private readonly Lock _storeGate = new();
         private volatile bool _overlapped;
 
         public bool Overlapped => _overlapped;
 
-        public void Overlap() => _overlapped = true;
+        public void Overlap()
+        {
+            lock (_storeGate)
+                _overlapped = true;
+        }
+
+        /// <summary>Stores the update's entry unless another write or an eviction overlapped it; says whether it did.</summary>
+        public bool StoreUnlessOverlapped(LocalCache local, string key, LocalEntry entry)
+        {
+            lock (_storeGate)
+                return !_overlapped && local.Set(key, entry);
+        }
     }
 
     private sealed class Update(RedisHybridCache cache, CachedMethod method, string key, string[] tags, EntrySettings settings, LocalValidity validity,

@@ -1,3 +1,4 @@
+using CacheGen.Infrastructure;
 using CacheGen.Redis.Tests.Infrastructure;
 using CsCheck;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -8,14 +9,17 @@ namespace CacheGen.Redis.Tests.Exploration;
 /// One operation of a worker in a concurrent run. Get: a data call that yields <see cref="Work"/> times, and a caller
 /// that gives up after <see cref="GiveUpAfter"/> yields (-1: never); the data call fails once its caller gave up and
 /// its scope was disposed if it <see cref="NeedsScope"/>. Remove, Set and RemoveTag (tag <see cref="Key"/>: t0, t1, any) as in <see cref="Step"/>.
+/// Update: a write-through that yields <see cref="Work"/> times before its write commits and <see cref="AfterCommit"/>
+/// times after, before it completes.
 /// </summary>
-public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false)
+public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false, int AfterCommit = 0)
 {
     public override string ToString() => Kind switch
     {
         StepKind.Get => $"Get(k{Key}, work {Work}{(GiveUpAfter >= 0 ? $", gives up after {GiveUpAfter}" : "")}{(NeedsScope ? ", needs its scope" : "")})",
         StepKind.Remove => $"Remove(k{Key})",
         StepKind.Set => $"Set(k{Key})",
+        StepKind.Update => $"Update(k{Key}, commits after {Work}, completes {AfterCommit} later)",
         _ => $"RemoveTag({Scenario.TagNames[Key]})",
     };
 }
@@ -32,7 +36,12 @@ internal sealed class ConcurrentRun
             (key, work, giveUp, scope) => new Operation(StepKind.Get, key, work, Math.Max(giveUp, -1), scope))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Remove, k))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Set, k))),
-        (1, Gen.Int[0, 2].Select(t => new Operation(StepKind.RemoveTag, t))));
+        (1, Gen.Int[0, 2].Select(t => new Operation(StepKind.RemoveTag, t))),
+        (2, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[0, 3],
+            (key, before, after) => new Operation(StepKind.Update, key, before, AfterCommit: after))));
+
+    // The write-throughs' cached method: the same entry options (none) as the runs' reads.
+    private static readonly CachedMethod Method = new("Exploration.Get", "x", null);
 
     /// <summary>Three workers with up to 12 operations each.</summary>
     public static readonly Gen<Operation[][]> Workloads = Operations.Array[1, 12].Array[3];
@@ -91,12 +100,28 @@ internal sealed class ConcurrentRun
                     string[] tags = TagsOf(operation.Key);
                     await _history.SetAsync(key, value => _cache.SetAsync(key, value, tags: tags).AsTask()).ConfigureAwait(false);
                     break;
+                case StepKind.Update:
+                    await _history.UpdateAsync(key, commit => UpdateAsync(operation, key, commit)).ConfigureAwait(false);
+                    break;
                 default:
                     string tag = _prefix + Scenario.TagNames[operation.Key];
                     await _history.EvictAsync($"RemoveByTagAsync({tag})", null, tag, () => _cache.RemoveByTagAsync(tag).AsTask()).ConfigureAwait(false);
                     break;
             }
         }
+    }
+
+    /// <summary>As generated code runs [UpdatesCache]: begin, the write (which commits partway), complete with its result.</summary>
+    private async Task UpdateAsync(Operation operation, string key, Func<string> commit)
+    {
+        var methods = (IMethodCache)_cache;
+        using CacheUpdate update = await methods.BeginUpdateAsync(Method, key, TagsOf(operation.Key)).ConfigureAwait(false);
+        for (int i = 0; i < operation.Work; i++)
+            await Task.Yield();
+        string value = commit();
+        for (int i = 0; i < operation.AfterCommit; i++)
+            await Task.Yield();
+        await methods.CompleteUpdateAsync(update, value).ConfigureAwait(false);
     }
 
     private async Task GetAsync(Operation operation, string name)

@@ -2,8 +2,11 @@ using System.Collections.Concurrent;
 
 namespace CacheGen.Redis.Tests.Exploration;
 
-/// <summary>Where a value came from: a data call (begun at <see cref="Begin"/>) or a SetAsync (running from Begin to End).</summary>
-public sealed record Origin(bool IsSet, long Begin, long End);
+/// <summary>
+/// Where a value came from: a data call (begun at <see cref="Begin"/>), a SetAsync (running from Begin to End), or a
+/// write-through whose write committed at <see cref="Commit"/>.
+/// </summary>
+public sealed record Origin(bool IsSet, long Begin, long End, long? Commit = null);
 
 /// <summary>An eviction (RemoveAsync, SetAsync, RemoveByTagAsync) of a key or a tag ("*": everything), from Begin to End.</summary>
 public sealed record EvictionRecord(string Description, string? Key, string? Tag, long Begin, long End)
@@ -18,6 +21,9 @@ public sealed record ReadRecord(string Caller, string Key, long Start, string Va
 /// What callers saw, on one logical clock: evictions tick it when they begin and when they return, data calls and
 /// reads note it when they begin. The model: once an eviction of a key has returned, no read that begins later returns
 /// a value whose data call began before the eviction did, nor one set by a SetAsync that returned before it began.
+/// A write-through is an eviction of its key that begins when its write commits (the database holds its value from
+/// then on), and its value is older than any eviction that began after that commit: so after two write-throughs, no
+/// read returns the value whose write committed first, whichever completed last.
 /// And no caller fails unless it gave up itself.
 /// </summary>
 public sealed class FillHistory
@@ -59,6 +65,26 @@ public sealed class FillHistory
         _evictions.Enqueue(new EvictionRecord($"SetAsync({key}, {value})", key, null, begin, end));
     }
 
+    /// <summary>
+    /// Runs a write-through; <paramref name="run"/> calls the function it is given at the moment its write commits,
+    /// which returns the value written.
+    /// </summary>
+    public async Task UpdateAsync(string key, Func<Func<string>, Task> run)
+    {
+        string value = $"{key}:update{Interlocked.Increment(ref _values)}";
+        long commit = 0;
+        Tick();
+        await run(() =>
+        {
+            commit = Tick();
+            _origins[value] = new Origin(IsSet: true, commit, long.MaxValue, commit);
+            return value;
+        });
+        long end = Tick();
+        _origins[value] = new Origin(IsSet: true, commit, end, commit);
+        _evictions.Enqueue(new EvictionRecord($"Update({key}, {value}) committed", key, null, commit, end));
+    }
+
     public async Task EvictAsync(string description, string? key, string? tag, Func<Task> evict)
     {
         long begin = Tick();
@@ -85,7 +111,9 @@ public sealed class FillHistory
             {
                 if (eviction.End > read.Start || !eviction.Covers(read.Key, tagsOf(read.Key)))
                     continue;
-                bool fresh = origin.IsSet ? origin.End > eviction.Begin : origin.Begin >= eviction.Begin;
+                bool fresh = origin.Commit is { } committed ? committed >= eviction.Begin
+                    : origin.IsSet ? origin.End > eviction.Begin
+                    : origin.Begin >= eviction.Begin;
                 if (!fresh)
                 {
                     string source = origin.IsSet ? $"set [{origin.Begin}..{origin.End}]" : $"data call begun at {origin.Begin}";

@@ -11,6 +11,8 @@ public enum StepKind
     Set,
     RemoveTag,
     RemoveAll,
+    /// <summary>A write-through ([UpdatesCache]): begin, the write commits, complete (concurrent runs only).</summary>
+    Update,
 }
 
 /// <summary>
