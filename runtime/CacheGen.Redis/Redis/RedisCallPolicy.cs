@@ -36,7 +36,8 @@ internal enum CallKind
 }
 
 /// <summary>
-/// The one way a request reaches Redis: admitted by the circuit breaker, bounded by the Redis timeout, its outcome
+/// The one way a request reaches Redis: admitted by the circuit breaker, bounded by the Redis timeout (and given up
+/// sooner when Redis has answered nothing for the stall timeout), its outcome
 /// recorded (a success closes nothing, a failure counts and may open the breaker, logged once here) and logged. Nothing
 /// but the caller's own cancellation escapes. The recovery loop drives the breaker back through half-open.
 /// </summary>
@@ -45,16 +46,23 @@ internal sealed class RedisCallPolicy
     private readonly RedisConnection _connection;
     private readonly CircuitBreaker _breaker;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _stallTimeout;
+    private readonly long _stallTicks;
     private readonly TimeSpan _breakDuration;
     private readonly int _failuresToOpen;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private long _openedAt;
+    // Stopwatch timestamps: the latest answer from Redis, and the latest moment this process resumed from a pause.
+    private long _lastAnswerAt;
+    private long _listeningSince;
 
     public RedisCallPolicy(RedisConnection connection, CacheGenOptions options, ILogger logger, CacheMetrics metrics)
     {
         _connection = connection;
         _timeout = options.RedisTimeout;
+        _stallTimeout = options.RedisStallTimeout;
+        _stallTicks = (long)(_stallTimeout.TotalSeconds * Stopwatch.Frequency);
         _breakDuration = options.CircuitBreakerDuration;
         _failuresToOpen = options.CircuitBreakerFailures;
         _breaker = new CircuitBreaker(options.CircuitBreakerFailures);
@@ -91,21 +99,28 @@ internal sealed class RedisCallPolicy
                 return new(CallStatus.NotSent, default!);
             // Bounded here rather than through BoundedAsync: one state machine less on every call, a hit included.
             T value;
+            long sentAt = Stopwatch.GetTimestamp();
             try
             {
-                value = await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
+                while (!pending.IsCompleted)
+                {
+                    long wakeAt = NextLook(sentAt, bound);
+                    await ((Task)pending).WaitAsync(Until(wakeAt), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    Woke(wakeAt, cancellationToken);
+                }
+                value = await pending.ConfigureAwait(false);
             }
             catch when (!pending.IsCompleted)
             {
                 ObserveAbandoned(pending);
                 throw;
             }
-            _breaker.RecordSuccess();
+            Answered();
             return new(CallStatus.Answered, value);
         }
         catch (RedisServerException e) when (IsWrongType(e))
         {
-            _breaker.RecordSuccess();
+            Answered();
             return new(CallStatus.WrongType, default!, e);
         }
         catch (Exception e) when (IsFailure(e, cancellationToken))
@@ -130,15 +145,67 @@ internal sealed class RedisCallPolicy
     /// <summary>Bounds <paramref name="pending"/> by the Redis timeout; a call abandoned by the bound has its fault observed.</summary>
     public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
+        TResult value;
+        long sentAt = Stopwatch.GetTimestamp();
         try
         {
-            return await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
+            while (!pending.IsCompleted)
+            {
+                long wakeAt = NextLook(sentAt, bound);
+                await ((Task)pending).WaitAsync(Until(wakeAt), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                Woke(wakeAt, cancellationToken);
+            }
+            value = await pending.ConfigureAwait(false);
         }
         catch when (!pending.IsCompleted)
         {
             ObserveAbandoned(pending);
             throw;
         }
+        Answered();
+        return value;
+    }
+
+    /// <summary>
+    /// When a call sent at <paramref name="sentAt"/> that has no answer yet is to be looked at again: at its bound, or
+    /// when Redis will have answered nothing, to any call, for the stall timeout, whichever comes first. Throws
+    /// <see cref="TimeoutException"/> if that moment has passed: the call is given up. A frozen or unreachable Redis
+    /// answers nothing; a busy one (large values, a long queue) keeps answering, so its calls wait up to their bound.
+    /// </summary>
+    private long NextLook(long sentAt, TimeSpan? bound)
+    {
+        long now = Stopwatch.GetTimestamp();
+        TimeSpan limit = bound ?? _timeout;
+        long deadline = sentAt + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        if (now >= deadline)
+            throw new TimeoutException($"Redis did not answer within {(long)limit.TotalMilliseconds} ms.");
+        long silentSince = Math.Max(sentAt, Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _listeningSince)));
+        long stallsAt = silentSince + _stallTicks;
+        if (now >= stallsAt)
+            throw new TimeoutException($"Redis answered nothing for {(long)_stallTimeout.TotalMilliseconds} ms: frozen or unreachable.");
+        return Math.Min(deadline, stallsAt);
+    }
+
+    private static TimeSpan Until(long timestamp) => Stopwatch.GetElapsedTime(Math.Min(Stopwatch.GetTimestamp(), timestamp), timestamp);
+
+    /// <summary>
+    /// After a wait: the caller's cancellation ends it. Silence counts only while this process was awake to hear an
+    /// answer: a wait that ended far later than asked (a pause, a starved thread pool) starts the silence again instead
+    /// of blaming Redis for it.
+    /// </summary>
+    private void Woke(long wakeAt, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long now = Stopwatch.GetTimestamp();
+        if (now - wakeAt > _stallTicks / 2)
+            AtomicMax.Raise(ref _listeningSince, now);
+    }
+
+    /// <summary>Redis answered a call (a value or a Redis error): the breaker's count starts again, and Redis is not silent.</summary>
+    private void Answered()
+    {
+        _breaker.RecordSuccess();
+        Volatile.Write(ref _lastAnswerAt, Stopwatch.GetTimestamp());
     }
 
     /// <summary>A call given up by the bound still completes later: observe its fault so it is not reported as unobserved.</summary>

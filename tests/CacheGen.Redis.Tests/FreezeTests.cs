@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using CacheGen.Redis.Tests.Infrastructure;
+using CacheGen.Testing;
+using Xunit.Abstractions;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>
+/// What a frozen Redis (<c>kill -STOP</c>) costs the requests of an application under concurrent load, with the shipped
+/// options: the figures the README's "Outages" section quotes. And the other side of the same bound: a healthy Redis
+/// that is merely busy with large values never trips the breaker.
+/// </summary>
+public sealed class FreezeTests(ITestOutputHelper output)
+{
+    private const int Callers = 16;
+    private const int Keys = 200;
+    private static readonly TimeSpan BeforeFreeze = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Frozen = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
+
+    /// <summary>An instance with the shipped outage options (the fixture's instances wait longer for Redis).</summary>
+    private static CacheInstance Instance(RedisServer server) =>
+        CacheInstance.Create(server.Configuration + ",defaultDatabase=1", o => o.RedisTimeout = new CacheGenOptions().RedisTimeout);
+
+    [Fact]
+    public async Task Through_a_freeze_under_concurrent_load_no_request_waits_300_ms_and_the_p99_stays_within_50_ms()
+    {
+        using RedisServer server = RedisServer.Start();
+        await using CacheInstance instance = Instance(server);
+        for (int i = 0; i < Keys; i++)
+            Assert.Equal(Expected(i), await Read(instance, i));
+
+        // Reads of stored entries, and every tenth call a new key: a miss whose guarded write goes to Redis too.
+        int next = Keys;
+        await using var load = Load.Start(Callers, async random =>
+        {
+            int i = random.Next(10) == 0 ? Interlocked.Increment(ref next) : random.Next(Keys);
+            string value = await Read(instance, i);
+            return value == Expected(i) ? null : $"key {i} read {value}";
+        });
+        await Task.Delay(BeforeFreeze);
+        long frozenAt = Stopwatch.GetTimestamp();
+        server.Freeze();
+        try
+        {
+            await Task.Delay(Frozen);
+            Assert.Equal(BreakerState.Open, instance.Hooks.RedisBreakerState);
+            await load.StopAsync().WaitAsync(HangGuard);
+        }
+        finally
+        {
+            server.Thaw();
+        }
+
+        Assert.Empty(load.Problems);
+        double[] all = load.Latencies(from: 0);
+        double[] frozen = load.Latencies(from: frozenAt);
+        double worst = all.Max(), p99 = Percentile(all, 0.99);
+        output.WriteLine($"{all.Length} requests ({frozen.Length} during the freeze): worst {worst:F0} ms, p99 {p99:F1} ms, " +
+            $"p99.9 {Percentile(all, 0.999):F1} ms; during the freeze: worst {frozen.Max():F0} ms, p99 {Percentile(frozen, 0.99):F1} ms");
+        Assert.True(worst <= 300, $"the slowest request took {worst:F0} ms");
+        Assert.True(p99 <= 50, $"p99 {p99:F1} ms");
+        Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+    }
+
+    [Fact]
+    public async Task A_healthy_redis_serving_80_KB_values_to_concurrent_callers_never_trips_the_breaker()
+    {
+        const int Values = 20;
+        using RedisServer server = RedisServer.Start();
+        await using CacheInstance instance = Instance(server);
+        using var metrics = new MetricsRecorder(instance.Hooks.Meter);
+        string[] values = [.. Enumerable.Range(0, Values).Select(i => $"{i}:" + new string((char)('a' + i), 80 * 1024))];
+        ValueTask<string> Large(int i) =>
+            instance.Cache.GetOrCreateAsync("{posts}:large:" + i, i, (i, _) => ValueTask.FromResult(values[i]), Entry.NoLocal, Entry.Posts);
+        for (int i = 0; i < Values; i++)
+            await Large(i);
+        long storedMisses = metrics.Sum("cachegen.misses");
+
+        await using var load = Load.Start(Callers * 4, async random =>
+        {
+            int i = random.Next(Values);
+            return await Large(i) == values[i] ? null : $"value {i} came back different";
+        });
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await load.StopAsync().WaitAsync(HangGuard);
+
+        Assert.Empty(load.Problems);
+        double[] latencies = load.Latencies(from: 0);
+        output.WriteLine($"{latencies.Length} reads of 80 KB: p50 {Percentile(latencies, 0.5):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, worst {latencies.Max():F0} ms");
+        Assert.Empty(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+        Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
+        // Every read was answered from Redis: none fell through to the data.
+        Assert.Equal(storedMisses, metrics.Sum("cachegen.misses"));
+    }
+
+    private static string Expected(int i) => "value " + i;
+
+    private static ValueTask<string> Read(CacheInstance instance, int i) =>
+        instance.Cache.GetOrCreateAsync("{posts}:post:" + i, i, static async (i, token) =>
+        {
+            await Task.Delay(1, token);   // the data source: a query of about a millisecond
+            return Expected(i);
+        }, Entry.NoLocal, Entry.Posts);
+
+    private static double Percentile(double[] sorted, double share) => sorted[Math.Max(0, (int)Math.Ceiling(share * sorted.Length) - 1)];
+
+    /// <summary>
+    /// Callers that each run <c>call</c> back to back until stopped, recording when each call started and how long it
+    /// took; a call returns null, or what was wrong with its answer.
+    /// </summary>
+    private sealed class Load : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<(long Started, double Milliseconds)>[] _records;
+        private readonly Task[] _callers;
+
+        private Load(int callers, Func<Random, Task<string?>> call)
+        {
+            _records = [.. Enumerable.Range(0, callers).Select(_ => new List<(long, double)>())];
+            _callers = [.. Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
+            {
+                var random = new Random(c);
+                while (!_stop.IsCancellationRequested)
+                {
+                    long started = Stopwatch.GetTimestamp();
+                    string? problem = await call(random);
+                    _records[c].Add((started, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+                    if (problem is not null)
+                        Problems.Add(problem);
+                }
+            }))];
+        }
+
+        public System.Collections.Concurrent.ConcurrentBag<string> Problems { get; } = [];
+
+        public static Load Start(int callers, Func<Random, Task<string?>> call) => new(callers, call);
+
+        public Task StopAsync()
+        {
+            _stop.Cancel();
+            return Task.WhenAll(_callers);
+        }
+
+        /// <summary>The latencies (ms) of the calls that started at or after <paramref name="from"/> (a Stopwatch timestamp), sorted.</summary>
+        public double[] Latencies(long from) =>
+            [.. _records.SelectMany(r => r).Where(r => r.Started >= from).Select(r => r.Milliseconds).Order()];
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            _stop.Dispose();
+        }
+    }
+}
