@@ -20,7 +20,12 @@ public sealed class FreezeTests(ITestOutputHelper output)
 
     /// <summary>An instance with the shipped outage options (the fixture's instances wait longer for Redis).</summary>
     private static CacheInstance Instance(RedisServer server) =>
-        CacheInstance.Create(server.Configuration + ",defaultDatabase=1", o => o.RedisTimeout = new CacheGenOptions().RedisTimeout);
+        CacheInstance.Create(server.Configuration + ",defaultDatabase=1", o =>
+        {
+            var shipped = new CacheGenOptions();
+            o.RedisTimeout = shipped.RedisTimeout;
+            o.RedisStallTimeout = shipped.RedisStallTimeout;
+        });
 
     [Fact]
     public async Task Through_a_freeze_under_concurrent_load_no_request_waits_300_ms_and_the_p99_stays_within_50_ms()
