@@ -44,8 +44,8 @@ public sealed partial class CacheGenOptions
     /// How long Redis may answer nothing at all, to any call, before a waiting call is given up as if it had timed out
     /// (a frozen or unreachable Redis answers nothing; a busy one keeps answering, so its calls wait up to
     /// <see cref="RedisTimeout"/>). Given-up calls count towards the circuit breaker, so concurrent ones open it at once.
-    /// Keep it above the time one reply of your largest value takes to arrive. At or above <see cref="RedisTimeout"/>, only
-    /// that bound applies.
+    /// Keep it above the time one reply of your largest value takes to arrive, and above any quiet spell of a healthy
+    /// Redis (an overloaded host). At or above <see cref="RedisTimeout"/>, only that bound applies.
     /// </summary>
     public TimeSpan RedisStallTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 

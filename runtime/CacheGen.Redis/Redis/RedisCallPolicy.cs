@@ -53,9 +53,9 @@ internal sealed class RedisCallPolicy
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private long _openedAt;
-    // Stopwatch timestamps: the latest answer from Redis, and the latest moment this process resumed from a pause.
+    // Stopwatch timestamps: the latest answer from Redis, and from when silence counts again after a late wake-up.
     private long _lastAnswerAt;
-    private long _listeningSince;
+    private long _countsSilenceFrom;
 
     public RedisCallPolicy(RedisConnection connection, CacheGenOptions options, ILogger logger, CacheMetrics metrics)
     {
@@ -142,7 +142,10 @@ internal sealed class RedisCallPolicy
         }
     }
 
-    /// <summary>Bounds <paramref name="pending"/> by the Redis timeout; a call abandoned by the bound has its fault observed.</summary>
+    /// <summary>
+    /// Bounds <paramref name="pending"/> like <see cref="RunAsync"/> (the Redis timeout, or sooner the stall timeout);
+    /// a call abandoned by the bound has its fault observed. Leaves the breaker alone: the caller records the outcome.
+    /// </summary>
     public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
         TResult value;
@@ -162,7 +165,7 @@ internal sealed class RedisCallPolicy
             ObserveAbandoned(pending);
             throw;
         }
-        Answered();
+        Heard();
         return value;
     }
 
@@ -179,7 +182,7 @@ internal sealed class RedisCallPolicy
         long deadline = sentAt + (long)(limit.TotalSeconds * Stopwatch.Frequency);
         if (now >= deadline)
             throw new TimeoutException($"Redis did not answer within {(long)limit.TotalMilliseconds} ms.");
-        long silentSince = Math.Max(sentAt, Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _listeningSince)));
+        long silentSince = Math.Max(sentAt, Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _countsSilenceFrom)));
         long stallsAt = silentSince + _stallTicks;
         if (now >= stallsAt)
             throw new TimeoutException($"Redis answered nothing for {(long)_stallTimeout.TotalMilliseconds} ms: frozen or unreachable.");
@@ -189,24 +192,28 @@ internal sealed class RedisCallPolicy
     private static TimeSpan Until(long timestamp) => Stopwatch.GetElapsedTime(Math.Min(Stopwatch.GetTimestamp(), timestamp), timestamp);
 
     /// <summary>
-    /// After a wait: the caller's cancellation ends it. Silence counts only while this process was awake to hear an
-    /// answer: a wait that ended far later than asked (a pause, a starved thread pool) starts the silence again instead
-    /// of blaming Redis for it.
+    /// After a wait: the caller's cancellation ends it. A wait that ended much later than asked means this process was
+    /// not running (CPU starvation, a GC pause): answers may have arrived that it has not processed yet, so half a
+    /// stall timeout more is given before silence is blamed on Redis. A frozen Redis leaves the process idle, and its
+    /// waits end on time.
     /// </summary>
     private void Woke(long wakeAt, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         long now = Stopwatch.GetTimestamp();
         if (now - wakeAt > _stallTicks / 2)
-            AtomicMax.Raise(ref _listeningSince, now);
+            AtomicMax.Raise(ref _countsSilenceFrom, now - _stallTicks / 2);
     }
 
-    /// <summary>Redis answered a call (a value or a Redis error): the breaker's count starts again, and Redis is not silent.</summary>
+    /// <summary>A request's call was answered (a value or WRONGTYPE): the breaker's count starts again.</summary>
     private void Answered()
     {
         _breaker.RecordSuccess();
-        Volatile.Write(ref _lastAnswerAt, Stopwatch.GetTimestamp());
+        Heard();
     }
+
+    /// <summary>Redis answered something: it is not silent.</summary>
+    private void Heard() => Volatile.Write(ref _lastAnswerAt, Stopwatch.GetTimestamp());
 
     /// <summary>A call given up by the bound still completes later: observe its fault so it is not reported as unobserved.</summary>
     private static void ObserveAbandoned(Task pending) =>
