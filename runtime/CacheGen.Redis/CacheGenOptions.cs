@@ -41,6 +41,15 @@ public sealed partial class CacheGenOptions
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How long Redis may answer nothing at all, to any call, before a waiting call is given up as if it had timed out
+    /// (a frozen or unreachable Redis answers nothing; a busy one keeps answering, so its calls wait up to
+    /// <see cref="RedisTimeout"/>). Given-up calls count towards the circuit breaker, so concurrent ones open it at once.
+    /// Keep it above the time one reply of your largest value takes to arrive, and above any quiet spell of a healthy
+    /// Redis (an overloaded host). At or above <see cref="RedisTimeout"/>, only that bound applies.
+    /// </summary>
+    public TimeSpan RedisStallTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// Circuit breaker: after this many Redis calls in a row failed or timed out, CacheGen stops calling Redis (every
     /// read is a miss, every write is skipped, at once, without waiting for <see cref="RedisTimeout"/>) until a probe
     /// in the background finds Redis answering again. One success resets the count.
@@ -135,6 +144,8 @@ public sealed partial class CacheGenOptions
             return "CacheGen:LocalCacheExpiration must not be negative.";
         if (RedisTimeout <= TimeSpan.Zero)
             return "CacheGen:RedisTimeout must be positive.";
+        if (RedisStallTimeout <= TimeSpan.Zero)
+            return "CacheGen:RedisStallTimeout must be positive.";
         if (CircuitBreakerFailures < 1)
             return "CacheGen:CircuitBreakerFailures must be at least 1.";
         if (CircuitBreakerDuration <= TimeSpan.Zero)

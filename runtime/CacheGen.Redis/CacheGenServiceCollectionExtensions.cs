@@ -68,6 +68,7 @@ public static class CacheGenServiceCollectionExtensions
             if (settings.DefaultExpiration is { } defaultExpiration) options.DefaultExpiration = defaultExpiration;
             if (settings.LocalCacheExpiration is { } localCacheExpiration) options.LocalCacheExpiration = localCacheExpiration;
             if (settings.RedisTimeout is { } redisTimeout) options.RedisTimeout = redisTimeout;
+            if (settings.RedisStallTimeout is { } redisStallTimeout) options.RedisStallTimeout = redisStallTimeout;
             if (settings.CircuitBreakerFailures is { } breakerFailures) options.CircuitBreakerFailures = breakerFailures;
             if (settings.CircuitBreakerDuration is { } breakerDuration) options.CircuitBreakerDuration = breakerDuration;
             if (settings.MaximumPendingEvictions is { } pendingEvictions) options.MaximumPendingEvictions = pendingEvictions;
@@ -94,6 +95,7 @@ internal sealed class CacheGenSettings
     public TimeSpan? DefaultExpiration { get; set; }
     public TimeSpan? LocalCacheExpiration { get; set; }
     public TimeSpan? RedisTimeout { get; set; }
+    public TimeSpan? RedisStallTimeout { get; set; }
     public int? CircuitBreakerFailures { get; set; }
     public TimeSpan? CircuitBreakerDuration { get; set; }
     public int? MaximumPendingEvictions { get; set; }

@@ -11,12 +11,22 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// For the instance behind the relay: a write the relay holds is neither timed out nor given up as a frozen Redis
+    /// (Redis answers nothing to this instance while its write is held) before the test releases it.
+    /// </summary>
+    private static void HoldsWrites(CacheGenOptions options)
+    {
+        options.RedisTimeout = TimeSpan.FromSeconds(30);
+        options.RedisStallTimeout = TimeSpan.FromSeconds(30);
+    }
+
     [Fact]
     public async Task A_write_held_in_the_network_that_lands_after_another_instance_evicted_is_rejected()
     {
         // A talks to Redis through a relay; its guarded SET is sent after the eviction started... and held until after it.
         await using var relay = new TcpRelay(redis.Server.Port);
-        await using var a = CacheInstance.Create(relay.Configuration, o => o.RedisTimeout = TimeSpan.FromSeconds(30));
+        await using var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
         await using var b = CacheInstance.Create(redis.Configuration);
         await using var c = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
@@ -49,7 +59,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
     public async Task The_same_held_write_without_an_eviction_is_stored()
     {
         await using var relay = new TcpRelay(redis.Server.Port);
-        await using var a = CacheInstance.Create(relay.Configuration, o => o.RedisTimeout = TimeSpan.FromSeconds(30));
+        await using var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
         await using var c = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

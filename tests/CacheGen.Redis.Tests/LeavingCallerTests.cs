@@ -74,6 +74,7 @@ public sealed class LeavingCallerTests(RedisFixture redis) : IClassFixture<Redis
             o.Redis = withRedis ? redis.Configuration : null;
             o.KeyPrefix = "example";
             o.RedisTimeout = TimeSpan.FromSeconds(5);
+            o.RedisStallTimeout = TimeSpan.FromSeconds(5);
         });
         services.AddSingleton(database);
         services.AddScoped<RequestScope>();

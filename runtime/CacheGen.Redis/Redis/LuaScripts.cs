@@ -83,27 +83,21 @@ internal static class LuaScripts
         """;
 
     /// <summary>
-    /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, expect ('0' = the entry was
-    /// missing, '1' = it existed), stamp (bytes 2..9 of what was there), gen1, ...].
+    /// The stale-set guard. KEYS = [entry, gen(tag1), ...]; ARGV = [envelope, ttl ms, stamp (bytes 1..8 of what the read
+    /// found under the entry, '' if it found nothing), gen1, ...].
     /// Writes the envelope only if nothing was written or evicted since the read; returns 1 if it wrote, 0 if not.
-    /// GETRANGE reads just the stamp, not the whole value; on a key the read found empty it also raises WRONGTYPE for a
-    /// non-string (the read's MGET shows one as missing), so the client can remove that foreign value.
+    /// One GETRANGE reads just the stamp, not the whole value: '' for a missing key, so "still missing" and "still the
+    /// same write" are one comparison (every value or tombstone CacheGen writes has a stamp; only foreign bytes shorter
+    /// than two read as ''). On a non-string it raises WRONGTYPE (the read's MGET shows one as missing), so the client
+    /// can remove that foreign value.
     /// A written entry's generation keys then live at least as long as it does (PEXPIRE up to its TTL, never down): a
     /// generation key that expired while an entry carried it would only turn the entry into a miss, but a tag's keys
     /// live no longer than the entries that need them.
     /// </summary>
     public const string GuardedSet = """
-        if ARGV[3] == '0' then
-          if redis.call('EXISTS', KEYS[1]) == 1 then
-            redis.call('GETRANGE', KEYS[1], 0, 0)
-            return 0
-          end
-        else
-          if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-          if redis.call('GETRANGE', KEYS[1], 1, 8) ~= ARGV[4] then return 0 end
-        end
+        if redis.call('GETRANGE', KEYS[1], 1, 8) ~= ARGV[3] then return 0 end
         for i = 2, #KEYS do
-          if redis.call('GET', KEYS[i]) ~= ARGV[i + 3] then return 0 end
+          if redis.call('GET', KEYS[i]) ~= ARGV[i + 2] then return 0 end
         end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         local ttl = tonumber(ARGV[2])

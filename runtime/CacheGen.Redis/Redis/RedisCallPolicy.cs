@@ -36,7 +36,8 @@ internal enum CallKind
 }
 
 /// <summary>
-/// The one way a request reaches Redis: admitted by the circuit breaker, bounded by the Redis timeout, its outcome
+/// The one way a request reaches Redis: admitted by the circuit breaker, bounded by the Redis timeout (and given up
+/// sooner when Redis has answered nothing for the stall timeout), its outcome
 /// recorded (a success closes nothing, a failure counts and may open the breaker, logged once here) and logged. Nothing
 /// but the caller's own cancellation escapes. The recovery loop drives the breaker back through half-open.
 /// </summary>
@@ -45,16 +46,23 @@ internal sealed class RedisCallPolicy
     private readonly RedisConnection _connection;
     private readonly CircuitBreaker _breaker;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _stallTimeout;
+    private readonly long _stallTicks;
     private readonly TimeSpan _breakDuration;
     private readonly int _failuresToOpen;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private long _openedAt;
+    // Stopwatch timestamps: the latest answer from Redis, and from when silence counts again after a late wake-up.
+    private long _lastAnswerAt;
+    private long _countsSilenceFrom;
 
     public RedisCallPolicy(RedisConnection connection, CacheGenOptions options, ILogger logger, CacheMetrics metrics)
     {
         _connection = connection;
         _timeout = options.RedisTimeout;
+        _stallTimeout = options.RedisStallTimeout;
+        _stallTicks = (long)(_stallTimeout.TotalSeconds * Stopwatch.Frequency);
         _breakDuration = options.CircuitBreakerDuration;
         _failuresToOpen = options.CircuitBreakerFailures;
         _breaker = new CircuitBreaker(options.CircuitBreakerFailures);
@@ -91,21 +99,28 @@ internal sealed class RedisCallPolicy
                 return new(CallStatus.NotSent, default!);
             // Bounded here rather than through BoundedAsync: one state machine less on every call, a hit included.
             T value;
+            long sentAt = Stopwatch.GetTimestamp();
             try
             {
-                value = await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
+                while (!pending.IsCompleted)
+                {
+                    long wakeAt = NextLook(sentAt, bound);
+                    await ((Task)pending).WaitAsync(Until(wakeAt), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    Woke(wakeAt, cancellationToken);
+                }
+                value = await pending.ConfigureAwait(false);
             }
             catch when (!pending.IsCompleted)
             {
                 ObserveAbandoned(pending);
                 throw;
             }
-            _breaker.RecordSuccess();
+            Answered();
             return new(CallStatus.Answered, value);
         }
         catch (RedisServerException e) when (IsWrongType(e))
         {
-            _breaker.RecordSuccess();
+            Answered();
             return new(CallStatus.WrongType, default!, e);
         }
         catch (Exception e) when (IsFailure(e, cancellationToken))
@@ -127,19 +142,78 @@ internal sealed class RedisCallPolicy
         }
     }
 
-    /// <summary>Bounds <paramref name="pending"/> by the Redis timeout; a call abandoned by the bound has its fault observed.</summary>
+    /// <summary>
+    /// Bounds <paramref name="pending"/> like <see cref="RunAsync"/> (the Redis timeout, or sooner the stall timeout);
+    /// a call abandoned by the bound has its fault observed. Leaves the breaker alone: the caller records the outcome.
+    /// </summary>
     public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
+        TResult value;
+        long sentAt = Stopwatch.GetTimestamp();
         try
         {
-            return await pending.WaitAsync(bound ?? _timeout, cancellationToken).ConfigureAwait(false);
+            while (!pending.IsCompleted)
+            {
+                long wakeAt = NextLook(sentAt, bound);
+                await ((Task)pending).WaitAsync(Until(wakeAt), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                Woke(wakeAt, cancellationToken);
+            }
+            value = await pending.ConfigureAwait(false);
         }
         catch when (!pending.IsCompleted)
         {
             ObserveAbandoned(pending);
             throw;
         }
+        Heard();
+        return value;
     }
+
+    /// <summary>
+    /// When a call sent at <paramref name="sentAt"/> that has no answer yet is to be looked at again: at its bound, or
+    /// when Redis will have answered nothing, to any call, for the stall timeout, whichever comes first. Throws
+    /// <see cref="TimeoutException"/> if that moment has passed: the call is given up. A frozen or unreachable Redis
+    /// answers nothing; a busy one (large values, a long queue) keeps answering, so its calls wait up to their bound.
+    /// </summary>
+    private long NextLook(long sentAt, TimeSpan? bound)
+    {
+        long now = Stopwatch.GetTimestamp();
+        TimeSpan limit = bound ?? _timeout;
+        long deadline = sentAt + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        if (now >= deadline)
+            throw new TimeoutException($"Redis did not answer within {(long)limit.TotalMilliseconds} ms.");
+        long silentSince = Math.Max(sentAt, Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _countsSilenceFrom)));
+        long stallsAt = silentSince + _stallTicks;
+        if (now >= stallsAt)
+            throw new TimeoutException($"Redis answered nothing for {(long)_stallTimeout.TotalMilliseconds} ms: frozen or unreachable.");
+        return Math.Min(deadline, stallsAt);
+    }
+
+    private static TimeSpan Until(long timestamp) => Stopwatch.GetElapsedTime(Math.Min(Stopwatch.GetTimestamp(), timestamp), timestamp);
+
+    /// <summary>
+    /// After a wait: the caller's cancellation ends it. A wait that ended much later than asked means this process was
+    /// not running (CPU starvation, a GC pause): answers may have arrived that it has not processed yet, so half a
+    /// stall timeout more is given before silence is blamed on Redis. A frozen Redis leaves the process idle, and its
+    /// waits end on time.
+    /// </summary>
+    private void Woke(long wakeAt, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long now = Stopwatch.GetTimestamp();
+        if (now - wakeAt > _stallTicks / 2)
+            AtomicMax.Raise(ref _countsSilenceFrom, now - _stallTicks / 2);
+    }
+
+    /// <summary>A request's call was answered (a value or WRONGTYPE): the breaker's count starts again.</summary>
+    private void Answered()
+    {
+        _breaker.RecordSuccess();
+        Heard();
+    }
+
+    /// <summary>Redis answered something: it is not silent.</summary>
+    private void Heard() => Volatile.Write(ref _lastAnswerAt, Stopwatch.GetTimestamp());
 
     /// <summary>A call given up by the bound still completes later: observe its fault so it is not reported as unobserved.</summary>
     private static void ObserveAbandoned(Task pending) =>

@@ -16,6 +16,9 @@ internal readonly struct RedisRead
     /// <summary>The current generation of each tag, in tag order.</summary>
     public long[] Generations { get; init; }
 
+    /// <summary>The entry key and its generation keys as the read sent them (when it succeeded): the guarded write's KEYS.</summary>
+    public RedisKey[]? Keys { get; init; }
+
     public static RedisRead Failed => new() { Generations = [] };
 }
 
@@ -99,7 +102,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, tags))
             return RedisRead.Failed;
         CallResult<RedisRead> result = await _policy.RunAsync(CallKind.Read, key, (Store: this, Key: key, Tags: tags),
-            static (database, s, token) => s.Store.SpansClusterSlots(database, s.Key, s.Tags) ? null : s.Store.ReadEntryAsync(database, s.Key, s.Tags),
+            static (database, s, token) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null,
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             // A miss that is not written back (nothing guards the write); the next fill finds the key empty and fills it.
@@ -108,22 +111,21 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     }
 
     // Every entry in Redis carries at least the clear epoch, so there is always a generation to read beside it.
-    private async Task<RedisRead> ReadEntryAsync(IDatabase database, string key, string[] tags)
+    private async Task<RedisRead> ReadEntryAsync(IDatabase database, RedisKey[] keys, string key)
     {
         // One MGET: atomic like the script, and far cheaper for Redis to run. Only a generation that is missing (to be
         // created, or a non-string that MGET shows as nil), foreign (to be repaired) or behind one this instance has seen
         // (to be raised) goes on to the script. An entry MGET shows as missing may be a non-string too: the guarded write
         // finds that out (WRONGTYPE) before it would overwrite it.
-        RedisKey[] keys = KeysOf(database.Multiplexer, key, tags);
         RedisValue[] values = await database.StringGetAsync(keys).ConfigureAwait(false);
         if (CurrentGenerations(keys, values) is { } current)
-            return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current };
+            return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current, Keys = keys };
         RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Read, keys,
             GenerationArguments(keys, _generationLifetime, extend: false)).ConfigureAwait(false);
         RedisResult[] items = (RedisResult[])result!;
         long[] generations = ScriptGenerations(keys, items, 1, key);
         RedisResult entry = items[0];
-        return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : (byte[])entry!, Generations = generations };
+        return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : (byte[])entry!, Generations = generations, Keys = keys };
     }
 
     /// <summary>
@@ -227,8 +229,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The stale-set guard: writes <paramref name="envelope"/> only if the entry key still holds what
-    /// <paramref name="read"/> saw and every tag generation is unchanged. Returns true if it was written, false if the
-    /// guard rejected it, null if Redis failed (logged) or was not called.
+    /// <paramref name="read"/> (one that succeeded) saw and every tag generation is unchanged. Returns true if it was
+    /// written, false if the guard rejected it, null if Redis failed (logged) or was not called.
     /// </summary>
     public async ValueTask<bool?> GuardedWriteAsync(string key, string[] tags, RedisRead read, byte[] envelope, TimeSpan expiration, CancellationToken cancellationToken)
     {
@@ -236,15 +238,15 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, tags) || !_policy.Admit())
             return null;
         _recovery.NoteLifetime(expiration);
-        var arguments = new RedisValue[4 + tags.Length];
+        var arguments = new RedisValue[3 + tags.Length];
         arguments[0] = envelope;
         arguments[1] = ToMilliseconds(expiration);
-        arguments[2] = read.Value is null ? "0" : "1";
-        arguments[3] = read.Value is null ? RedisValue.EmptyString : Envelope.StampOf(read.Value);
+        arguments[2] = read.Value is null ? RedisValue.EmptyString : Envelope.StampOf(read.Value);
         for (int i = 0; i < tags.Length; i++)
-            arguments[4 + i] = read.Generations[i];
-        CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Store: this, Key: key, Tags: tags, Arguments: arguments),
-            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.GuardedSet, s.Store.KeysOf(database.Multiplexer, s.Key, s.Tags), s.Arguments),
+            arguments[3 + i] = read.Generations[i];
+        // The keys the read built: made once per fill, not once per call.
+        CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Keys: read.Keys!, Arguments: arguments),
+            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.GuardedSet, s.Keys, s.Arguments),
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
@@ -262,18 +264,17 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         if (tags.Length == 0)
             return [];
         CallResult<long[]> result = await _policy.RunAsync(CallKind.Write, key, (Store: this, Key: key, Tags: tags, Expiration: expiration),
-            static (database, s, _) => s.Store.SpansClusterSlots(database, s.Key, s.Tags)
-                ? null
-                : s.Store.ReadGenerationsAsync(database, s.Key, s.Tags, s.Expiration),
+            static (database, s, _) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys
+                ? s.Store.ReadGenerationsAsync(database, keys, s.Key, s.Expiration)
+                : null,
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
         return result.Answered ? result.Value : null;
     }
 
-    private async Task<long[]> ReadGenerationsAsync(IDatabase database, string key, string[] tags, TimeSpan expiration)
+    private async Task<long[]> ReadGenerationsAsync(IDatabase database, RedisKey[] keys, string key, TimeSpan expiration)
     {
-        RedisKey[] keys = KeysOf(database.Multiplexer, key, tags);
         RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Generations, keys[1..],
             GenerationArguments(keys, expiration, extend: true)).ConfigureAwait(false);
         return ScriptGenerations(keys, (RedisResult[])result!, 0, key);
@@ -469,25 +470,28 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// True on a Redis Cluster when the entry key and its tags' generation keys fall in different hash slots: no script
-    /// can touch them together (CROSSSLOT), so the entry stays out of Redis (in-process only) without counting as a Redis
-    /// failure. Logged once per instance. On a single server every slot is the same (-1), so never.
+    /// The entry key and its generation keys (<see cref="KeysOf"/>), or null on a Redis Cluster when they fall in
+    /// different hash slots: no script can touch them together (CROSSSLOT), so the entry stays out of Redis (in-process
+    /// only) without counting as a Redis failure. Logged once per instance. On a single server there are no slots (-1).
     /// </summary>
-    private bool SpansClusterSlots(IDatabase database, string key, string[] tags)
+    private RedisKey[]? KeysFor(IDatabase database, string key, string[] tags)
     {
         IConnectionMultiplexer connection = database.Multiplexer;
-        int slot = connection.HashSlot(_keys.Entry(key));
-        foreach (string tag in tags)
+        RedisKey[] keys = KeysOf(connection, key, tags);
+        int slot = connection.HashSlot(keys[0]);
+        if (slot < 0)
+            return keys;
+        for (int i = 0; i < tags.Length; i++)
         {
             // The clear epoch is always in the entry's slot.
-            if (!ReferenceEquals(tag, RedisKeyLayout.ClearTag) && connection.HashSlot(_keys.Generation(tag)) != slot)
+            if (!ReferenceEquals(tags[i], RedisKeyLayout.ClearTag) && connection.HashSlot(keys[i + 1]) != slot)
             {
                 if (Interlocked.Exchange(ref _crossSlotLogged, 1) == 0)
                     Log.EntrySpansClusterSlots(_logger, key, string.Join(", ", tags.Where(t => !ReferenceEquals(t, RedisKeyLayout.ClearTag))));
-                return true;
+                return null;
             }
         }
-        return false;
+        return keys;
     }
 
     private static long RandomGeneration() => Random.Shared.NextInt64(1L << 52);

@@ -28,8 +28,9 @@ public sealed class CacheInstance : IAsyncDisposable
 
     /// <summary>
     /// An instance on <paramref name="redis"/> with KeyPrefix "example" (null: in-process only). The Redis timeout is
-    /// 5 s rather than 1 s so that a loaded CI machine does not turn a first connection into a miss; the failure tests
-    /// set their own.
+    /// 5 s rather than 1 s, and so is the stall bound rather than 100 ms, so that a loaded CI machine (a redis-server
+    /// not scheduled for a while) does not turn a first connection or a large value into a miss; the failure tests set
+    /// their own.
     /// </summary>
     public static CacheInstance Create(string? redis, Action<CacheGenOptions>? configure = null, TimeProvider? time = null)
     {
@@ -43,6 +44,7 @@ public sealed class CacheInstance : IAsyncDisposable
             o.Redis = redis;
             o.KeyPrefix = "example";
             o.RedisTimeout = TimeSpan.FromSeconds(5);
+            o.RedisStallTimeout = TimeSpan.FromSeconds(5);
             configure?.Invoke(o);
         });
         return new CacheInstance(services.BuildServiceProvider(), logs);
