@@ -37,6 +37,13 @@ public sealed partial class CacheGenOptions
     /// </summary>
     public TimeSpan LocalCacheExpiration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After a fail-safe method (<c>[Cached(StaleSeconds = ...)]</c>) served an expired value because its data call
+    /// failed, how long that value is served as a hit before the data call is tried again: a failing database is not
+    /// asked on every request. Never past the value's stale window.
+    /// </summary>
+    public TimeSpan FailSafeThrottle { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The bound on each Redis operation; after it the call falls through (a read is a miss, a write is skipped).</summary>
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -142,6 +149,8 @@ public sealed partial class CacheGenOptions
             return "CacheGen:DefaultExpiration must be positive.";
         if (LocalCacheExpiration < TimeSpan.Zero)
             return "CacheGen:LocalCacheExpiration must not be negative.";
+        if (FailSafeThrottle < TimeSpan.Zero)
+            return "CacheGen:FailSafeThrottle must not be negative.";
         if (RedisTimeout <= TimeSpan.Zero)
             return "CacheGen:RedisTimeout must be positive.";
         if (RedisStallTimeout <= TimeSpan.Zero)

@@ -42,9 +42,25 @@ internal sealed partial class RedisHybridCache
             lease = outcome.Lease;
         }
 
+        // The fail-safe's fallback, found before the data call runs: an expired value that nothing evicted.
+        Fallback<T>? fallback = settings.StaleFor > TimeSpan.Zero ? FindFallback<T>(key, tags, read, settings) : null;
         try
         {
-            return await ComputeAndStoreAsync(flight, state, factory, settings, read).ConfigureAwait(false);
+            Task<FlightResult<T>> compute = ComputeAndStoreAsync(flight, state, factory, settings, read, fallback);
+            if (fallback is not null && settings.Timeout > TimeSpan.Zero && !compute.IsCompleted)
+            {
+                using var timer = new CancellationTokenSource();
+                Task delay = Task.Delay(settings.Timeout, _time, timer.Token);
+                if (await Task.WhenAny(compute, delay).ConfigureAwait(false) != compute)
+                {
+                    // Soft timeout: the callers (and those who join) get the expired value now; the data call goes on and
+                    // stores its result through the guard, and the flight stays registered until then.
+                    Served(settings, key, StaleReason.Timeout, exception: null);
+                    flight.Complete(fallback.Result);
+                }
+                timer.Cancel();
+            }
+            return await compute.ConfigureAwait(false);
         }
         finally
         {
@@ -55,7 +71,7 @@ internal sealed partial class RedisHybridCache
     }
 
     private async Task<FlightResult<T>> ComputeAndStoreAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        EntrySettings settings, RedisRead read)
+        EntrySettings settings, RedisRead read, Fallback<T>? fallback)
     {
         string key = flight.Key;
         string[] tags = settings.Tags;
@@ -69,9 +85,27 @@ internal sealed partial class RedisHybridCache
         {
             activity?.SetTag("cachegen.key", key);
             activity?.SetTag("cachegen.region", region);
-            value = await factory(state, token).ConfigureAwait(false);
+            try
+            {
+                value = await factory(state, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (fallback is not null && !token.IsCancellationRequested)
+            {
+                // Fail-safe: the expired value instead of the exception, and for a while instead of asking again.
+                activity?.SetTag("cachegen.stale_served", true);
+                Served(settings, key, StaleReason.Failure, e);
+                StoreThrottled(flight, settings, fallback);
+                return fallback.Result;
+            }
         }
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region, settings.Method);
+
+        // CacheNull = false or Unless: every caller gets the result, no cache keeps it (joiners still get their own copy).
+        if (settings.Rejects(value))
+        {
+            byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
+            return new FlightResult<T>(value, copy, copyOffset);
+        }
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
@@ -81,7 +115,7 @@ internal sealed partial class RedisHybridCache
         if (writeRedis && buffer is not null)
         {
             Envelope.SetGenerations(buffer, read.Generations);
-            bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.Expiration, token).ConfigureAwait(false);
+            bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.RedisLifetime, token).ConfigureAwait(false);
             if (written == false)
             {
                 // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this
@@ -120,13 +154,69 @@ internal sealed partial class RedisHybridCache
             if (remaining < lifetime)
                 lifetime = remaining;
         }
-        long expiresAt = _local.ExpiryFor(lifetime, readAt);
+        // A fail-safe method's copy is kept for its stale window after that, served only when the data call fails.
+        long freshUntil = _local.ExpiryFor(lifetime, readAt);
+        long expiresAt = settings.StaleFor > TimeSpan.Zero ? _local.ExpiryFor(lifetime + settings.StaleFor, readAt) : freshUntil;
         if (ImmutableType<T>.Value)
-            return new LocalEntry<T>(value, buffer.Length, expiresAt, validity);
+            return new LocalEntry<T>(value, buffer.Length, expiresAt, validity, freshUntil);
         if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)
-            return new LocalEntry<T>(readOnlyCopy(value), buffer.Length, expiresAt, validity);
-        return new LocalEntry(buffer, jsonOffset, buffer.Length, expiresAt, validity);
+            return new LocalEntry<T>(readOnlyCopy(value), buffer.Length, expiresAt, validity, freshUntil);
+        return new LocalEntry(buffer, jsonOffset, buffer.Length, expiresAt, validity, freshUntil);
     }
+
+    /// <summary>
+    /// The expired value a fail-safe method may serve: from Redis (shared by every instance) if it has one within the
+    /// stale window, else this instance's own copy. Only generations that are still current count: never an evicted value.
+    /// </summary>
+    private Fallback<T>? FindFallback<T>(string key, string[] tags, RedisRead read, EntrySettings settings)
+    {
+        if (read.Succeeded && _codec.TryReadStale(key, tags, read, settings.StaleFor, out T value, out int jsonOffset))
+        {
+            long expiredAt = Envelope.GetExpiry(read.Value!, jsonOffset);
+            var left = TimeSpan.FromMilliseconds(Math.Max(0, expiredAt + settings.StaleFor.TotalMilliseconds - _codec.UtcNowMilliseconds));
+            return new Fallback<T>(new FlightResult<T>(value, read.Value, jsonOffset), read.Value!.Length, _local.ExpiryFor(left, _local.Now));
+        }
+        if (_local.TryGetStale(key, out T local, out LocalEntry? entry))
+            return new Fallback<T>(new FlightResult<T>(local, entry.Buffer, entry.JsonOffset), entry.Size, entry.ExpiresAt);
+        return null;
+    }
+
+    /// <summary>
+    /// After serving the fallback for a failure, keeps it in-process as a hit for <see cref="CacheGenOptions.FailSafeThrottle"/>
+    /// (never past its stale window), so the failing data call is not asked on every request. Not in Redis.
+    /// </summary>
+    private void StoreThrottled<T>(Flight<T> flight, EntrySettings settings, Fallback<T> fallback)
+    {
+        if (!settings.WriteLocal || flight.IsInvalidated || _options.FailSafeThrottle <= TimeSpan.Zero)
+            return;
+        long freshUntil = Math.Min(_local.ExpiryFor(_options.FailSafeThrottle, _local.Now), fallback.KeepUntil);
+        FlightResult<T> result = fallback.Result;
+        LocalEntry entry = result.Buffer is { } buffer && !ImmutableType<T>.Value
+            ? new LocalEntry(buffer, result.JsonOffset, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil)
+            : new LocalEntry<T>(result.Value, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil);
+        flight.StoreUnlessInvalidated(_local, entry);
+    }
+
+    /// <summary>Counts a fallback served, and logs it at most once a minute per key.</summary>
+    private void Served(EntrySettings settings, string key, StaleReason reason, Exception? exception)
+    {
+        string reasonText = reason == StaleReason.Failure ? "failure" : "timeout";
+        _metrics.StaleServed(CacheMetrics.RegionOf(settings.LocalTags), settings.Method, reasonText);
+        if (_staleLogged.ShouldLog(key, _local.Now, _local.DurationOf(TimeSpan.FromMinutes(1))))
+            Log.StaleServed(_logger, key, reasonText, exception);
+    }
+
+    private enum StaleReason
+    {
+        Failure,
+        Timeout,
+    }
+
+    /// <summary>
+    /// An expired value a fail-safe method may serve, as a fill result, with its size and how long it may still be kept
+    /// (<see cref="LocalCache.Now"/> units: the end of its stale window).
+    /// </summary>
+    private sealed record Fallback<T>(FlightResult<T> Result, long Size, long KeepUntil);
 
     /// <summary>DisableUnderlyingData: L1, then L2, else <c>default</c>; no fill, nothing stored.</summary>
     private async ValueTask<T> ReadOnlyAsync<T>(string key, EntrySettings settings, CancellationToken cancellationToken)

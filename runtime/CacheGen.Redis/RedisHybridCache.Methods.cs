@@ -14,7 +14,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
 
     /// <inheritdoc />
     public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
-        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(factory);
@@ -25,7 +25,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
             _metrics.LocalHit(method.Region, method.Name);
             return new ValueTask<T>(value);
         }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken, method.Name);
+        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken, method, unless);
     }
 
     /// <inheritdoc />
@@ -38,7 +38,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(key);
-        EntrySettings settings = Settings(method.Options, tags, method.Name);
+        EntrySettings settings = Settings(method.Options, tags, method);
         var ticket = new UpdateTicket();
         Interlocked.Increment(ref _updatesRunning);
         _updates.AddOrUpdate(key, static (_, mine) => mine, static (_, running, mine) =>
@@ -104,7 +104,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
         if (writeRedis)
         {
             Envelope.SetGenerations(buffer, update.Read.Generations);
-            if (await _store!.GuardedWriteAsync(update.Key, settings.Tags, update.Read, buffer, settings.Expiration, CancellationToken.None).ConfigureAwait(false) != true)
+            if (await _store!.GuardedWriteAsync(update.Key, settings.Tags, update.Read, buffer, settings.RedisLifetime, CancellationToken.None).ConfigureAwait(false) != true)
             {
                 _metrics.StaleSetRejected(update.Method.Region, update.Method.Name);
                 return false;

@@ -1,3 +1,4 @@
+using CacheGen.Infrastructure;
 using System.Diagnostics;
 using Microsoft.Extensions.Caching.Hybrid;
 
@@ -8,10 +9,10 @@ namespace CacheGen.Redis;
 internal sealed partial class RedisHybridCache
 {
     private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, string? method = null)
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, CachedMethod? method = null, Delegate? unless = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EntrySettings settings = Settings(options, tags, method);
+        EntrySettings settings = Settings(options, tags, method, unless);
 
         if (!settings.RunsFactory)
             return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);

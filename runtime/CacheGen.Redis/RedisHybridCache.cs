@@ -1,3 +1,4 @@
+using CacheGen.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -22,6 +23,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     private readonly LocalCache _local;
     private readonly RedisStore? _store;
     private readonly Backplane? _backplane;
+    private readonly TimeProvider _time;
+    private readonly OncePerKey _staleLogged = new();
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private int _distributedWaits;
 
@@ -37,6 +40,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         Hooks = new TestHooks(this);
         var serializer = new PayloadSerializer(_options.SerializerOptions);
         TimeProvider time = timeProvider ?? TimeProvider.System;
+        _time = time;
         _codec = new EntryCodec(serializer, _options.MaximumPayloadBytes, time, _logger, _metrics);
         _local = new LocalCache(serializer, time, _options.MaximumLocalEntries, _options.MaximumLocalBytes);
         _metrics.ObserveState(() => _local.AccountedCount, () => _local.Bytes, () => _store?.PendingEvictionCount ?? 0, () => _store?.BreakerState);
@@ -139,8 +143,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
-    // The method is the generated method's name when the call came through IMethodCache: it labels the metrics.
-    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, string? method = null)
+    // The method is the generated method when the call came through IMethodCache: its name labels the metrics, and it
+    // brings the fail-safe, the soft timeout and the conditions (with unless, the Func<T, bool> of the call).
+    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method = null, Delegate? unless = null)
     {
         string[] localTags = MaterializeTags(tags);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
@@ -159,7 +164,11 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             ReadRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheRead) == 0,
             WriteRedis: _store is not null && (flags & HybridCacheEntryFlags.DisableDistributedCacheWrite) == 0 && positive,
             RunsFactory: (flags & HybridCacheEntryFlags.DisableUnderlyingData) == 0,
-            Method: method);
+            Method: method?.Name,
+            StaleFor: method?.StaleFor ?? TimeSpan.Zero,
+            Timeout: method?.Timeout ?? TimeSpan.Zero,
+            CacheNull: method?.CacheNull ?? true,
+            Unless: unless);
     }
 
     /// <summary>The entry's tags as given (generated code passes a static array, used as it is).</summary>
@@ -226,5 +235,17 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         bool ReadRedis,
         bool WriteRedis,
         bool RunsFactory,
-        string? Method);
+        string? Method,
+        TimeSpan StaleFor,
+        TimeSpan Timeout,
+        bool CacheNull,
+        Delegate? Unless)
+    {
+        /// <summary>How long Redis keeps the entry: its lifetime, then its stale window (the envelope says when it expired).</summary>
+        public TimeSpan RedisLifetime => Expiration + StaleFor;
+
+        /// <summary>Whether a result is returned to the callers but not stored (CacheNull = false, Unless).</summary>
+        public bool Rejects<T>(T value) =>
+            (!CacheNull && value is null) || (Unless is Func<T, bool> unless && unless(value));
+    }
 }

@@ -33,4 +33,27 @@ public sealed class CachedAttribute : Attribute
     /// (within its region), and <see cref="InvalidatesCacheAttribute.Tags"/> with the same template evicts it.
     /// </summary>
     public string[]? Tags { get; set; }
+
+    /// <summary>
+    /// Fail-safe: when the core method throws (or times out, see <see cref="TimeoutMilliseconds"/>) and the entry expired
+    /// less than this many seconds ago, return the expired value instead of the exception. Only expiry makes a value
+    /// servable so: an evicted one never is. 0 (the default): off.
+    /// </summary>
+    public int StaleSeconds { get; set; }
+
+    /// <summary>
+    /// Soft timeout of the core method when an expired value is at hand (<see cref="StaleSeconds"/>): after this many
+    /// milliseconds the caller gets that value, and the core method finishes in the background and stores its result.
+    /// Without an expired value the caller waits. 0 (the default): no timeout.
+    /// </summary>
+    public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>Whether a null result is stored (the default); false: it is returned to every caller but not cached.</summary>
+    public bool CacheNull { get; set; } = true;
+
+    /// <summary>
+    /// <c>nameof</c> a static method of this type, <c>bool Predicate(T result)</c>: a result it returns true for is
+    /// returned to every caller but not cached.
+    /// </summary>
+    public string? Unless { get; set; }
 }

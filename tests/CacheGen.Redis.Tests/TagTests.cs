@@ -99,12 +99,12 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         };
 
         for (int i = 0; i < 3; i++)
-            Assert.Equal("v", await cache.GetOrCreateAsync(Get, key, 7, (_, _) => { calls++; return ValueTask.FromResult("v"); }, tags, default));
+            Assert.Equal("v", await cache.GetOrCreateAsync(Get, key, 7, (_, _) => { calls++; return ValueTask.FromResult("v"); }, tags, null, default));
 
         Assert.Equal(1, calls);
         Assert.Equal(1, built);
         await a.Cache.RemoveByTagAsync("{posts}:post:7");
-        Assert.Equal("w", await cache.GetOrCreateAsync(Get, key, 7, (_, _) => ValueTask.FromResult("w"), tags, default));
+        Assert.Equal("w", await cache.GetOrCreateAsync(Get, key, 7, (_, _) => ValueTask.FromResult("w"), tags, null, default));
     }
 
     [Fact]
@@ -116,9 +116,9 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         using var bm = new MetricsRecorder(b.Hooks.Meter);
         string key = Entry.UniqueKey();
 
-        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
-        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
-        await ((IMethodCache)b.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, default);
+        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
+        await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
+        await ((IMethodCache)b.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
 
         const string method = "method=Blog.PostService.GetAsync";
         Assert.Equal(1, am.Sum("cachegen.misses", method));

@@ -176,6 +176,21 @@ internal static class DiagnosticDescriptors
         "An [InvalidatesCache] names nothing to evict",
         "[InvalidatesCache] on '{0}' names no region, Key, Tags or Method; say what the write changes, such as [InvalidatesCache(\"posts\")] or [InvalidatesCache(Tags = [\"post:{{post.Id}}\"])]");
 
+    public static readonly DiagnosticDescriptor InvalidUnlessPredicate = Error(
+        "CG0031",
+        "Unless does not name a usable predicate",
+        "Unless = \"{0}\" on '{1}' must name a static method of '{2}' that takes the cached '{3}' and returns bool ({4})");
+
+    public static readonly DiagnosticDescriptor InvalidResilience = Error(
+        "CG0032",
+        "StaleSeconds or TimeoutMilliseconds is invalid",
+        "'{0}' has {1}");
+
+    public static readonly DiagnosticDescriptor BackgroundFillUsesScopedContext = Warning(
+        "CG0033",
+        "A fill that finishes in the background uses the caller's DbContext",
+        "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -206,7 +221,10 @@ internal static class DiagnosticDescriptors
         UnknownCachedMethod,
         CachedMethodArgumentMissing,
         UpdateResultTypeMismatch,
-        NothingToEvict);
+        NothingToEvict,
+        InvalidUnlessPredicate,
+        InvalidResilience,
+        BackgroundFillUsesScopedContext);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -86,7 +86,7 @@ internal static class Emitter
 
     private static void WriteCachedBody(SourceWriter writer, MethodModel method, CachedModel cached, List<string> statics)
     {
-        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds)};");
+        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience)};");
 
         // The state carries 'this' and the arguments into a static lambda: no closure is allocated per call.
         var stateItems = new List<string>();
@@ -117,6 +117,8 @@ internal static class Emitter
         string tags = cached.Tags.Count == 0
             ? "null"
             : $"static __state => __CacheGenTags({string.Join(", ", tagParameters.Select(p => StateAccess(p.Name)))})";
+        // A static lambda in the method's own body may call a private predicate; a file-local class could not.
+        string unless = cached.Resilience.Unless is { } predicate ? $"static __result => {Parsing.Parser.Escape(predicate)}(__result)" : "null";
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
         bool fixedKey = !literalKey && IsBoundedKey(cached.Key);
@@ -126,9 +128,9 @@ internal static class Emitter
         string stateArgument = captureState ? "__cacheGenState" : state;
         string call = method.Shape switch
         {
-            ReturnShape.TaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation}).AsTask()",
-            ReturnShape.ValueTaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation})",
-            _ => $"{SyncCache}.GetOrCreate({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {cancellation})",
+            ReturnShape.TaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {unless}, {cancellation}).AsTask()",
+            ReturnShape.ValueTaskOfT => $"{GeneratedCache}.GetOrCreateAsync({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {unless}, {cancellation})",
+            _ => $"{SyncCache}.GetOrCreate({method.CacheExpression}, {Statics}.Method, {key}, {stateArgument}, {factory}, {tags}, {unless}, {cancellation})",
         };
 
         if (literalKey)
@@ -156,12 +158,20 @@ internal static class Emitter
         }
     }
 
-    private static string NewCachedMethod(string label, string region, int ttlSeconds)
+    private static string NewCachedMethod(string label, string region, int ttlSeconds, Resilience resilience)
     {
         string options = ttlSeconds > 0
             ? $"new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions {{ Expiration = global::System.TimeSpan.FromSeconds({ttlSeconds.ToString(CultureInfo.InvariantCulture)}) }}"
             : "null";
-        return $"new({Literal(label)}, {Literal(region)}, {options})";
+        var features = new List<string>();
+        if (resilience.StaleSeconds > 0)
+            features.Add($"StaleFor = global::System.TimeSpan.FromSeconds({resilience.StaleSeconds.ToString(CultureInfo.InvariantCulture)})");
+        if (resilience.TimeoutMilliseconds > 0)
+            features.Add($"Timeout = global::System.TimeSpan.FromMilliseconds({resilience.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)})");
+        if (!resilience.CacheNull)
+            features.Add("CacheNull = false");
+        string initializer = features.Count == 0 ? "" : " { " + string.Join(", ", features) + " }";
+        return $"new({Literal(label)}, {Literal(region)}, {options}){initializer}";
     }
 
     /// <summary>An entry's tags: its region, then each tag template's text within the region, into <c>__tags</c>.</summary>
@@ -246,7 +256,9 @@ internal static class Emitter
         // A write-through remembers the entry before the write runs, so whatever else happens to it meanwhile is seen.
         if (invalidation.Update is { } update)
         {
-            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds)};");
+            // The entry it writes lives as the cached method's do: its lifetime, then its stale window.
+            Resilience lifetime = Resilience.None with { StaleSeconds = update.StaleSeconds };
+            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, lifetime)};");
             writer.WriteLine(isAsync
                 ? $"using var __update = await {GeneratedCache}.BeginUpdateAsync({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);"
                 : $"using var __update = {SyncCache}.BeginUpdate({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());");

@@ -50,7 +50,17 @@ internal enum ReturnShape
 /// What <c>[Cached]</c> asks for: the entry's region, key, lifetime and tag templates, and the method's name as the
 /// runtime labels it (<c>Blog.PostService.GetAsync</c>).
 /// </summary>
-internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds, EquatableArray<TagModel> Tags, string MethodName);
+internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds, EquatableArray<TagModel> Tags, string MethodName,
+    Resilience Resilience);
+
+/// <summary>
+/// The fail-safe window, the soft timeout and the conditions of a <c>[Cached]</c> method; <see cref="Unless"/> is the
+/// name of its predicate, a static method of the same type.
+/// </summary>
+internal sealed record Resilience(int StaleSeconds, int TimeoutMilliseconds, bool CacheNull, string? Unless)
+{
+    public static readonly Resilience None = new(0, 0, CacheNull: true, Unless: null);
+}
 
 /// <summary>
 /// A tag template resolved against a method's parameters: the parts that write its text (no region prefix), and its
@@ -83,7 +93,8 @@ internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? 
 /// A write-through: the target cached method as the runtime labels it, and its region, lifetime, key and tags built from
 /// the writing method's arguments, by the target's own key and tag templates.
 /// </summary>
-internal sealed record UpdateModel(string MethodName, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags);
+internal sealed record UpdateModel(string MethodName, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags,
+    int StaleSeconds);
 
 /// <summary>A template a <c>[Cached]</c> method declares, for the cross-method checks of evictions.</summary>
 internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature);

@@ -144,7 +144,7 @@ internal sealed class Parser
                 foreach ((DiagnosticDescriptor descriptor, string[] arguments) in RoundTripCheck.Check(valueType))
                     Report(descriptor, CachedValueSyntax(shape.Value), new[] { MethodName, valueType.ToDisplayString(MessageFormat) }.Concat(arguments).ToArray());
             }
-            cached = ParseCachedAttribute(_attributes.Cached!);
+            cached = ParseCachedAttribute(_attributes.Cached!, shape is { } known ? CachedValueType(known) : null);
         }
         else
         {
@@ -655,7 +655,7 @@ internal sealed class Parser
 
     // ---- attributes and keys ------------------------------------------------------------------------------------
 
-    private CachedModel ParseCachedAttribute(AttributeData attribute)
+    private CachedModel ParseCachedAttribute(AttributeData attribute, ITypeSymbol? valueType)
     {
         string? region = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string : null;
         string? template = NamedArgument<string>(attribute, "Key");
@@ -685,7 +685,66 @@ internal sealed class Parser
             tags.Add(tag);
             _templates.Add(new TemplateDeclaration(IsTag: true, region ?? "", tag.Signature));
         }
-        return new CachedModel(region ?? "", key, ttl, tags.ToEquatableArray(), _method.ToDisplayString(LabelFormat));
+        return new CachedModel(region ?? "", key, ttl, tags.ToEquatableArray(), _method.ToDisplayString(LabelFormat),
+            ParseResilience(attribute, attributeSyntax, valueType));
+    }
+
+    /// <summary>StaleSeconds, TimeoutMilliseconds, CacheNull and Unless, checked.</summary>
+    private Resilience ParseResilience(AttributeData attribute, SyntaxNode? attributeSyntax, ITypeSymbol? valueType)
+    {
+        int stale = NamedArgument<int?>(attribute, "StaleSeconds") ?? 0;
+        int timeout = NamedArgument<int?>(attribute, "TimeoutMilliseconds") ?? 0;
+        bool cacheNull = NamedArgument<bool?>(attribute, "CacheNull") ?? true;
+        string? unless = NamedArgument<string>(attribute, "Unless");
+        string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (stale < 0)
+            Report(DiagnosticDescriptors.InvalidResilience, NamedArgumentSyntax(attributeSyntax, "StaleSeconds") ?? attributeSyntax, MethodName,
+                $"StaleSeconds = {Text(stale)}; a stale window must not be negative");
+        if (timeout < 0)
+            Report(DiagnosticDescriptors.InvalidResilience, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax, MethodName,
+                $"TimeoutMilliseconds = {Text(timeout)}; a timeout must not be negative");
+        else if (timeout > 0 && stale <= 0)
+            Report(DiagnosticDescriptors.InvalidResilience, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax, MethodName,
+                $"TimeoutMilliseconds = {Text(timeout)} without StaleSeconds; the timeout answers with an expired value, so it needs a stale window (set StaleSeconds too)");
+        if (unless is not null && valueType is not null)
+            CheckUnless(unless, valueType, NamedArgumentSyntax(attributeSyntax, "Unless") ?? attributeSyntax);
+        if (timeout > 0 && _includeWarnings && ScopedContextParameter() is { } context)
+            Report(DiagnosticDescriptors.BackgroundFillUsesScopedContext, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax,
+                MethodName, _method.ContainingType.ToDisplayString(MessageFormat), context.ToDisplayString(MessageFormat));
+        return new Resilience(stale, timeout, cacheNull, unless);
+    }
+
+    /// <summary>Unless must name a static <c>bool M(T)</c> of this type, T the cached value type.</summary>
+    private void CheckUnless(string name, ITypeSymbol valueType, SyntaxNode? location)
+    {
+        var candidates = _method.ContainingType.GetMembers(name).OfType<IMethodSymbol>().ToList();
+        if (candidates.Any(m => m.IsStatic && !m.IsGenericMethod && m.Parameters.Length == 1 && m.Parameters[0].RefKind == RefKind.None
+                && SymbolEqualityComparer.Default.Equals(m.Parameters[0].Type, valueType) && m.ReturnType.SpecialType == SpecialType.System_Boolean))
+            return;
+        IMethodSymbol? first = candidates.FirstOrDefault();
+        string why = first is null ? "it names no method of the type"
+            : !first.IsStatic ? $"'{name}' is not static"
+            : first.ReturnType.SpecialType != SpecialType.System_Boolean ? $"'{name}' returns '{first.ReturnType.ToDisplayString(MessageFormat)}'"
+            : $"'{name}' takes ({string.Join(", ", first.Parameters.Select(p => p.Type.ToDisplayString(MessageFormat)))})";
+        Report(DiagnosticDescriptors.InvalidUnlessPredicate, location, name, MethodName, _method.ContainingType.ToDisplayString(MessageFormat),
+            valueType.ToDisplayString(MessageFormat), why);
+    }
+
+    /// <summary>A constructor parameter of the containing type that is an EF Core DbContext (scoped in ASP.NET Core), if any.</summary>
+    private ITypeSymbol? ScopedContextParameter()
+    {
+        foreach (IMethodSymbol constructor in _method.ContainingType.InstanceConstructors)
+        {
+            foreach (IParameterSymbol parameter in constructor.Parameters)
+            {
+                for (ITypeSymbol? type = parameter.Type; type is not null; type = type.BaseType)
+                {
+                    if (type is { Name: "DbContext", ContainingNamespace: { Name: "EntityFrameworkCore", ContainingNamespace: { Name: "Microsoft", ContainingNamespace.IsGlobalNamespace: true } } })
+                        return parameter.Type;
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>Every <c>[InvalidatesCache]</c> of the method, and its <c>[UpdatesCache]</c>: what to do after the core method returns.</summary>
@@ -769,7 +828,7 @@ internal sealed class Parser
                 result is null ? "no value" : $"'{result.ToDisplayString(MessageFormat)}'");
             return null;
         }
-        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags);
+        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags, target.StaleSeconds);
     }
 
     /// <summary>
@@ -832,16 +891,18 @@ internal sealed class Parser
     private CachedTarget? DescribeAsTarget(bool withTags)
     {
         ReturnShape? shape = ClassifyReturn(out _);
-        CachedModel cached = ParseCachedAttribute(_attributes.Cached!);
+        CachedModel cached = ParseCachedAttribute(_attributes.Cached!, shape is { } known ? CachedValueType(known) : null);
         if (!withTags)
             _usedParameters.RemoveRange(_keyParameterCount, _usedParameters.Count - _keyParameterCount);
         if (_hasErrors || _metErrorType)
             return null;
-        return new CachedTarget(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Key, cached.Tags, shape is { } known ? CachedValueType(known) : null);
+        return new CachedTarget(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Key, cached.Tags, shape is { } result ? CachedValueType(result) : null,
+            cached.Resilience.StaleSeconds);
     }
 
     /// <summary>A cached method as a writing method sees it; only lives while the writing method is parsed.</summary>
-    private sealed record CachedTarget(string Label, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags, ITypeSymbol? ValueType);
+    private sealed record CachedTarget(string Label, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags, ITypeSymbol? ValueType,
+        int StaleSeconds);
 
     /// <summary>The <c>Tags</c> of an attribute: each template resolved against this method's parameters.</summary>
     private List<(TagModel Tag, string Template, SyntaxNode? Location)> ParseTags(AttributeData attribute, SyntaxNode? attributeSyntax)

@@ -34,6 +34,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _misses;
     private readonly Counter<long> _evictions;
     private readonly Counter<long> _staleSetsRejected;
+    private readonly Counter<long> _staleServed;
     private readonly Counter<long> _redisErrors;
     private readonly Counter<long> _corruptEntries;
     private readonly Counter<long> _oversizedValues;
@@ -57,6 +58,8 @@ internal sealed class CacheMetrics : IDisposable
         _misses = _meter.CreateCounter<long>("cachegen.misses", "{miss}", "Calls that ran the data call.");
         _evictions = _meter.CreateCounter<long>("cachegen.evictions", "{eviction}", "Evicted keys and regions.");
         _staleSetsRejected = _meter.CreateCounter<long>("cachegen.stale_sets_rejected", "{write}", "Values not stored because they were computed before an eviction.");
+        _staleServed = _meter.CreateCounter<long>("cachegen.stale_served", "{call}",
+            "Expired values a fail-safe method served instead of its data call's result (reason failure or timeout).");
         _redisErrors = _meter.CreateCounter<long>("cachegen.redis_errors", "{error}", "Redis calls that failed or timed out.");
         _oversizedValues = _meter.CreateCounter<long>("cachegen.oversized_values", "{value}", "Values returned but not cached because they exceed MaximumPayloadBytes.");
         _uncacheableValues = _meter.CreateCounter<long>("cachegen.uncacheable_values", "{value}",
@@ -98,6 +101,13 @@ internal sealed class CacheMetrics : IDisposable
     public void Eviction(string? region, string? method = null) => _evictions.Add(1, Tags(region, method));
 
     public void StaleSetRejected(string? region, string? method = null) => _staleSetsRejected.Add(1, Tags(region, method));
+
+    public void StaleServed(string? region, string? method, string reason)
+    {
+        TagList tags = Tags(region, method);
+        tags.Add("reason", reason);
+        _staleServed.Add(1, tags);
+    }
 
     private static TagList Tags(string? region, string? method)
     {

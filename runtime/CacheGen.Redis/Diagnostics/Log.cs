@@ -92,6 +92,10 @@ internal static partial class Log
         Message = "CacheGen evicted '{Key}' instead of storing a write-through: another write, eviction or fill of it overlapped the update")]
     public static partial void UpdateEvicted(ILogger logger, string key);
 
+    [LoggerMessage(EventId = LogEvents.StaleServed, EventName = nameof(LogEvents.StaleServed), Level = LogLevel.Warning,
+        Message = "CacheGen served an expired value of '{Key}' because its data call failed or was slow ({Reason}) (logged at most once a minute per key; counted in cachegen.stale_served)")]
+    public static partial void StaleServed(ILogger logger, string key, string reason, Exception? exception);
+
     [LoggerMessage(EventId = LogEvents.BackplaneMessageUnreadable, EventName = nameof(LogEvents.BackplaneMessageUnreadable), Level = LogLevel.Warning,
         Message = "CacheGen ignored a message of {Length} characters on its eviction channel that no CacheGen instance sent (logged at most once a minute; counted in cachegen.backplane.dropped)")]
     public static partial void BackplaneMessageUnreadable(ILogger logger, int length);

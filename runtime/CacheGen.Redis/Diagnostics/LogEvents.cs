@@ -27,6 +27,7 @@ internal static class LogEvents
     public const int BackplaneMessageUnreadable = 24;
     public const int UncacheableType = 25;
     public const int UpdateEvicted = 26;
+    public const int StaleServed = 27;
     public const int CircuitBreakerOpened = 30;
     public const int CircuitBreakerClosed = 31;
     public const int CircuitBreakerProbeFailed = 32;

@@ -62,9 +62,15 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
     }
 }
 
-/// <summary>An in-process entry: the JSON (when kept) and, for immutable types, the value itself.</summary>
-internal class LocalEntry(byte[]? buffer, int jsonOffset, long size, long expiresAt, LocalValidity validity)
+/// <summary>
+/// An in-process entry: the JSON (when kept) and, for immutable types, the value itself. It is a hit until
+/// <see cref="FreshUntil"/>, and kept until <see cref="ExpiresAt"/>: the time between is a fail-safe method's stale
+/// window, when the entry is served only if the data call fails.
+/// </summary>
+internal class LocalEntry(byte[]? buffer, int jsonOffset, long size, long expiresAt, LocalValidity validity, long freshUntil = long.MaxValue)
 {
+    public long FreshUntil { get; } = Math.Min(freshUntil, expiresAt);
+
     /// <summary>The envelope the value was read from or written as; null when only the value is kept.</summary>
     public byte[]? Buffer { get; } = buffer;
 
@@ -79,8 +85,8 @@ internal class LocalEntry(byte[]? buffer, int jsonOffset, long size, long expire
 }
 
 /// <summary>An in-process entry of an immutable type, which every caller may share.</summary>
-internal sealed class LocalEntry<T>(T value, long size, long expiresAt, LocalValidity validity)
-    : LocalEntry(null, 0, size, expiresAt, validity)
+internal sealed class LocalEntry<T>(T value, long size, long expiresAt, LocalValidity validity, long freshUntil = long.MaxValue)
+    : LocalEntry(null, 0, size, expiresAt, validity, freshUntil)
 {
     public T Value { get; } = value;
 }
@@ -168,10 +174,32 @@ internal sealed class LocalCache
     {
         if (!IsLive(entry))
         {
-            RemoveExact(key, entry);
+            // Past its fresh time but in its stale window: kept for the fail-safe (TryGetStale).
+            if (!IsServableStale(entry))
+                RemoveExact(key, entry);
             value = default!;
             return false;
         }
+        return TryValue(entry, out value);
+    }
+
+    /// <summary>
+    /// A fail-safe's fallback: the entry of <paramref name="key"/> past its fresh time but within its stale window, never
+    /// one that was evicted.
+    /// </summary>
+    public bool TryGetStale<T>(string key, out T value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LocalEntry? entry)
+    {
+        if (_entries.TryGetValue(key, out entry) && IsServableStale(entry) && TryValue(entry, out value))
+            return true;
+        value = default!;
+        entry = null;
+        return false;
+    }
+
+    private bool IsServableStale(LocalEntry entry) => Now < entry.ExpiresAt && IsCurrent(entry.Validity);
+
+    private bool TryValue<T>(LocalEntry entry, out T value)
+    {
         if ((ImmutableType<T>.Value || ImmutableType<T>.ReadOnlyCopy is not null) && entry is LocalEntry<T> typed)
         {
             value = typed.Value;
@@ -200,7 +228,7 @@ internal sealed class LocalCache
     }
 
     private bool IsLive(LocalEntry entry) =>
-        Now < entry.ExpiresAt && IsCurrent(entry.Validity);
+        Now < entry.FreshUntil && IsCurrent(entry.Validity);
 
     /// <summary>Captures the epoch and tag generations before a fill reads or computes anything.</summary>
     public LocalValidity Capture(string[] tags)
@@ -305,6 +333,13 @@ internal sealed class LocalCache
 
     /// <summary>The current time in this cache's clock units (milliseconds for the system clock, else <see cref="TimeProvider"/> timestamps).</summary>
     public long Now => _systemClock ? Environment.TickCount64 : _time.GetTimestamp();
+
+    /// <summary>A duration in <see cref="Now"/> units.</summary>
+    public long DurationOf(TimeSpan span)
+    {
+        double ticks = span.Ticks * _timestampTicksPerTimeSpanTick;
+        return ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
+    }
 
     /// <summary>The absolute expiry of an entry whose value was read at <paramref name="from"/> and lives for <paramref name="lifetime"/>.</summary>
     public long ExpiryFor(TimeSpan lifetime, long from)

@@ -96,7 +96,18 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
     /// A Redis value is a hit iff it is a value envelope written under the tags' current generations, not past its
     /// recorded expiry, and reads as a <typeparamref name="T"/>.
     /// </summary>
-    public bool TryRead<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset)
+    public bool TryRead<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset) =>
+        TryDecode(key, tags, read, TimeSpan.Zero, out value, out jsonOffset);
+
+    /// <summary>
+    /// A fail-safe's fallback from Redis: a value envelope written under the tags' current generations (so never an
+    /// evicted one) that expired less than <paramref name="staleFor"/> ago, read as a <typeparamref name="T"/>.
+    /// </summary>
+    public bool TryReadStale<T>(string key, string[] tags, RedisRead read, TimeSpan staleFor, out T value, out int jsonOffset) =>
+        TryDecode(key, tags, read, staleFor, out value, out jsonOffset);
+
+    /// <summary>With <paramref name="staleFor"/> zero a hit; else only an entry within that long past its expiry.</summary>
+    private bool TryDecode<T>(string key, string[] tags, RedisRead read, TimeSpan staleFor, out T value, out int jsonOffset)
     {
         value = default!;
         jsonOffset = 0;
@@ -117,9 +128,10 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
                 return false;
         }
-        // Past its logical expiry (Redis expires it a moment later): a miss, not corrupt.
+        // Past its logical expiry (Redis expires it a moment later, or keeps it for a stale window): a miss, not corrupt.
         long expiresAt = Envelope.GetExpiry(bytes, jsonOffset);
-        if (expiresAt != 0 && expiresAt <= UtcNowMilliseconds)
+        bool expired = expiresAt != 0 && expiresAt <= UtcNowMilliseconds;
+        if (staleFor == TimeSpan.Zero ? expired : !expired || UtcNowMilliseconds - expiresAt >= staleFor.TotalMilliseconds)
             return false;
         // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
         if (bytes.Length - jsonOffset > maximumPayloadBytes)

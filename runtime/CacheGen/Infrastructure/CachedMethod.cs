@@ -35,6 +35,37 @@ public sealed class CachedMethod
     /// <summary>The tags of an entry of this method without tag templates: the region alone (one shared array).</summary>
     public string[] RegionTags { get; }
 
+    /// <summary>How long after it expired an entry may still be served when the core method fails (fail-safe); zero: never.</summary>
+    public TimeSpan StaleFor { get; init; }
+
+    /// <summary>How long a caller waits for the core method when an expired value is at hand; zero: as long as it takes.</summary>
+    public TimeSpan Timeout { get; init; }
+
+    /// <summary>Whether a null result is stored.</summary>
+    public bool CacheNull { get; init; } = true;
+
+    // Set once the method's degradation on a cache without IMethodCache has been reported.
+    private int _degradationReported;
+
+    /// <summary>
+    /// On a cache without <see cref="IMethodCache"/>, reports once what of this method it cannot honour (the method then
+    /// reads through plainly).
+    /// </summary>
+    internal void ReportDegradationOnce(HybridCache cache, bool hasUnless)
+    {
+        if (Volatile.Read(ref _degradationReported) != 0)
+            return;
+        string features = string.Join(", ", new[]
+        {
+            StaleFor > TimeSpan.Zero ? "StaleSeconds" : null,
+            Timeout > TimeSpan.Zero ? "TimeoutMilliseconds" : null,
+            CacheNull ? null : "CacheNull = false",
+            hasUnless ? "Unless" : null,
+        }.Where(f => f is not null));
+        if (features.Length > 0 && Interlocked.Exchange(ref _degradationReported, 1) == 0)
+            CacheGenEventSource.Log.FeaturesNotSupported(Name, features, cache.GetType().FullName ?? cache.GetType().Name);
+    }
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

@@ -11,12 +11,19 @@ namespace CacheGen.Infrastructure;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class GeneratedCache
 {
-    /// <summary>Read-through for <paramref name="method"/>; see <see cref="IMethodCache.GetOrCreateAsync"/>.</summary>
+    /// <summary>
+    /// Read-through for <paramref name="method"/>; see <see cref="IMethodCache.GetOrCreateAsync"/>. On another cache, what
+    /// it cannot honour (fail-safe, the soft timeout, conditions) is left out, and said once per method
+    /// (<see cref="CacheGenEventSource"/>).
+    /// </summary>
     public static ValueTask<T> GetOrCreateAsync<TState, T>(HybridCache cache, CachedMethod method, ReadOnlySpan<char> key, TState state,
-        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken) =>
-        cache is IMethodCache own
-            ? own.GetOrCreateAsync(method, key, state, factory, tags, cancellationToken)
-            : cache.GetOrCreateAsync(key, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken);
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken)
+    {
+        if (cache is IMethodCache own)
+            return own.GetOrCreateAsync(method, key, state, factory, tags, unless, cancellationToken);
+        method.ReportDegradationOnce(cache, unless is not null);
+        return cache.GetOrCreateAsync(key, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken);
+    }
 
     /// <summary>Starts a write-through; see <see cref="IMethodCache.BeginUpdateAsync"/>.</summary>
     public static ValueTask<CacheUpdate> BeginUpdateAsync(HybridCache cache, CachedMethod method, string key, string[] tags) =>

@@ -13,9 +13,10 @@ public interface IMethodCache
     /// <summary>
     /// Read-through for a <c>[Cached]</c> method. <paramref name="tags"/> builds the entry's tags from the state and is
     /// called only when the entry is filled, so a hit builds none; null means <see cref="CachedMethod.RegionTags"/>.
+    /// A result <paramref name="unless"/> returns true for is returned but not stored.
     /// </summary>
     ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
-        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, CancellationToken cancellationToken);
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken);
 
     /// <summary>
     /// Starts a write-through of <paramref name="method"/>'s entry under <paramref name="key"/>: called before the

@@ -52,12 +52,13 @@ public static class SyncCache
         TState state,
         Func<TState, CancellationToken, ValueTask<T>> factory,
         Func<TState, string[]>? tags,
+        Func<T, bool>? unless,
         CancellationToken cancellationToken)
     {
         if (TaskScheduler.Current != TaskScheduler.Default)
         {
             string keyText = key.ToString();
-            return Task.Run(() => GeneratedCache.GetOrCreateAsync(cache, method, keyText, state, factory, tags, cancellationToken).AsTask(), cancellationToken)
+            return Task.Run(() => GeneratedCache.GetOrCreateAsync(cache, method, keyText, state, factory, tags, unless, cancellationToken).AsTask(), cancellationToken)
                 .GetAwaiter().GetResult();
         }
 
@@ -66,7 +67,7 @@ public static class SyncCache
         ValueTask<T> pending;
         try
         {
-            pending = GeneratedCache.GetOrCreateAsync(cache, method, key, state, factory, tags, cancellationToken);
+            pending = GeneratedCache.GetOrCreateAsync(cache, method, key, state, factory, tags, unless, cancellationToken);
         }
         finally
         {

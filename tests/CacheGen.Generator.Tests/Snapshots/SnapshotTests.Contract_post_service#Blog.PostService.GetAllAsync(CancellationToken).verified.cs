@@ -8,7 +8,7 @@ namespace Blog
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>> GetAllAsync(global::System.Threading.CancellationToken ct)
         {
-            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:Blog.PostService.GetAllAsync(System.Threading.CancellationToken)", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>>(__state.GetAllCoreAsync(__cancellationToken)), null, ct).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:Blog.PostService.GetAllAsync(System.Threading.CancellationToken)", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<global::Blog.Post>>(__state.GetAllCoreAsync(__cancellationToken)), null, null, ct).AsTask();
         }
     }
 

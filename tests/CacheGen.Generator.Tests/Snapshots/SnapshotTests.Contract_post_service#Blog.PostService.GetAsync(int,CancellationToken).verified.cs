@@ -14,7 +14,7 @@ namespace Blog
             "{posts}:post:".CopyTo(__key.Slice(__keyLength));
             __keyLength += 13;
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
-            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), null, ct).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Blog.Post?>(__state.Item1.GetCoreAsync(__state.Item2, __cancellationToken)), null, null, ct).AsTask();
         }
     }
 

@@ -47,7 +47,7 @@ namespace Keys
             __key.AppendFormattableObject(money);
             __key.AppendSeparator();
             __key.AppendFormattable(source);
-            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCoreAsync(__state.Item2, __state.Item3, __state.Item4, __state.Item5, __state.Item6, __state.Item7, __state.Item8, __state.Item9, __state.Item10, __state.Item11, __state.Item12, __state.Item13, __state.Item14, __state.Item15, __state.Item16, __state.Item17, __state.Item18, __state.Item19, __cancellationToken)), null, ct).AsTask();
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCoreAsync(__state.Item2, __state.Item3, __state.Item4, __state.Item5, __state.Item6, __state.Item7, __state.Item8, __state.Item9, __state.Item10, __state.Item11, __state.Item12, __state.Item13, __state.Item14, __state.Item15, __state.Item16, __state.Item17, __state.Item18, __state.Item19, __cancellationToken)), null, null, ct).AsTask();
             __key.Dispose();
             return __result;
         }

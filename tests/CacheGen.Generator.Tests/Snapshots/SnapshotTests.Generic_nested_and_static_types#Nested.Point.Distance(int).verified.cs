@@ -15,7 +15,7 @@ namespace Nested
             __keyLength += 35;
             __key[__keyLength++] = '|';
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), toX);
-            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, default);
+            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.DistanceCore(__state.Item2)), null, null, default);
         }
     }
 

@@ -14,7 +14,7 @@ namespace Nested
             __key.AppendType(typeof(TKey));
             __key.AppendSeparator();
             __key.AppendFormattable(key);
-            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, default).AsTask();
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), key, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string?>(LookupCoreAsync(__state)), null, null, default).AsTask();
             __key.Dispose();
             return __result;
         }

@@ -24,7 +24,7 @@ namespace Nested
                 __key.AppendFormattable(key);
                 __key.AppendSeparator();
                 __key.AppendFormattableObject(filter);
-                var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, ct);
+                var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(global::Nested.Registry<TKey>.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => TakeCoreAsync<TFilter>(__state.Item1, __state.Item2, __cancellationToken), null, null, ct);
                 __key.Dispose();
                 return __result;
             }

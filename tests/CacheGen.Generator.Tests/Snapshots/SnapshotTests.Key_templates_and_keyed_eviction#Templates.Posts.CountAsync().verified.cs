@@ -8,7 +8,7 @@ namespace Templates
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task<int> CountAsync()
         {
-            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:all", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.CountCoreAsync()), null, default).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, "{posts}:all", this, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.CountCoreAsync()), null, null, default).AsTask();
         }
     }
 

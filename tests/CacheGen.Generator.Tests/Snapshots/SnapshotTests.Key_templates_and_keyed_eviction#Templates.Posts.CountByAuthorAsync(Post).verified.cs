@@ -13,7 +13,7 @@ namespace Templates
             __key.AppendLiteral("{posts}:by-author:");
             __key.AppendString(post?.Author?.Name);
             __key.AppendLiteral(":{literal}");
-            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, default).AsTask();
+            var __result = global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountByAuthorCoreAsync(__state.Item2)), null, null, default).AsTask();
             __key.Dispose();
             return __result;
         }

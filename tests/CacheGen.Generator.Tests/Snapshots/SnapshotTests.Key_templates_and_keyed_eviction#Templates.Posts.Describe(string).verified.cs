@@ -13,7 +13,7 @@ namespace Templates
             __key.AppendLiteral("{authors}:Templates.Posts.Describe(string)");
             __key.AppendSeparator();
             __key.AppendString(name);
-            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.DescribeCore(__state.Item2)), null, default);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.DescribeCore(__state.Item2)), null, null, default);
             __key.Dispose();
             return __result;
         }

@@ -14,7 +14,7 @@ namespace Templates
             "{posts}:post:".CopyTo(__key.Slice(__keyLength));
             __keyLength += 13;
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
-            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, default).AsTask();
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::Templates.Post?>(__state.Item1.GetCoreAsync(__state.Item2)), null, null, default).AsTask();
         }
     }
 

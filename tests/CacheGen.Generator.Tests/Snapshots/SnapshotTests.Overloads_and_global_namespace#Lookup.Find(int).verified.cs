@@ -13,7 +13,7 @@ partial class Lookup
         __keyLength += 25;
         __key[__keyLength++] = '|';
         __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), id);
-        return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, default);
+        return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2)), null, null, default);
     }
 }
 

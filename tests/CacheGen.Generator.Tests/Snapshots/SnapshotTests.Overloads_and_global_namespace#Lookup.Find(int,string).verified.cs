@@ -13,7 +13,7 @@ partial class Lookup
         __key.AppendFormattable(id);
         __key.AppendSeparator();
         __key.AppendString(name);
-        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, default);
+        var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this.Cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<string>(__state.Item1.FindCore(__state.Item2, __state.Item3)), null, null, default);
         __key.Dispose();
         return __result;
     }

@@ -13,7 +13,7 @@ namespace Shapes
             __key.AppendLiteral("{counts}:Shapes.Counter.Count(string)");
             __key.AppendSeparator();
             __key.AppendString(name);
-            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), null, default);
+            var __result = global::CacheGen.Infrastructure.SyncCache.GetOrCreate(this._cache, __CacheGenStatics.Method, __key.AsSpan(), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<int>(__state.Item1.CountCore(__state.Item2)), null, null, default);
             __key.Dispose();
             return __result;
         }

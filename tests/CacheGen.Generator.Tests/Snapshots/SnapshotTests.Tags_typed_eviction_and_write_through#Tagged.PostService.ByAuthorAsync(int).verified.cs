@@ -14,7 +14,7 @@ namespace Tagged
             "{posts}:author:".CopyTo(__key.Slice(__keyLength));
             __keyLength += 15;
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), authorId);
-            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.ByAuthorCoreAsync(__state.Item2), static __state => __CacheGenTags(__state.Item2), default);
+            return global::CacheGen.Infrastructure.GeneratedCache.GetOrCreateAsync(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => __state.Item1.ByAuthorCoreAsync(__state.Item2), static __state => __CacheGenTags(__state.Item2), null, default);
 
             static string[] __CacheGenTags(int authorId)
             {

@@ -15,7 +15,7 @@ namespace Tagged
             __keyLength += 37;
             __key[__keyLength++] = '|';
             __keyLength += global::CacheGen.Infrastructure.CacheKeyBuilder.WriteInteger(__key.Slice(__keyLength), author);
-            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<string>>(__state.Item1.TitlesCore(__state.Item2)), static __state => __CacheGenTags(__state.Item2), default);
+            return global::CacheGen.Infrastructure.SyncCache.GetOrCreate(cache, __CacheGenStatics.Method, __key.Slice(0, __keyLength), __cacheGenState, static (__state, __cancellationToken) => new global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.IReadOnlyList<string>>(__state.Item1.TitlesCore(__state.Item2)), static __state => __CacheGenTags(__state.Item2), null, default);
 
             static string[] __CacheGenTags(int author)
             {
