@@ -221,19 +221,7 @@ public class EvictionBenchmarks
     }
 
     [IterationSetup]
-    public void Fill()
-    {
-        // 500 in flight at a time: StackExchange.Redis pipelines them, so 100,000 take a few seconds, not minutes.
-        const int Batch = 500;
-        var pending = new Task<int>[Math.Min(Batch, Entries)];
-        for (int start = 0; start < Entries; start += Batch)
-        {
-            int count = Math.Min(Batch, Entries - start);
-            for (int i = 0; i < count; i++)
-                pending[i] = _service.GetAsync(start + i).AsTask();
-            Task.WaitAll(pending.AsSpan(0, count));
-        }
-    }
+    public void Fill() => Prefill.Run(Entries, i => _service.GetAsync(i));
 
     [GlobalCleanup]
     public void Cleanup()
@@ -244,6 +232,27 @@ public class EvictionBenchmarks
 
     [Benchmark]
     public ValueTask<int> EvictRegion() => _service.ClearAsync();
+}
+
+/// <summary>Fills a cache before an eviction benchmark's iteration.</summary>
+internal static class Prefill
+{
+    /// <summary>
+    /// Calls <paramref name="get"/> for 0 .. <paramref name="count"/> - 1, 500 in flight at a time: StackExchange.Redis
+    /// pipelines them, so 100,000 take a few seconds, not minutes.
+    /// </summary>
+    public static void Run(int count, Func<int, ValueTask<int>> get)
+    {
+        const int Batch = 500;
+        var pending = new Task<int>[Math.Min(Batch, count)];
+        for (int start = 0; start < count; start += Batch)
+        {
+            int batch = Math.Min(Batch, count - start);
+            for (int i = 0; i < batch; i++)
+                pending[i] = get(start + i).AsTask();
+            Task.WaitAll(pending.AsSpan(0, batch));
+        }
+    }
 }
 
 internal static class Payloads

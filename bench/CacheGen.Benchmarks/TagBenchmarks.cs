@@ -78,18 +78,7 @@ public class TagEvictionBenchmarks
     }
 
     [IterationSetup]
-    public void Fill()
-    {
-        const int Batch = 500;
-        var pending = new Task<int>[Math.Min(Batch, Entries)];
-        for (int start = 0; start < Entries; start += Batch)
-        {
-            int count = Math.Min(Batch, Entries - start);
-            for (int i = 0; i < count; i++)
-                pending[i] = _service.InShelfAsync(start + i, shelf: 7).AsTask();
-            Task.WaitAll(pending.AsSpan(0, count));
-        }
-    }
+    public void Fill() => Prefill.Run(Entries, i => _service.InShelfAsync(i, shelf: 7));
 
     [GlobalCleanup]
     public void Cleanup()
