@@ -12,11 +12,11 @@ namespace CacheGen.Redis.Tests.Exploration;
 /// Update: a write-through that yields <see cref="Work"/> times before its write commits and <see cref="AfterCommit"/>
 /// times after, before it completes.
 /// </summary>
-public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false, int AfterCommit = 0)
+public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false, int AfterCommit = 0, bool Fails = false)
 {
     public override string ToString() => Kind switch
     {
-        StepKind.Get => $"Get(k{Key}, work {Work}{(GiveUpAfter >= 0 ? $", gives up after {GiveUpAfter}" : "")}{(NeedsScope ? ", needs its scope" : "")})",
+        StepKind.Get => $"Get(k{Key}, work {Work}{(GiveUpAfter >= 0 ? $", gives up after {GiveUpAfter}" : "")}{(NeedsScope ? ", needs its scope" : "")}{(Fails ? ", its source fails" : "")})",
         StepKind.Remove => $"Remove(k{Key})",
         StepKind.Set => $"Set(k{Key})",
         StepKind.Update => $"Update(k{Key}, commits after {Work}, completes {AfterCommit} later)",
@@ -32,16 +32,20 @@ public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpA
 internal sealed class ConcurrentRun
 {
     private static readonly Gen<Operation> Operations = Gen.Frequency<Operation>(
-        (6, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[-3, 3], Gen.Bool,
-            (key, work, giveUp, scope) => new Operation(StepKind.Get, key, work, Math.Max(giveUp, -1), scope))),
+        (6, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[-3, 3], Gen.Bool, Gen.Int[0, 3],
+            (key, work, giveUp, scope, fails) => new Operation(StepKind.Get, key, work, Math.Max(giveUp, -1), scope, Fails: fails == 0))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Remove, k))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Set, k))),
         (1, Gen.Int[0, 2].Select(t => new Operation(StepKind.RemoveTag, t))),
         (2, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[0, 3],
             (key, before, after) => new Operation(StepKind.Update, key, before, AfterCommit: after))));
 
-    // The write-throughs' cached method: the same entry options (none) as the runs' reads.
-    private static readonly CachedMethod Method = new("Exploration.Get", "x", null);
+    // The runs' cached method, for reads and write-throughs alike: entries expire within a run, and a read whose source
+    // fails may get an expired value (fail-safe), which must still never be one an eviction that returned had dropped.
+    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = TimeSpan.FromMilliseconds(2) })
+    {
+        StaleFor = TimeSpan.FromMinutes(1),
+    };
 
     /// <summary>Three workers with up to 12 operations each.</summary>
     public static readonly Gen<Operation[][]> Workloads = Operations.Array[1, 12].Array[3];
@@ -130,8 +134,8 @@ internal sealed class ConcurrentRun
         using var giveUp = new CancellationTokenSource();
         string key = KeyName(operation.Key);
         long start = _history.Now;
-        Task<string> call = _cache.GetOrCreateAsync(key, caller, static (c, ct) => c.Run.FillAsync(c, ct), tags: TagsOf(operation.Key),
-            cancellationToken: operation.GiveUpAfter >= 0 ? giveUp.Token : default).AsTask();
+        Task<string> call = ((IMethodCache)_cache).GetOrCreateAsync(Method, key, caller, static (c, ct) => c.Run.FillAsync(c, ct),
+            static c => c.Run.TagsOf(c.Operation.Key), null, operation.GiveUpAfter >= 0 ? giveUp.Token : default).AsTask();
         if (operation.GiveUpAfter >= 0)
         {
             for (int i = 0; i < operation.GiveUpAfter; i++)
@@ -142,6 +146,11 @@ internal sealed class ConcurrentRun
         try
         {
             _history.Read(name, key, start, await call.ConfigureAwait(false));
+        }
+        catch (SourceDownException)
+        {
+            // The source failed (this caller's, or that of the fill it joined) and no expired value was at hand: the
+            // failure is the source's, nothing to judge.
         }
         catch (Exception e) when (!caller.GaveUp)
         {
@@ -164,8 +173,12 @@ internal sealed class ConcurrentRun
         for (int i = 0; i < caller.Operation.Work; i++)
             await Task.Yield();
         ObjectDisposedException.ThrowIf(caller.Operation.NeedsScope && caller.ScopeDisposed, caller);
+        if (caller.Operation.Fails)
+            throw new SourceDownException();
         return value;
     }
+
+    private sealed class SourceDownException() : Exception("the source is down");
 
     private sealed class Caller(ConcurrentRun run, Operation operation)
     {
