@@ -67,6 +67,7 @@ public static class CacheGenServiceCollectionExtensions
             if (settings.KeyVersion is { } keyVersion) options.KeyVersion = keyVersion;
             if (settings.DefaultExpiration is { } defaultExpiration) options.DefaultExpiration = defaultExpiration;
             if (settings.LocalCacheExpiration is { } localCacheExpiration) options.LocalCacheExpiration = localCacheExpiration;
+            if (settings.FailSafeThrottle is { } failSafeThrottle) options.FailSafeThrottle = failSafeThrottle;
             if (settings.RedisTimeout is { } redisTimeout) options.RedisTimeout = redisTimeout;
             if (settings.RedisStallTimeout is { } redisStallTimeout) options.RedisStallTimeout = redisStallTimeout;
             if (settings.CircuitBreakerFailures is { } breakerFailures) options.CircuitBreakerFailures = breakerFailures;
@@ -94,6 +95,7 @@ internal sealed class CacheGenSettings
     public int? KeyVersion { get; set; }
     public TimeSpan? DefaultExpiration { get; set; }
     public TimeSpan? LocalCacheExpiration { get; set; }
+    public TimeSpan? FailSafeThrottle { get; set; }
     public TimeSpan? RedisTimeout { get; set; }
     public TimeSpan? RedisStallTimeout { get; set; }
     public int? CircuitBreakerFailures { get; set; }

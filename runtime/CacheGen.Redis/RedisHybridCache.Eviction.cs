@@ -30,7 +30,8 @@ internal sealed partial class RedisHybridCache
     {
         if (string.IsNullOrEmpty(tag))
             return;
-        _metrics.Eviction(tag);
+        // A tag written within its region ({posts}:post:7) counts for the region: metrics never carry a per-entity value.
+        _metrics.Eviction(CacheMetrics.RegionOfKey(tag) ?? tag);
         await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 
