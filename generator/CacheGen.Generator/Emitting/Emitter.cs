@@ -12,8 +12,8 @@ internal static class Emitter
 {
     private const string KeyBuilder = "global::CacheGen.Infrastructure.CacheKeyBuilder";
     private const string SyncCache = "global::CacheGen.Infrastructure.SyncCache";
+    private const string Invalidation = "global::CacheGen.Infrastructure.Invalidation";
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
-    private const string NoCancellation = "global::System.Threading.CancellationToken.None";
     private const string Statics = "__CacheGenStatics";
 
     // Keys are built on the stack, sized from the template: its literal text plus the width of each argument (the
@@ -198,22 +198,22 @@ internal static class Emitter
         {
             string keyText = literalKey ? Literal(string.Concat(invalidation.Key.Select(p => p.Text))) : "__CacheGenKey()";
             writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveAsync({keyText}, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.Remove({cache}, {keyText});");
+                ? $"await {Invalidation}.RemoveAsync({cache}, {keyText}).ConfigureAwait(false);"
+                : $"{Invalidation}.Remove({cache}, {keyText});");
         }
         else if (invalidation.Regions.Count == 1)
         {
             string region = Literal(invalidation.Regions[0]);
             writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveByTagAsync({region}, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.RemoveByTag({cache}, {region});");
+                ? $"await {Invalidation}.RemoveByTagAsync({cache}, {region}).ConfigureAwait(false);"
+                : $"{Invalidation}.RemoveByTag({cache}, {region});");
         }
         else
         {
             statics.Add($"public static readonly string[] Regions = new string[] {{ {string.Join(", ", invalidation.Regions.Select(Literal))} }};");
             writer.WriteLine(isAsync
-                ? $"await {cache}.RemoveByTagAsync({Statics}.Regions, {NoCancellation}).ConfigureAwait(false);"
-                : $"{SyncCache}.RemoveByTags({cache}, {Statics}.Regions);");
+                ? $"await {Invalidation}.RemoveByTagAsync({cache}, {Statics}.Regions).ConfigureAwait(false);"
+                : $"{Invalidation}.RemoveByTags({cache}, {Statics}.Regions);");
         }
         if (hasResult)
             writer.WriteLine("return __result;");

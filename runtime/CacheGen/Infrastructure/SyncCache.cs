@@ -44,19 +44,8 @@ public static class SyncCache
         return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(string, CancellationToken)"/>.</summary>
-    public static void RemoveByTag(HybridCache cache, string tag) =>
-        Wait(static s => s.cache.RemoveByTagAsync(s.tag, CancellationToken.None), (cache, tag));
-
-    /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(IEnumerable{string}, CancellationToken)"/>.</summary>
-    public static void RemoveByTags(HybridCache cache, IEnumerable<string> tags) =>
-        Wait(static s => s.cache.RemoveByTagAsync(s.tags, CancellationToken.None), (cache, tags));
-
-    /// <summary>Synchronous <see cref="HybridCache.RemoveAsync(string, CancellationToken)"/>.</summary>
-    public static void Remove(HybridCache cache, string key) =>
-        Wait(static s => s.cache.RemoveAsync(s.key, CancellationToken.None), (cache, key));
-
-    private static void Wait<TState>(Func<TState, ValueTask> operation, TState state)
+    /// <summary>Runs an asynchronous cache operation to its end on the calling thread, the same way.</summary>
+    internal static void Wait<TState>(Func<TState, ValueTask> operation, TState state)
     {
         if (TaskScheduler.Current != TaskScheduler.Default)
         {
