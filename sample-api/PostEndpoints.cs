@@ -1,3 +1,4 @@
+using CacheGen.AspNetCore;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CacheGen.SampleApi;
@@ -27,9 +28,10 @@ internal static class PostEndpoints
         return routes;
     }
 
-    // The cached bytes go to the response as they are: no JSON is written on a hit.
-    private static async Task<FileContentHttpResult> ListAsync(PostService service, CancellationToken ct) =>
-        TypedResults.Bytes((await service.GetAllJsonAsync(ct)).Utf8Json, "application/json; charset=utf-8");
+    // The cached bytes go to the response as they are: no JSON is written on a hit. With an ETag from the payload's
+    // hash (If-None-Match gets a 304) and a br/gzip copy compressed once per cached payload.
+    private static async Task<JsonPayloadHttpResult> ListAsync(PostService service, CancellationToken ct) =>
+        (await service.GetAllJsonAsync(ct)).ToHttpResult();
 
     private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> GetAsync(int id, PostService service, CancellationToken ct)
     {
