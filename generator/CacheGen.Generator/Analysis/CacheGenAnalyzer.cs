@@ -36,12 +36,14 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
                 return; // CacheGen is not referenced: nothing to check
 
             var regions = new ConcurrentBag<RegionUse>();
-            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, cached, invalidates, regions), SyntaxKind.MethodDeclaration);
+            EntityTypes? entities = EntityTypes.For(start.Compilation);
+            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, cached, invalidates, regions, entities), SyntaxKind.MethodDeclaration);
             start.RegisterCompilationEndAction(end => ReportUnusedRegions(end, regions));
         });
     }
 
-    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, INamedTypeSymbol? cached, INamedTypeSymbol? invalidates, ConcurrentBag<RegionUse> regions)
+    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, INamedTypeSymbol? cached, INamedTypeSymbol? invalidates,
+        ConcurrentBag<RegionUse> regions, EntityTypes? entities)
     {
         var syntax = (MethodDeclarationSyntax)context.Node;
         if (syntax.AttributeLists.Count == 0 || Parser.IsGeneratedByCacheGen(syntax) || context.SemanticModel.GetDeclaredSymbol(syntax, context.CancellationToken) is not { } method)
@@ -51,7 +53,12 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         var trees = new Dictionary<string, SyntaxTree> { [syntax.SyntaxTree.FilePath] = syntax.SyntaxTree };
 
         if (cachedAttribute is not null)
+        {
             Report(Parser.Parse(method, syntax, cachedAttribute, isCached: true, includeWarnings: true, context.Compilation, context.CancellationToken));
+            if (entities?.Find(method.ReturnType) is { } entity)
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.CachedEntityType, syntax.ReturnType.GetLocation(),
+                    method.Name, entity.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), entity.Context.Name));
+        }
         if (invalidatesAttribute is not null)
             Report(Parser.Parse(method, syntax, invalidatesAttribute, isCached: false, includeWarnings: true, context.Compilation, context.CancellationToken));
 

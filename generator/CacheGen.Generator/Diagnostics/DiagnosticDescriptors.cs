@@ -146,6 +146,11 @@ internal static class DiagnosticDescriptors
         "A dictionary key type of a cached type cannot be serialized",
         "'{0}' caches '{1}', but System.Text.Json cannot write '{2}', the key type of '{3}', as a JSON property name, so the value cannot be stored in the cache; key it by a string, number, enum or Guid, or cache a list of pairs");
 
+    public static readonly DiagnosticDescriptor CachedEntityType = Warning(
+        "CG0030",
+        "A cached method returns an EF Core entity type",
+        "'{0}' caches '{1}', an EF Core entity type ('{2}' has a DbSet<{1}>): a miss returns entities tracked by the DbContext that loaded them, a hit returns detached copies, so changes saved after a hit are silently lost; cache a DTO or an immutable record projected with Select instead");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -170,7 +175,8 @@ internal static class DiagnosticDescriptors
         NoDeserializationConstructor,
         GetOnlyPropertyNotRestored,
         FieldsNotSerialized,
-        UnsupportedDictionaryKey);
+        UnsupportedDictionaryKey,
+        CachedEntityType);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
