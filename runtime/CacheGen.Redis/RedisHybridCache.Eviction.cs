@@ -10,6 +10,7 @@ internal sealed partial class RedisHybridCache
     {
         ArgumentNullException.ThrowIfNull(key);
         _metrics.Eviction();
+        Log.KeyEvicted(_logger, key);
         await EvictAsync(key, isTag: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -31,6 +32,7 @@ internal sealed partial class RedisHybridCache
         if (string.IsNullOrEmpty(tag))
             return;
         _metrics.Eviction();
+        Log.TagEvicted(_logger, tag);
         await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 

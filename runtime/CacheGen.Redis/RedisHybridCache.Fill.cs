@@ -24,6 +24,7 @@ internal sealed partial class RedisHybridCache
             if (settings.ReadRedis && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
             {
                 _metrics.RedisHit();
+                Log.RedisHit(_logger, key);
                 StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
                 return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
             }
@@ -62,6 +63,7 @@ internal sealed partial class RedisHybridCache
         CancellationToken token = flight.Token;
 
         _metrics.Miss();
+        Log.Miss(_logger, key);
         T value;
         long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
@@ -135,6 +137,7 @@ internal sealed partial class RedisHybridCache
         if (!_codec.TryRead(key, settings.Tags, read, out T value, out _))
             return default!;
         _metrics.RedisHit();
+        Log.RedisHit(_logger, key);
         return value;
     }
 }

@@ -49,6 +49,7 @@ internal sealed partial class RedisHybridCache
             if (settings.ReadLocal && _local.TryGet(key, out T landed))
             {
                 _metrics.LocalHit();
+                Log.LocalHit(_logger, key);
                 return landed;
             }
 
@@ -108,6 +109,7 @@ internal sealed partial class RedisHybridCache
                 if (acquired == true)
                     await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
                 _metrics.RedisHit();
+                Log.RedisHit(_logger, key);
                 if (waited)
                     _metrics.DistributedStampedeJoin();
                 return new LeaseOutcome<T>(again, null) { Hit = true, Value = value, JsonOffset = jsonOffset };
