@@ -1,3 +1,4 @@
+using CacheGen.AspNetCore;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CacheGen.SampleApi;
@@ -28,13 +29,14 @@ internal static class PostEndpoints
         return routes;
     }
 
-    // The cached bytes go to the response as they are: no JSON is written on a hit.
-    private static async Task<Results<FileContentHttpResult, ValidationProblem>> ListAsync(int? page, PostService service, CancellationToken ct)
+    // The cached bytes go to the response as they are: no JSON is written on a hit. With an ETag from the payload's
+    // hash (If-None-Match gets a 304) and a br/gzip copy compressed once per cached payload.
+    private static async Task<Results<JsonPayloadHttpResult, ValidationProblem>> ListAsync(int? page, PostService service, CancellationToken ct)
     {
         if (page is < 1)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"The page must be a positive integer (got {page})."] });
         JsonPayload list = page is { } number ? await service.GetPageJsonAsync(number, ct) : await service.GetAllJsonAsync(ct);
-        return TypedResults.Bytes(list.Utf8Json, "application/json; charset=utf-8");
+        return list.ToHttpResult();
     }
 
     private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> GetAsync(int id, PostService service, CancellationToken ct)

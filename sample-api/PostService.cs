@@ -52,6 +52,6 @@ public sealed partial class PostService(PostStore store, HybridCache cache)
 
     // `addpost` goes through here too, so an API already serving a cached list picks up the new posts.
     [InvalidatesCache(Tags = ["lists"])]
-    public partial Task<int> AddManyAsync(int count, CancellationToken ct = default);
-    private Task<int> AddManyCoreAsync(int count, CancellationToken ct) => store.AddManyAsync(count, ct);
+    public partial Task<int> AddManyAsync(int count, IProgress<int>? progress = null, CancellationToken ct = default);
+    private Task<int> AddManyCoreAsync(int count, IProgress<int>? progress, CancellationToken ct) => store.AddManyAsync(count, progress, ct);
 }

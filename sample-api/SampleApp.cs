@@ -104,10 +104,27 @@ public static partial class SampleApp
         await using WebApplication app = builder.Build();
         app.Services.GetRequiredService<PostStore>().EnsureCreated();
 
-        // Through the service, so a list cached by a running API is evicted too.
-        int added = await app.Services.GetRequiredService<PostService>().AddManyAsync(count);
+        // Through the service, so a list cached by a running API is evicted too. A large batch shows its progress on
+        // stderr (stdout keeps its one line): redrawn in place on a terminal, a line per step otherwise.
+        IProgress<int>? progress = count > PostStore.AddManyBatch ? new AddPostProgress(stderr, count) : null;
+        int added = await app.Services.GetRequiredService<PostService>().AddManyAsync(count, progress);
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Successfully added {added} posts"));
         return 0;
+    }
+
+    /// <summary>"added 10,000 of 1,000,000 posts (1%)" after each batch, synchronously (not on a thread-pool callback).</summary>
+    private sealed class AddPostProgress(TextWriter stderr, int count) : IProgress<int>
+    {
+        private readonly bool _terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+
+        public void Report(int value)
+        {
+            string line = string.Create(CultureInfo.InvariantCulture, $"added {value:N0} of {count:N0} posts ({100L * value / count}%)");
+            if (_terminal)
+                stderr.Write(value == count ? "\r" + line + Environment.NewLine : "\r" + line);
+            else
+                stderr.WriteLine(line);
+        }
     }
 
     [LoggerMessage(EventId = 1, EventName = "Database", Level = LogLevel.Information, Message = "Posts are stored in SQLite file {Database}")]

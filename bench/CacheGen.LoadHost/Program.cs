@@ -7,7 +7,7 @@ using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
 
 // The sample API as one load-test variant (bench/load/run.sh starts one process per variant):
-//   --Bench:Variant=off|cachegen|cachegen-l1off|microsoft|fusion|static  --Bench:Redis=HOST:PORT
+//   --Bench:Variant=off|cachegen|cachegen-l1off|microsoft|fusion|outputcache|outputcache-redis|static  --Bench:Redis=HOST:PORT
 //   --Bench:StaticBody=FILE (static only)  plus the sample's own settings (--Posts:Database=..., --urls=...).
 // `addpost N ...` is passed to the sample unchanged (run.sh seeds through it).
 if (args.Length > 0 && args[0] == "addpost")
@@ -51,10 +51,23 @@ await using WebApplication app = SampleApp.Build(args, builder =>
                     new Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions { Configuration = Required(redis), InstanceName = "fc:" }))
                 .AsHybridCache();
             break;
+        case "outputcache":
+        case "outputcache-redis":
+            // ASP.NET Core Output Caching as the peer: whole responses cached by the middleware, over the uncached sample.
+            services.RemoveAll<HybridCache>();
+            services.AddSingleton<HybridCache, PassThroughHybridCache>();
+            services.AddOutputCache(o => o.AddBasePolicy(policy => policy.Expire(lifetime)));
+            if (variant == "outputcache-redis")
+                services.AddStackExchangeRedisOutputCache(o => { o.Configuration = Required(redis); o.InstanceName = "oc:"; });
+            break;
         default:
             throw new ArgumentException($"unknown --Bench:Variant '{variant}'");
     }
 });
+
+// Minimal hosting runs this before the endpoints the sample mapped (routing first, endpoints last).
+if (variant is "outputcache" or "outputcache-redis")
+    app.UseOutputCache();
 
 if (variant == "static")
 {

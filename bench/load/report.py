@@ -5,9 +5,13 @@ import argparse, datetime, html, json, os, platform, shutil, statistics, subproc
 VARIANTS = [
     ("off", "caching off (before)", "pass-through HybridCache: the generated wrapper always runs the query (SQLite, 1000 rows) and serializes the list"),
     ("cachegen", "CacheGen.Redis, L1 on", "in-process L1 (5 s lifetime, the default) in front of Redis"),
+    ("cachegen-br", "CacheGen.Redis, L1 on, br", "Accept-Encoding: br: the Brotli copy CacheGen.AspNetCore made once for the cached payload"),
+    ("cachegen-304", "CacheGen.Redis, L1 on, 304", "If-None-Match with the list's ETag: a 304 revalidation, no body"),
     ("cachegen-l1off", "CacheGen.Redis, L1 off", "LocalCacheExpiration = 0: every hit is a Redis round trip (MGET), the cached bytes written as they are"),
     ("microsoft", "Microsoft HybridCache + Redis", "AddHybridCache + AddStackExchangeRedisCache (peer)"),
     ("fusion", "FusionCache + Redis", "FusionCache 2.9 AsHybridCache(), System.Text.Json, Redis L2 (peer)"),
+    ("outputcache", "Output Caching, in-memory", "ASP.NET Core Output Caching (AddOutputCache, base policy, 300 s) over the uncached sample (peer)"),
+    ("outputcache-redis", "Output Caching + Redis", "the same with AddStackExchangeRedisOutputCache as its store (peer)"),
     ("static", "static bytes (limit)", "a constant byte array of the identical /posts/ body"),
 ]
 TOOLS = [
@@ -141,7 +145,8 @@ def svg(r):
     """Horizontal bars of rps per variant, one panel per tool (their scales differ by orders of magnitude)."""
     width, left, right, bar, gap, head = 760, 230, 110, 22, 8, 46
     colors = {"off": "#9e9e9e", "cachegen": "#1565c0", "cachegen-l1off": "#64b5f6", "microsoft": "#7b1fa2",
-              "fusion": "#ef6c00", "static": "#2e7d32"}
+              "fusion": "#ef6c00", "static": "#2e7d32", "cachegen-br": "#0d47a1", "cachegen-304": "#42a5f5",
+              "outputcache": "#c62828", "outputcache-redis": "#ef9a9a"}
     parts, y = [], 40
     title = f"GET /posts/ requests per second ({r['settings']['posts']} posts, {r['machine']['cores']} cores, {r['time']})"
     parts.append(f'<text x="10" y="24" font-size="15" font-weight="bold">{html.escape(title)}</text>')

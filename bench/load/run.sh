@@ -12,7 +12,7 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}  # length of one wrk or loadtest measureme
 WARMUP_SECONDS=${WARMUP_SECONDS:-3}    # wrk per variant before round 1 (JIT tiering, pools, L1 filled)
 WRK_THREADS=${WRK_THREADS:-1}          # one wrk thread drives 32 connections and leaves the other core to the server
 POSTS=${POSTS:-1000}
-VARIANTS=(off cachegen cachegen-l1off microsoft fusion static)
+VARIANTS=(off cachegen cachegen-br cachegen-304 cachegen-l1off microsoft fusion outputcache outputcache-redis static)
 
 need() { # command, Debian package: install it when missing (as root), else say how
   command -v "$1" >/dev/null && return
@@ -71,15 +71,26 @@ wait_ready() {
   for _ in $(seq 300); do grep -q '^ready:' "$work/$1.log" && { grep '^ready:' "$work/$1.log" >&2; return; }; sleep 0.1; done
   echo "variant $1 did not start:" >&2; cat "$work/$1.log" >&2; exit 1
 }
-url() { [ "$1" = static ] && echo "http://127.0.0.1:${port[$1]}/static/" || echo "http://127.0.0.1:${port[$1]}/posts/"; }
+# cachegen-br and cachegen-304 are the cachegen process asked differently: Accept-Encoding: br (the copy compressed
+# once per cached payload), and If-None-Match with the list's ETag (a 304 revalidation).
+etag=""   # the list's ETag, read once every host is up
+host_of() { case $1 in cachegen-br|cachegen-304) echo cachegen ;; *) echo "$1" ;; esac; }
+url() { local h; h=$(host_of "$1"); [ "$h" = static ] && echo "http://127.0.0.1:${port[$h]}/static/" || echo "http://127.0.0.1:${port[$h]}/posts/"; }
+header() { case $1 in cachegen-br) echo "Accept-Encoding: br" ;; cachegen-304) echo "If-None-Match: $etag" ;; esac; }
+wrk_run() { # variant, wrk arguments...
+  local v=$1; shift
+  local h; h=$(header "$v")
+  if [ -n "$h" ]; then wrk -H "$h" "$@" "$(url "$v")"; else wrk "$@" "$(url "$v")"; fi
+}
 
-for v in "${VARIANTS[@]}"; do [ "$v" = static ] || start_host "$v"; done
-for v in "${VARIANTS[@]}"; do [ "$v" = static ] || wait_ready "$v"; done
+for v in "${VARIANTS[@]}"; do [ "$v" = static ] || [ "$(host_of "$v")" != "$v" ] || start_host "$v"; done
+for v in "${VARIANTS[@]}"; do [ "$v" = static ] || [ "$(host_of "$v")" != "$v" ] || wait_ready "$v"; done
 # The limit serves the very bytes the uncached sample answers.
 curl -sf "$(url off)" -o "$work/body.json"
 start_host static "--Bench:StaticBody=$work/body.json"
 wait_ready static
 for v in "${VARIANTS[@]}"; do
+  [ -z "$(header "$v")" ] || continue
   # Twice: the second answer of a cached variant is a hit, and must be the same bytes.
   for _ in 1 2; do
     curl -sf "$(url "$v")" -o "$work/check.json"
@@ -88,9 +99,14 @@ for v in "${VARIANTS[@]}"; do
 done
 body_bytes=$(stat -c %s "$work/body.json")
 echo "every variant answers the same $body_bytes-byte body" >&2
+etag=$(curl -sf -o /dev/null -D - "$(url cachegen)" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$(url cachegen)")" = 304 ] || { echo "cachegen-304 does not answer 304" >&2; exit 1; }
+curl -s -o "$work/br.bin" -H "Accept-Encoding: br" -D "$work/br.headers" "$(url cachegen)"
+grep -qi '^content-encoding: br' "$work/br.headers" || { echo "cachegen-br is not compressed" >&2; exit 1; }
+echo "cachegen-br: $(stat -c %s "$work/br.bin") bytes; cachegen-304: ETag $etag" >&2
 
 echo "warm-up: wrk ${WARMUP_SECONDS}s per variant ..." >&2
-for v in "${VARIANTS[@]}"; do wrk -t "$WRK_THREADS" -c 32 -d "${WARMUP_SECONDS}s" "$(url "$v")" >/dev/null; done
+for v in "${VARIANTS[@]}"; do wrk_run "$v" -t "$WRK_THREADS" -c 32 -d "${WARMUP_SECONDS}s" >/dev/null; done
 
 samples="$work/samples.jsonl"
 : >"$samples"
@@ -99,9 +115,10 @@ for round in $(seq "$ROUNDS"); do
   n=${#VARIANTS[@]}
   for i in $(seq 0 $((n - 1))); do
     v=${VARIANTS[$(( (i + round - 1) % n ))]}
-    line=$(wrk -t "$WRK_THREADS" -c 32 -d "${SECONDS_PER_RUN}s" -s "$here/wrk-report.lua" "$(url "$v")" | sed -n 's/^WRKJSON //p')
+    line=$(wrk_run "$v" -t "$WRK_THREADS" -c 32 -d "${SECONDS_PER_RUN}s" -s "$here/wrk-report.lua" | sed -n 's/^WRKJSON //p')
     echo "{\"variant\":\"$v\",\"tool\":\"wrk\",\"round\":$round,\"sample\":$line}" >>"$samples"
     echo "round $round  $v  wrk -c32: $line" >&2
+    [ -z "$(header "$v")" ] || continue   # loadtest.mjs sends no headers
     line=$(node "$here/loadtest.mjs" "$(url "$v")" "$SECONDS_PER_RUN" 1)
     echo "{\"variant\":\"$v\",\"tool\":\"loadtest\",\"round\":$round,\"sample\":$line}" >>"$samples"
     echo "round $round  $v  loadtest -c1: $line" >&2

@@ -10,6 +10,7 @@ internal sealed partial class RedisHybridCache
     {
         ArgumentNullException.ThrowIfNull(key);
         _metrics.Eviction(CacheMetrics.RegionOfKey(key));
+        Log.KeyEvicted(_logger, key);
         await EvictAsync(key, isTag: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -32,6 +33,7 @@ internal sealed partial class RedisHybridCache
             return;
         // A tag written within its region ({posts}:post:7) counts for the region: metrics never carry a per-entity value.
         _metrics.Eviction(CacheMetrics.RegionOfKey(tag) ?? tag);
+        Log.TagEvicted(_logger, tag);
         await EvictAsync(tag, isTag: true, cancellationToken).ConfigureAwait(false);
     }
 

@@ -24,6 +24,7 @@ internal sealed partial class RedisHybridCache
             if (settings.ReadRedis && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
             {
                 _metrics.RedisHit(CacheMetrics.RegionOf(tags), settings.Method);
+                Log.RedisHit(_logger, key);
                 StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
                 return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
             }
@@ -79,6 +80,7 @@ internal sealed partial class RedisHybridCache
 
         string? region = CacheMetrics.RegionOf(tags);
         _metrics.Miss(region, settings.Method);
+        Log.Miss(_logger, key);
         T value;
         long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
@@ -227,6 +229,7 @@ internal sealed partial class RedisHybridCache
         if (!_codec.TryRead(key, settings.Tags, read, out T value, out _))
             return default!;
         _metrics.RedisHit(CacheMetrics.RegionOf(settings.Tags), settings.Method);
+        Log.RedisHit(_logger, key);
         return value;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CacheGen.Infrastructure;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Logging;
 
 namespace CacheGen.Redis;
 
@@ -23,6 +24,8 @@ internal sealed partial class RedisHybridCache : IMethodCache
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
             _metrics.LocalHit(method.Region, method.Name);
+            if (_logger.IsEnabled(LogLevel.Debug)) // the key becomes a string only for the log line
+                Log.LocalHit(_logger, key.ToString());
             return new ValueTask<T>(value);
         }
         return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken, method, unless);

@@ -50,6 +50,7 @@ internal sealed partial class RedisHybridCache
             if (settings.ReadLocal && _local.TryGet(key, out T landed))
             {
                 _metrics.LocalHit(CacheMetrics.RegionOf(settings.LocalTags), settings.Method);
+                Log.LocalHit(_logger, key);
                 return landed;
             }
 
@@ -109,6 +110,7 @@ internal sealed partial class RedisHybridCache
                 if (acquired == true)
                     await _store.ReleaseLeaseAsync(key, leaseToken).ConfigureAwait(false);
                 _metrics.RedisHit(CacheMetrics.RegionOf(tags));
+                Log.RedisHit(_logger, key);
                 if (waited)
                     _metrics.DistributedStampedeJoin();
                 return new LeaseOutcome<T>(again, null) { Hit = true, Value = value, JsonOffset = jsonOffset };

@@ -70,6 +70,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
             _metrics.LocalHit(RegionOf(tags));
+            Log.LocalHit(_logger, key);
             return new ValueTask<T>(value);
         }
         return GetOrCreateSlowAsync(key, state, factory, options, tags, cancellationToken);
@@ -84,6 +85,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         if (CanReadLocal(options) && _local.TryGet(key, out T value))
         {
             _metrics.LocalHit(RegionOf(tags));
+            if (_logger.IsEnabled(LogLevel.Debug)) // the key becomes a string only for the log line
+                Log.LocalHit(_logger, key.ToString());
             return new ValueTask<T>(value);
         }
         // The span cannot cross an await: the slow path owns a string.

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using System.Buffers.Text;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -32,6 +34,7 @@ namespace CacheGen;
 public sealed class JsonPayload
 {
     private readonly ReadOnlyMemory<byte> _utf8Json;
+    private string? _hash; // computed on first use; every thread computes the same text, so no lock
 
     private JsonPayload(ReadOnlyMemory<byte> utf8Json) => _utf8Json = utf8Json;
 
@@ -40,6 +43,12 @@ public sealed class JsonPayload
 
     /// <summary>The length of <see cref="Utf8Json"/> in bytes.</summary>
     public int Length => _utf8Json.Length;
+
+    /// <summary>
+    /// A strong hash of <see cref="Utf8Json"/>: the SHA-256 of the bytes, base64url-encoded (43 characters). Equal for
+    /// equal bytes on every machine and process, so it can serve as an HTTP entity tag; computed once per instance.
+    /// </summary>
+    public string Hash => _hash ??= ComputeHash(_utf8Json.Span);
 
     /// <summary>Serializes <paramref name="value"/> once, with the given (source-generated or reflection) type information.</summary>
     public static JsonPayload Serialize<T>(T value, JsonTypeInfo<T> typeInfo)
@@ -75,6 +84,13 @@ public sealed class JsonPayload
 
     /// <summary>The JSON text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(_utf8Json.Span);
+
+    private static string ComputeHash(ReadOnlySpan<byte> utf8Json)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8Json, hash);
+        return Base64Url.EncodeToString(hash);
+    }
 
     private static bool IsWellFormed(ReadOnlySpan<byte> json, out string? problem)
     {

@@ -34,6 +34,8 @@ internal static class ReadmeCommands
     public const string AddCacheGen = "dotnet add package CacheGen";
     public const string PublishAot = "dotnet publish sample-api -c Release -r linux-x64 -p:PublishAot=true";
     public const string InstallTool = "dotnet tool install --global CacheGen.Tool --add-source ~/cachegen-packages";
+    public const string RestoreTools = "dotnet tool restore";
+    public const string PrecompileQueries = "EFDesign=true dotnet ef dbcontext optimize --project sample-api --precompile-queries --nativeaot -o obj/ef-aot -n CacheGen.SampleApi.CompiledModel -c PostsContext";
 
     private const string LongForm = "the long form of a test whose short form every CI run executes (./test.sh); it takes many minutes";
     private const string Benchmark = "a benchmark: it measures rather than checks, and takes minutes; bench/README.md documents its runs";
@@ -56,6 +58,9 @@ internal static class ReadmeCommands
         // A Native AOT publish takes 1-2 minutes and needs clang: the CI's AOT check runs this very line and then the
         // binary. PackagingTests.Restore_with_PublishAot_on_the_command_line_succeeds guards the NETSDK1207 part cheaply.
         new(PublishAot, ".ci/aot-smoke"),
+        // EF Core's query precompilation for that publish: minutes, and only meaningful before it.
+        new(RestoreTools, ".ci/aot-smoke"),
+        new(PrecompileQueries, ".ci/aot-smoke"),
 
         new("CACHEGEN_CHECKER_SECONDS=300 dotnet test tests/CacheGen.Consistency.Tests -c Release --logger \"console;verbosity=detailed\"", null, LongForm),
         new("CACHEGEN_FAULT_LONG=1 dotnet test tests/CacheGen.SampleApi.Tests -c Release --filter FaultTests", null, LongForm),

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CacheGen.Redis.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
@@ -181,9 +183,13 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
     [Fact]
     public async Task An_in_process_hit_with_a_span_key_allocates_nothing()
     {
-        await using var instance = CacheInstance.Create(redis.Configuration);
+        // Logging at Information, as an app runs: at Debug each hit logs its key, a string made from the span.
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new LogSink()));
+        services.AddCacheGen(o => { o.Redis = redis.Configuration; o.KeyPrefix = "example"; o.RedisTimeout = TimeSpan.FromSeconds(5); });
+        await using ServiceProvider provider = services.BuildServiceProvider();
         string key = Entry.UniqueKey();
-        HybridCache cache = instance.Cache;
+        HybridCache cache = provider.GetRequiredService<HybridCache>();
         static ValueTask<int> Factory(int state, CancellationToken _) => ValueTask.FromResult(state);
         await cache.GetOrCreateAsync(key.AsSpan(), 42, Factory, tags: Entry.Posts);
 

@@ -34,7 +34,8 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
                 return; // CacheGen is not referenced: nothing to check
 
             var uses = new CompilationUses();
-            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, uses), SyntaxKind.MethodDeclaration);
+            EntityTypes? entities = EntityTypes.For(start.Compilation);
+            start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, uses, entities), SyntaxKind.MethodDeclaration);
             start.RegisterCompilationEndAction(end => ReportCrossMethodWarnings(end, uses));
         });
     }
@@ -47,7 +48,7 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
         public ConcurrentBag<KeyTemplateUse> KeyUses { get; } = new();
     }
 
-    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, CompilationUses uses)
+    private static void AnalyzeMethod(SyntaxNodeAnalysisContext context, CompilationUses uses, EntityTypes? entities)
     {
         var syntax = (MethodDeclarationSyntax)context.Node;
         if (syntax.AttributeLists.Count == 0 || Parser.IsGeneratedByCacheGen(syntax) || context.SemanticModel.GetDeclaredSymbol(syntax, context.CancellationToken) is not { } method)
@@ -60,6 +61,9 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
             if (!diagnostic.IsError())
                 context.ReportDiagnostic(diagnostic.ToDiagnostic(trees));
         }
+        if (entities?.Find(method.ReturnType) is { } entity && CacheGenAttributes.Of(method, syntax, KnownTypes.For(context.Compilation)).Cached is not null)
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.CachedEntityType, syntax.ReturnType.GetLocation(),
+                method.Name, entity.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat), entity.Context.Name));
         foreach (RegionUse use in result.Regions)
             uses.Regions.Add(use);
         foreach (TemplateDeclaration template in result.Templates)

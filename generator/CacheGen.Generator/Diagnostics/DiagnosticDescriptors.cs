@@ -176,6 +176,10 @@ internal static class DiagnosticDescriptors
         "An [InvalidatesCache] names nothing to evict",
         "[InvalidatesCache] on '{0}' names no region, Key, Tags or Method; say what the write changes, such as [InvalidatesCache(\"posts\")] or [InvalidatesCache(Tags = [\"post:{{post.Id}}\"])]");
 
+    public static readonly DiagnosticDescriptor CachedEntityType = Warning(
+        "CG0030",
+        "A cached method returns an EF Core entity type",
+        "'{0}' caches '{1}', an EF Core entity type ('{2}' has a DbSet<{1}>): a miss returns entities tracked by the DbContext that loaded them, a hit returns detached copies, so changes saved after a hit are silently lost; cache a DTO or an immutable record projected with Select instead");
     public static readonly DiagnosticDescriptor InvalidUnlessPredicate = Error(
         "CG0031",
         "Unless does not name a usable predicate",
@@ -222,6 +226,7 @@ internal static class DiagnosticDescriptors
         CachedMethodArgumentMissing,
         UpdateResultTypeMismatch,
         NothingToEvict,
+        CachedEntityType,
         InvalidUnlessPredicate,
         InvalidResilience,
         BackgroundFillUsesScopedContext);

@@ -14,8 +14,8 @@ internal static class Emitter
     private const string SyncCache = "global::CacheGen.Infrastructure.SyncCache";
     private const string GeneratedCache = "global::CacheGen.Infrastructure.GeneratedCache";
     private const string CachedMethod = "global::CacheGen.Infrastructure.CachedMethod";
+    private const string Invalidation = "global::CacheGen.Infrastructure.Invalidation";
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
-    private const string NoCancellation = "global::System.Threading.CancellationToken.None";
     private const string Statics = "__CacheGenStatics";
 
     // Keys are built on the stack, sized from the template: its literal text plus the width of each argument (the
@@ -288,21 +288,21 @@ internal static class Emitter
                 builtKeys.Add((name, key.Parts));
                 keyText = name + "()";
             }
-            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveAsync({keyText}, {NoCancellation})" : $"{SyncCache}.Remove({cache}, {keyText})"));
+            writer.WriteLine(Await(isAsync ? $"{Invalidation}.RemoveAsync({cache}, {keyText})" : $"{Invalidation}.Remove({cache}, {keyText})"));
         }
 
         bool tagged = invalidation.Tags.Any(t => t.Regions.Count > 0);
         if (tagged)
-            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync(__CacheGenEvictedTags(), {NoCancellation})" : $"{SyncCache}.RemoveByTags({cache}, __CacheGenEvictedTags())"));
+            writer.WriteLine(Await(isAsync ? $"{Invalidation}.RemoveByTagAsync({cache}, __CacheGenEvictedTags())" : $"{Invalidation}.RemoveByTags({cache}, __CacheGenEvictedTags())"));
         else if (invalidation.Regions.Count == 1)
         {
             string region = Literal(invalidation.Regions[0]);
-            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync({region}, {NoCancellation})" : $"{SyncCache}.RemoveByTag({cache}, {region})"));
+            writer.WriteLine(Await(isAsync ? $"{Invalidation}.RemoveByTagAsync({cache}, {region})" : $"{Invalidation}.RemoveByTag({cache}, {region})"));
         }
         else if (invalidation.Regions.Count > 1)
         {
             statics.Add($"public static readonly string[] Regions = new string[] {{ {string.Join(", ", invalidation.Regions.Select(Literal))} }};");
-            writer.WriteLine(Await(isAsync ? $"{cache}.RemoveByTagAsync({Statics}.Regions, {NoCancellation})" : $"{SyncCache}.RemoveByTags({cache}, {Statics}.Regions)"));
+            writer.WriteLine(Await(isAsync ? $"{Invalidation}.RemoveByTagAsync({cache}, {Statics}.Regions)" : $"{Invalidation}.RemoveByTags({cache}, {Statics}.Regions)"));
         }
         if (hasResult)
             writer.WriteLine("return __result;");

@@ -139,4 +139,24 @@ internal static partial class Log
     [LoggerMessage(EventId = LogEvents.EntrySpansClusterSlots, EventName = nameof(LogEvents.EntrySpansClusterSlots), Level = LogLevel.Warning,
         Message = "CacheGen keeps '{Key}' in-process only: on this Redis Cluster its key and the generations of its tags ({Tags}) fall in different hash slots, so no script can read or write them together. Start the key with '{{tag}}' and give an entry only tags that hash to one slot to store it in Redis (logged once)")]
     public static partial void EntrySpansClusterSlots(ILogger logger, string key, string tags);
+
+    [LoggerMessage(EventId = LogEvents.LocalHit, EventName = nameof(LogEvents.LocalHit), Level = LogLevel.Debug,
+        Message = "CacheGen hit '{Key}' in-process")]
+    public static partial void LocalHit(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.RedisHit, EventName = nameof(LogEvents.RedisHit), Level = LogLevel.Debug,
+        Message = "CacheGen hit '{Key}' in Redis")]
+    public static partial void RedisHit(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.Miss, EventName = nameof(LogEvents.Miss), Level = LogLevel.Debug,
+        Message = "CacheGen missed '{Key}' and runs the data call")]
+    public static partial void Miss(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.KeyEvicted, EventName = nameof(LogEvents.KeyEvicted), Level = LogLevel.Debug,
+        Message = "CacheGen evicted '{Key}'")]
+    public static partial void KeyEvicted(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.TagEvicted, EventName = nameof(LogEvents.TagEvicted), Level = LogLevel.Debug,
+        Message = "CacheGen evicted every entry tagged '{Tag}'")]
+    public static partial void TagEvicted(ILogger logger, string tag);
 }

@@ -38,4 +38,10 @@ internal static class LogEvents
     public const int KeyEvictionsReapplied = 37;
     public const int RedisNotConnectedAtStart = 40;
     public const int EntrySpansClusterSlots = 45;
+    // Debug: one line per cache operation, to watch the cache work (Logging:LogLevel:CacheGen.Redis = Debug).
+    public const int LocalHit = 60;
+    public const int RedisHit = 61;
+    public const int Miss = 62;
+    public const int KeyEvicted = 63;
+    public const int TagEvicted = 64;
 }

@@ -23,6 +23,12 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         _logger = logger;
         _metrics = metrics;
         _configuration = ConfigurationOptions.Parse(options.Redis!);
+        // The user's TLS trust, client certificate, credentials...; the settings below, which the ACL and the outage
+        // behaviour depend on, are applied after it (the ACL ones only where the user left the client's default).
+        options.ConfigureRedis?.Invoke(_configuration);
+        // Logged as the user configured it: the settings below are CacheGen's own and would only puzzle a reader
+        // ("abortConnect=False,$CONFIG=").
+        string configured = _configuration.ToString(includePassword: false);
         // The client's default tie-breaker key and configuration channel lie outside the key prefix, where an ACL user
         // limited to it is refused. CacheGen needs no tie-breaker; the channel moves under the prefix (the client
         // subscribes to it as it connects, which readies the pub/sub connection for the backplane).
@@ -34,9 +40,6 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         // out so the ACL user needs no admin rights. A command map the user chose is kept.
         if (ReferenceEquals(_configuration.CommandMap, CommandMap.Default))
             _configuration.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
-        // The user's TLS trust, client certificate, credentials...; the settings below, which the outage behaviour
-        // depends on, are applied after it.
-        options.ConfigureRedis?.Invoke(_configuration);
         // Start while Redis is down and reconnect by itself; a cache must never keep the application from starting.
         _configuration.AbortOnConnectFail = false;
         // Chosen on purpose: while disconnected, fail at once (the call falls through to the data) instead of queueing
@@ -48,7 +51,7 @@ internal sealed class RedisConnection : IAsyncDisposable, IDisposable
         _configuration.AsyncTimeout = timeoutMs;
         _configuration.SyncTimeout = timeoutMs;
 
-        Log.RedisConfigured(_logger, _configuration.ToString(includePassword: false), keys.Prefix);
+        Log.RedisConfigured(_logger, configured, keys.Prefix);
         _connection = ConnectAsync();
     }
 

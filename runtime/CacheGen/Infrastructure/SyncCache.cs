@@ -115,7 +115,8 @@ public static class SyncCache
         return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
-    private static void Wait<TState>(Func<TState, ValueTask> operation, TState state)
+    /// <summary>Runs an asynchronous cache operation to its end on the calling thread, the same way.</summary>
+    internal static void Wait<TState>(Func<TState, ValueTask> operation, TState state)
     {
         if (TaskScheduler.Current != TaskScheduler.Default)
         {

@@ -242,7 +242,40 @@ public sealed partial class DotnetBuildTests : IDisposable
         Assert.Equal(("CG0003", "Service.cs"), (error.Id, error.File));
     }
 
-    private string CreateProject(string name)
+    [Fact]
+    public void Caching_an_EF_Core_entity_is_a_CG0030_warning_and_a_DTO_is_not_with_the_real_EF_Core()
+    {
+        string project = CreateProject("entities", references: ["Microsoft.EntityFrameworkCore.dll", "Microsoft.EntityFrameworkCore.Abstractions.dll"]);
+        File.WriteAllText(Path.Combine(project, "Shop.cs"), Usings + """
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class Book { public int Id { get; set; } public string Title { get; set; } = ""; }
+            [System.ComponentModel.ImmutableObject(true)] public sealed record BookDto(int Id, string Title);
+            public sealed class ShopContext(DbContextOptions<ShopContext> options) : DbContext(options)
+            {
+                public DbSet<Book> Books => Set<Book>();
+            }
+            public sealed partial class BookService(ShopContext db, HybridCache cache)
+            {
+                [Cached("books", Key = "book:{id}")]
+                public partial Task<Book?> GetAsync(int id);
+                private Task<Book?> GetCoreAsync(int id) => db.Books.FirstOrDefaultAsync(b => b.Id == id);
+
+                [Cached("books")]
+                public partial Task<List<BookDto>> ListAsync();
+                private Task<List<BookDto>> ListCoreAsync() => db.Books.Select(b => new BookDto(b.Id, b.Title)).ToListAsync();
+            }
+            """);
+
+        (int exitCode, string output) = Build(project);
+
+        Assert.True(exitCode == 0, output);
+        BuildDiagnostic warning = Assert.Single(Parse(output), d => d.Id == "CG0030"); // GetAsync's, not ListAsync's
+        Assert.Equal(("Shop.cs", 15, "warning"), (warning.File, warning.Line, warning.Severity));
+        Assert.StartsWith("'GetAsync' caches 'Book', an EF Core entity type ('ShopContext' has a DbSet<Book>)", warning.Message);
+    }
+
+    private string CreateProject(string name, string[]? references = null)
     {
         string directory = Path.Combine(_work, name);
         Directory.CreateDirectory(directory);
@@ -259,6 +292,7 @@ public sealed partial class DotnetBuildTests : IDisposable
                 <Analyzer Include="{Path.Combine(here, "CacheGen.Generator.dll")}" />
                 <Reference Include="{Path.Combine(here, "CacheGen.dll")}" />
                 <Reference Include="{Path.Combine(here, "Microsoft.Extensions.Caching.Abstractions.dll")}" />
+                {string.Concat((references ?? []).Select(r => $"<Reference Include=\"{Path.Combine(here, r)}\" />"))}
               </ItemGroup>
             </Project>
             """);

@@ -9,7 +9,7 @@ namespace Blog
         public async partial global::System.Threading.Tasks.Task<global::Blog.Post> SaveAsync(global::Blog.Post post, global::System.Threading.CancellationToken ct)
         {
             var __result = await this.SaveCoreAsync(post, ct).ConfigureAwait(false);
-            await cache.RemoveByTagAsync("posts", global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(cache, "posts").ConfigureAwait(false);
             return __result;
         }
     }

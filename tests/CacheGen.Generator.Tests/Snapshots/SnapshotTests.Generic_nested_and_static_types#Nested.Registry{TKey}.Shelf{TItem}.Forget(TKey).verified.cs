@@ -11,7 +11,7 @@ namespace Nested
             public static partial void Forget(TKey key)
             {
                 ForgetCore(key);
-                global::CacheGen.Infrastructure.SyncCache.RemoveByTag(global::Nested.Registry<TKey>.Cache, "registry");
+                global::CacheGen.Infrastructure.Invalidation.RemoveByTag(global::Nested.Registry<TKey>.Cache, "registry");
             }
         }
     }

@@ -9,7 +9,7 @@ namespace Templates
         public partial bool Delete(int id)
         {
             var __result = this.DeleteCore(id);
-            global::CacheGen.Infrastructure.SyncCache.Remove(cache, __CacheGenKey());
+            global::CacheGen.Infrastructure.Invalidation.Remove(cache, __CacheGenKey());
             return __result;
 
             string __CacheGenKey()

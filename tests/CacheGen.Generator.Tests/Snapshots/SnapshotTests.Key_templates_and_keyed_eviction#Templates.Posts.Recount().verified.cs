@@ -9,7 +9,7 @@ namespace Templates
         public partial void Recount()
         {
             this.RecountCore();
-            global::CacheGen.Infrastructure.SyncCache.Remove(cache, "{posts}:all");
+            global::CacheGen.Infrastructure.Invalidation.Remove(cache, "{posts}:all");
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Templates
         public async partial global::System.Threading.Tasks.Task RenameAuthorAsync(string name)
         {
             await this.RenameAuthorCoreAsync(name).ConfigureAwait(false);
-            await cache.RemoveByTagAsync(__CacheGenStatics.Regions, global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(cache, __CacheGenStatics.Regions).ConfigureAwait(false);
         }
     }
 

@@ -9,7 +9,7 @@ namespace Templates
         public async partial global::System.Threading.Tasks.Task<global::Templates.Post> SaveAsync(global::Templates.Post post, global::System.Threading.CancellationToken ct)
         {
             var __result = await this.SaveCoreAsync(post, ct).ConfigureAwait(false);
-            await cache.RemoveAsync(__CacheGenKey(), global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveAsync(cache, __CacheGenKey()).ConfigureAwait(false);
             return __result;
 
             string __CacheGenKey()

@@ -9,7 +9,7 @@ namespace Shapes
         public partial int Add(int amount)
         {
             var __result = this.AddCore(amount);
-            global::CacheGen.Infrastructure.SyncCache.RemoveByTag(this._cache, "counts");
+            global::CacheGen.Infrastructure.Invalidation.RemoveByTag(this._cache, "counts");
             return __result;
         }
     }

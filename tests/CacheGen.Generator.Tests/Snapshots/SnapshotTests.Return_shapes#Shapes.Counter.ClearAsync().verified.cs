@@ -9,7 +9,7 @@ namespace Shapes
         public async partial global::System.Threading.Tasks.ValueTask ClearAsync()
         {
             await this.ClearCoreAsync().ConfigureAwait(false);
-            await this._cache.RemoveByTagAsync("counts", global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(this._cache, "counts").ConfigureAwait(false);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Shapes
         public partial void Increment()
         {
             this.IncrementCore();
-            global::CacheGen.Infrastructure.SyncCache.RemoveByTag(this._cache, "counts");
+            global::CacheGen.Infrastructure.Invalidation.RemoveByTag(this._cache, "counts");
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Shapes
         public async partial global::System.Threading.Tasks.Task ResetAsync(global::System.Threading.CancellationToken cancellationToken)
         {
             await this.ResetCoreAsync(cancellationToken).ConfigureAwait(false);
-            await this._cache.RemoveByTagAsync("counts", global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(this._cache, "counts").ConfigureAwait(false);
         }
     }
 }
