@@ -36,6 +36,14 @@ public sealed partial class Newsroom(HybridCache cache)
     public partial Task<string?> HeadlineAsync(int id);
     private Task<string?> HeadlineCoreAsync(int id) => Produce();
 
+    [UpdatesCache(nameof(FindAsync))]
+    public partial Task<string?> ReplaceAsync(int id);
+    private Task<string?> ReplaceCoreAsync(int id) => Produce();
+
+    [UpdatesCache(nameof(TitleAsync))]
+    public partial Task<string?> RetitleAsync(int id);
+    private Task<string?> RetitleCoreAsync(int id) => Produce();
+
     [InvalidatesCache("news-headlines")]
     public partial Task EvictHeadlinesAsync();
     private Task EvictHeadlinesCoreAsync() => Task.CompletedTask;

@@ -63,6 +63,31 @@ public sealed class ResilienceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_write_through_does_not_store_a_null_the_cached_method_would_not()
+    {
+        _news.Next = "found";
+        await _news.FindAsync(1);
+        _news.Next = null;
+        Assert.Null(await _news.ReplaceAsync(1));
+
+        // The write changed the entry, to a value FindAsync never caches: the next read asks the core.
+        _news.Next = "found again";
+        Assert.Equal("found again", await _news.FindAsync(1));
+    }
+
+    [Fact]
+    public async Task A_write_through_does_not_store_a_result_Unless_rejects()
+    {
+        _news.Next = "final";
+        await _news.TitleAsync(1);
+        _news.Next = "draft";
+        Assert.Equal("draft", await _news.RetitleAsync(1));
+
+        _news.Next = "final again";
+        Assert.Equal("final again", await _news.TitleAsync(1));
+    }
+
+    [Fact]
     public void A_sync_method_applies_Unless_too()
     {
         _news.Next = "draft";
