@@ -17,6 +17,9 @@ public sealed partial class Newsroom(HybridCache cache)
     /// <summary>When set, what the next core call throws instead.</summary>
     public Exception? Failure { get; set; }
 
+    /// <summary>When set, the next core calls wait for it instead (to have callers join one call).</summary>
+    public TaskCompletionSource<string?>? Gate { get; set; }
+
     /// <summary>How often a [Cached] method's core ran.</summary>
     public int Calls => _calls;
 
@@ -54,6 +57,8 @@ public sealed partial class Newsroom(HybridCache cache)
     private Task<string?> Produce()
     {
         Interlocked.Increment(ref _calls);
+        if (Gate is { } gate)
+            return gate.Task;
         return Failure is { } failure ? Task.FromException<string?>(failure) : Task.FromResult(Next);
     }
 }

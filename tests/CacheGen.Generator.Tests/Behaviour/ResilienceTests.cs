@@ -41,6 +41,39 @@ public sealed class ResilienceTests : IDisposable
     }
 
     [Fact]
+    public async Task Callers_that_joined_one_call_all_get_its_null_or_rejected_result_and_none_is_stored()
+    {
+        _news.Gate = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string?> first = _news.FindAsync(1);
+        Task<string?> joined = _news.FindAsync(1);
+        ValueTask<string?> title = _news.TitleAsync(1);
+        ValueTask<string?> joinedTitle = _news.TitleAsync(1);
+        Assert.Equal(2, _news.Calls);
+
+        _news.Gate.SetResult(null);
+        Assert.Null(await first);
+        Assert.Null(await joined);
+        // A null is no draft: TitleAsync (CacheNull true) stores it, FindAsync (CacheNull false) does not.
+        Assert.Null(await title);
+        Assert.Null(await joinedTitle);
+
+        _news.Gate = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string?> draft = _news.TitleAsync(2).AsTask();
+        Task<string?> joinedDraft = _news.TitleAsync(2).AsTask();
+        _news.Gate.SetResult("draft 2");
+        Assert.Equal("draft 2", await draft);
+        Assert.Equal("draft 2", await joinedDraft);
+        Assert.Equal(3, _news.Calls);
+
+        _news.Gate = null;
+        _news.Next = "final";
+        Assert.Equal("final", await _news.FindAsync(1));
+        Assert.Null(await _news.TitleAsync(1));
+        Assert.Equal("final", await _news.TitleAsync(2));
+        Assert.Equal(5, _news.Calls);
+    }
+
+    [Fact]
     public async Task A_result_Unless_rejects_is_returned_and_not_stored_one_it_accepts_is_stored()
     {
         _news.Next = "draft 1";
