@@ -39,6 +39,10 @@ public sealed partial class Newsroom(HybridCache cache)
     public partial Task<string?> HeadlineAsync(int id);
     private Task<string?> HeadlineCoreAsync(int id) => Produce();
 
+    [Cached("news-headlines", Key = "slow:{id}", TtlSeconds = 60, StaleSeconds = 600, TimeoutMilliseconds = 200)]
+    public partial Task<string?> SlowHeadlineAsync(int id);
+    private Task<string?> SlowHeadlineCoreAsync(int id) => Produce();
+
     [UpdatesCache(nameof(FindAsync))]
     public partial Task<string?> ReplaceAsync(int id);
     private Task<string?> ReplaceCoreAsync(int id) => Produce();
