@@ -262,4 +262,36 @@ public sealed class SnapshotTests
             private string FindCore(int id, string? name) => name ?? "";
         }
         """));
+
+    [Fact]
+    public void Resilience_and_conditions() => Snapshot.Verify(RunClean("""
+        namespace Resilient;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Post(int Id, bool Draft);
+
+        public sealed partial class PostService(HybridCache cache)
+        {
+            // Fail-safe for an hour after expiry, and an expired value after 200 ms when the store is slow.
+            [Cached("posts", Key = "post:{id}", TtlSeconds = 60, StaleSeconds = 3600, TimeoutMilliseconds = 200, CacheNull = false)]
+            public partial Task<Post?> GetAsync(int id, CancellationToken ct = default);
+            private Task<Post?> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult<Post?>(null);
+
+            [Cached("posts", Tags = ["author:{authorId}"], Unless = nameof(IsDraft))]
+            public partial ValueTask<Post> LatestAsync(int authorId);
+            private ValueTask<Post> LatestCoreAsync(int authorId) => new(new Post(authorId, Draft: true));
+
+            [Cached("counts", StaleSeconds = 600, Unless = nameof(IsEmpty))]
+            public partial int Count(string region);
+            private int CountCore(string region) => region.Length;
+
+            // A write-through stores the entry as GetAsync does: for its lifetime, then its stale window.
+            [UpdatesCache(nameof(GetAsync))]
+            public partial Task<Post?> SaveAsync(int id, CancellationToken ct = default);
+            private Task<Post?> SaveCoreAsync(int id, CancellationToken ct) => Task.FromResult<Post?>(new Post(id, Draft: false));
+
+            private static bool IsDraft(Post post) => post.Draft;
+            private static bool IsEmpty(int count) => count == 0;
+        }
+        """));
 }
