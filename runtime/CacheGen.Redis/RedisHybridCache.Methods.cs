@@ -60,7 +60,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     }
 
     /// <inheritdoc />
-    public async ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value)
+    public async ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, Func<T, bool>? unless)
     {
         ArgumentNullException.ThrowIfNull(update);
         if (update is not Update mine)
@@ -70,7 +70,9 @@ internal sealed partial class RedisHybridCache : IMethodCache
         }
         try
         {
-            if (!await TryStoreUpdateAsync(mine, value).ConfigureAwait(false))
+            // A value the method would not cache (null with CacheNull = false, one Unless rejects) replaces nothing: the
+            // write changed the row, so the old entry goes.
+            if (mine.Settings.Rejects(value) || (unless is not null && unless(value)) || !await TryStoreUpdateAsync(mine, value).ConfigureAwait(false))
             {
                 Log.UpdateEvicted(_logger, mine.Key);
                 await RemoveAsync(mine.Key, CancellationToken.None).ConfigureAwait(false);

@@ -31,7 +31,7 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
     private static async Task WriteThroughAsync(CacheInstance instance, string key, string value)
     {
         using CacheUpdate update = await Methods(instance).BeginUpdateAsync(Get, key, TagsOf(key));
-        await Methods(instance).CompleteUpdateAsync(update, value);
+        await Methods(instance).CompleteUpdateAsync(update, value, null);
     }
 
     [Fact]
@@ -60,8 +60,8 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
         // Which write committed last is unknown to the cache: whichever completes second must not leave its value.
         using CacheUpdate first = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key));
         using CacheUpdate second = await Methods(b).BeginUpdateAsync(Get, key, TagsOf(key));
-        await Methods(b).CompleteUpdateAsync(second, "second");
-        await Methods(a).CompleteUpdateAsync(first, "first");
+        await Methods(b).CompleteUpdateAsync(second, "second", null);
+        await Methods(a).CompleteUpdateAsync(first, "first", null);
 
         Assert.Equal(("database", true), await ReadAsync(b, key, "database", local: false));
         Assert.Single(a.Logs.WithEventId(LogEvents.UpdateEvicted));
@@ -75,8 +75,8 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
 
         using CacheUpdate first = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key));
         using CacheUpdate second = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key));
-        await Methods(a).CompleteUpdateAsync(first, "first");
-        await Methods(a).CompleteUpdateAsync(second, "second");
+        await Methods(a).CompleteUpdateAsync(first, "first", null);
+        await Methods(a).CompleteUpdateAsync(second, "second", null);
 
         Assert.Equal(("database", true), await ReadAsync(a, key, "database"));
     }
@@ -90,8 +90,8 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
         using (CacheUpdate first = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key)))
         using (CacheUpdate second = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key)))
         {
-            await Methods(a).CompleteUpdateAsync(second, "second");
-            await Methods(a).CompleteUpdateAsync(first, "first");
+            await Methods(a).CompleteUpdateAsync(second, "second", null);
+            await Methods(a).CompleteUpdateAsync(first, "first", null);
         }
         Assert.Equal(("database", true), await ReadAsync(a, key, "database"));
 
@@ -119,7 +119,7 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
             "key" => b.Cache.RemoveAsync(key),
             _ => b.Cache.RemoveByTagAsync("*"),
         });
-        await Methods(a).CompleteUpdateAsync(update, "older");
+        await Methods(a).CompleteUpdateAsync(update, "older", null);
 
         Assert.Equal(("database", true), await ReadAsync(b, key, "database", local: false));
         Assert.Equal(("database", false), await ReadAsync(a, key, "unused"));
@@ -135,7 +135,7 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
         using CacheUpdate update = await Methods(a).BeginUpdateAsync(Get, key, TagsOf(key));
         // A reader on B missed and read the row before the write committed: it stores the old row.
         Assert.Equal(("old row", true), await ReadAsync(b, key, "old row", local: false));
-        await Methods(a).CompleteUpdateAsync(update, "new row");
+        await Methods(a).CompleteUpdateAsync(update, "new row", null);
 
         // Neither value is trusted: the next reader goes to the database.
         Assert.Equal(("new row", true), await ReadAsync(b, key, "new row", local: false));

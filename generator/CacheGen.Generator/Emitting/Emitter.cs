@@ -256,9 +256,8 @@ internal static class Emitter
         // A write-through remembers the entry before the write runs, so whatever else happens to it meanwhile is seen.
         if (invalidation.Update is { } update)
         {
-            // The entry it writes lives as the cached method's do: its lifetime, then its stale window.
-            Resilience lifetime = Resilience.None with { StaleSeconds = update.StaleSeconds };
-            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, lifetime)};");
+            // The entry it writes is the cached method's: its lifetime and stale window, and only a value it would store.
+            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, update.Resilience)};");
             writer.WriteLine(isAsync
                 ? $"using var __update = await {GeneratedCache}.BeginUpdateAsync({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);"
                 : $"using var __update = {SyncCache}.BeginUpdate({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());");
@@ -271,10 +270,13 @@ internal static class Emitter
         else
             writer.WriteLine(hasResult ? $"var __result = {coreCall};" : $"{coreCall};");
 
-        if (invalidation.Update is not null)
+        if (invalidation.Update is { } completed)
+        {
+            string unless = completed.Resilience.Unless is { } predicate ? $"static __value => {Parsing.Parser.Escape(predicate)}(__value)" : "null";
             writer.WriteLine(isAsync
-                ? $"await {GeneratedCache}.CompleteUpdateAsync({cache}, __update, __result).ConfigureAwait(false);"
-                : $"{SyncCache}.CompleteUpdate({cache}, __update, __result);");
+                ? $"await {GeneratedCache}.CompleteUpdateAsync({cache}, __update, __result, {unless}).ConfigureAwait(false);"
+                : $"{SyncCache}.CompleteUpdate({cache}, __update, __result, {unless});");
+        }
 
         var builtKeys = new List<(string Name, EquatableArray<KeyPart> Parts)>();
         foreach (KeyModel key in invalidation.Keys)

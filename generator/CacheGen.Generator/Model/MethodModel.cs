@@ -94,7 +94,7 @@ internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? 
 /// the writing method's arguments, by the target's own key and tag templates.
 /// </summary>
 internal sealed record UpdateModel(string MethodName, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags,
-    int StaleSeconds);
+    Resilience Resilience);
 
 /// <summary>A template a <c>[Cached]</c> method declares, for the cross-method checks of evictions.</summary>
 internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature);

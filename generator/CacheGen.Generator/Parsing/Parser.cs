@@ -828,7 +828,7 @@ internal sealed class Parser
                 result is null ? "no value" : $"'{result.ToDisplayString(MessageFormat)}'");
             return null;
         }
-        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags, target.StaleSeconds);
+        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags, target.Resilience);
     }
 
     /// <summary>
@@ -897,12 +897,12 @@ internal sealed class Parser
         if (_hasErrors || _metErrorType)
             return null;
         return new CachedTarget(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Key, cached.Tags, shape is { } result ? CachedValueType(result) : null,
-            cached.Resilience.StaleSeconds);
+            cached.Resilience);
     }
 
     /// <summary>A cached method as a writing method sees it; only lives while the writing method is parsed.</summary>
     private sealed record CachedTarget(string Label, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags, ITypeSymbol? ValueType,
-        int StaleSeconds);
+        Resilience Resilience);
 
     /// <summary>The <c>Tags</c> of an attribute: each template resolved against this method's parameters.</summary>
     private List<(TagModel Tag, string Template, SyntaxNode? Location)> ParseTags(AttributeData attribute, SyntaxNode? attributeSyntax)

@@ -31,8 +31,11 @@ public static class GeneratedCache
 
     /// <summary>
     /// Completes a write-through; see <see cref="IMethodCache.CompleteUpdateAsync"/>. Without <see cref="IMethodCache"/>
-    /// nothing tells whether another write overlapped this one, so the entry is evicted rather than stored.
+    /// nothing tells whether another write overlapped this one, so the entry is evicted rather than stored; inside a
+    /// transaction too, since the value is not committed yet (it is evicted again after the commit).
     /// </summary>
-    public static ValueTask CompleteUpdateAsync<T>(HybridCache cache, CacheUpdate update, T value) =>
-        cache is IMethodCache own ? own.CompleteUpdateAsync(update, value) : cache.RemoveAsync(update.Key, CancellationToken.None);
+    public static ValueTask CompleteUpdateAsync<T>(HybridCache cache, CacheUpdate update, T value, Func<T, bool>? unless) =>
+        cache is IMethodCache own && !Invalidation.InTransaction
+            ? own.CompleteUpdateAsync(update, value, unless)
+            : Invalidation.RemoveAsync(cache, update.Key);
 }

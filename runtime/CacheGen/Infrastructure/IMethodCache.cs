@@ -26,7 +26,8 @@ public interface IMethodCache
 
     /// <summary>
     /// Stores <paramref name="value"/> as the entry, guarded like a fill: if another write, eviction or fill of the
-    /// entry overlapped the update, evicts the entry instead.
+    /// entry overlapped the update, or the cached method would not store the value (a null with CacheNull = false, one
+    /// <paramref name="unless"/> returns true for), evicts the entry instead.
     /// </summary>
-    ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value);
+    ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, Func<T, bool>? unless);
 }

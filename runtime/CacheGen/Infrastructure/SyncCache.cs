@@ -81,8 +81,8 @@ public static class SyncCache
         Result(static s => GeneratedCache.BeginUpdateAsync(s.cache, s.method, s.key, s.tags), (cache, method, key, tags));
 
     /// <summary>Synchronous <see cref="GeneratedCache.CompleteUpdateAsync"/>.</summary>
-    public static void CompleteUpdate<T>(HybridCache cache, CacheUpdate update, T value) =>
-        Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value), (cache, update, value));
+    public static void CompleteUpdate<T>(HybridCache cache, CacheUpdate update, T value, Func<T, bool>? unless) =>
+        Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value, s.unless), (cache, update, value, unless));
 
     /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(string, CancellationToken)"/>.</summary>
     public static void RemoveByTag(HybridCache cache, string tag) =>

@@ -10,7 +10,7 @@ namespace Resilient
         {
             using var __update = await global::CacheGen.Infrastructure.GeneratedCache.BeginUpdateAsync(cache, __CacheGenStatics.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);
             var __result = await this.SaveCoreAsync(id, ct).ConfigureAwait(false);
-            await global::CacheGen.Infrastructure.GeneratedCache.CompleteUpdateAsync(cache, __update, __result).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.GeneratedCache.CompleteUpdateAsync(cache, __update, __result, null).ConfigureAwait(false);
             return __result;
 
             string __CacheGenUpdateKey()
@@ -36,6 +36,6 @@ namespace Resilient
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Resilient.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(3600) };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Resilient.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(3600), Timeout = global::System.TimeSpan.FromMilliseconds(200), CacheNull = false };
     }
 }

@@ -9,8 +9,8 @@ namespace Tagged
         public async partial global::System.Threading.Tasks.Task DeleteAsync(int id, global::System.Threading.CancellationToken ct)
         {
             await this.DeleteCoreAsync(id, ct).ConfigureAwait(false);
-            await cache.RemoveAsync(__CacheGenKey(), global::System.Threading.CancellationToken.None).ConfigureAwait(false);
-            await cache.RemoveByTagAsync("feed", global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveAsync(cache, __CacheGenKey()).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(cache, "feed").ConfigureAwait(false);
 
             string __CacheGenKey()
             {

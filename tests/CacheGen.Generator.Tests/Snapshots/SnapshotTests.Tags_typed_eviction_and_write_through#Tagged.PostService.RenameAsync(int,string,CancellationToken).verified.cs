@@ -10,8 +10,8 @@ namespace Tagged
         {
             using var __update = await global::CacheGen.Infrastructure.GeneratedCache.BeginUpdateAsync(cache, __CacheGenStatics.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);
             var __result = await this.RenameCoreAsync(id, title, ct).ConfigureAwait(false);
-            await global::CacheGen.Infrastructure.GeneratedCache.CompleteUpdateAsync(cache, __update, __result).ConfigureAwait(false);
-            await cache.RemoveByTagAsync(__CacheGenEvictedTags(), global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.GeneratedCache.CompleteUpdateAsync(cache, __update, __result, null).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(cache, __CacheGenEvictedTags()).ConfigureAwait(false);
             return __result;
 
             string __CacheGenUpdateKey()

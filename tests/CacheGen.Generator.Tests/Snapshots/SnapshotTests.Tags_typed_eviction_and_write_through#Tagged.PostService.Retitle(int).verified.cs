@@ -10,7 +10,7 @@ namespace Tagged
         {
             using var __update = global::CacheGen.Infrastructure.SyncCache.BeginUpdate(cache, __CacheGenStatics.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());
             var __result = this.RetitleCore(author);
-            global::CacheGen.Infrastructure.SyncCache.CompleteUpdate(cache, __update, __result);
+            global::CacheGen.Infrastructure.SyncCache.CompleteUpdate(cache, __update, __result, null);
             return __result;
 
             string __CacheGenUpdateKey()

@@ -9,7 +9,7 @@ namespace Tagged
         public async partial global::System.Threading.Tasks.Task<global::Tagged.Post> SaveAsync(global::Tagged.Post post, global::System.Threading.CancellationToken ct)
         {
             var __result = await this.SaveCoreAsync(post, ct).ConfigureAwait(false);
-            await cache.RemoveByTagAsync(__CacheGenEvictedTags(), global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            await global::CacheGen.Infrastructure.Invalidation.RemoveByTagAsync(cache, __CacheGenEvictedTags()).ConfigureAwait(false);
             return __result;
 
             string[] __CacheGenEvictedTags()

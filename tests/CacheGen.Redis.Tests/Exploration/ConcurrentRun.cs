@@ -125,7 +125,7 @@ internal sealed class ConcurrentRun
         string value = commit();
         for (int i = 0; i < operation.AfterCommit; i++)
             await Task.Yield();
-        await methods.CompleteUpdateAsync(update, value).ConfigureAwait(false);
+        await methods.CompleteUpdateAsync(update, value, null).ConfigureAwait(false);
     }
 
     private async Task GetAsync(Operation operation, string name)
