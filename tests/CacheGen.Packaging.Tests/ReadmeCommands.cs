@@ -35,6 +35,7 @@ internal static class ReadmeCommands
     public const string PublishAot = "dotnet publish sample-api -c Release -r linux-x64 -p:PublishAot=true";
     public const string InstallTool = "dotnet tool install --global CacheGen.Tool --add-source ~/cachegen-packages";
     public const string RestoreTools = "dotnet tool restore";
+    public const string RestoreForDesign = "EFDesign=true dotnet restore sample-api";
     public const string PrecompileQueries = "EFDesign=true dotnet ef dbcontext optimize --project sample-api --precompile-queries --nativeaot -o obj/ef-aot -n CacheGen.SampleApi.CompiledModel -c PostsContext";
 
     private const string LongForm = "the long form of a test whose short form every CI run executes (./test.sh); it takes many minutes";
@@ -60,6 +61,7 @@ internal static class ReadmeCommands
         new(PublishAot, ".ci/aot-smoke"),
         // EF Core's query precompilation for that publish: minutes, and only meaningful before it.
         new(RestoreTools, ".ci/aot-smoke"),
+        new(RestoreForDesign, ".ci/aot-smoke"),
         new(PrecompileQueries, ".ci/aot-smoke"),
 
         new("CACHEGEN_CHECKER_SECONDS=300 dotnet test tests/CacheGen.Consistency.Tests -c Release --logger \"console;verbosity=detailed\"", null, LongForm),
