@@ -72,5 +72,6 @@ internal static class ReadmeCommands
         new("dotnet run -c Release --project bench/CacheGen.Generator.Benchmarks -- --filter '*'", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*L1Hit*' '*Wrapper*' --warmupCount 5 --iterationCount 20", null, Benchmark),
         new("ROUNDS=3 SECONDS_PER_RUN=8 bench/load/run.sh", null, Benchmark),
+        new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario put-under-read-load", null, Benchmark),
     ];
 }
