@@ -752,7 +752,7 @@ public sealed class DiagnosticTests
     private static void Check(string id, string misuse, string corrected, bool allowCSharpErrorsInUserCode = false,
         DiagnosticSeverity severity = DiagnosticSeverity.Error, bool unsafeCode = false, int expectedCount = 1)
     {
-        (string source, TextSpan expectedSpan) = ExtractSpan(Prelude + misuse);
+        (string source, TextSpan expectedSpan) = DiagnosticCheck.ExtractSpan(Prelude + misuse);
         GeneratorRun run = GeneratorHarness.Run(Compile(source, unsafeCode));
 
         // Errors come from the generator (so they survive a compilation with C# errors), the rest from the analyzer.
@@ -788,12 +788,4 @@ public sealed class DiagnosticTests
         return unsafeCode ? compilation.WithOptions(compilation.Options.WithAllowUnsafe(true)) : compilation;
     }
 
-    private static (string Source, TextSpan Span) ExtractSpan(string marked)
-    {
-        int start = marked.IndexOf("[|", StringComparison.Ordinal);
-        int end = marked.IndexOf("|]", StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "The misuse must mark the expected location with [| |].");
-        string source = marked.Remove(end, 2).Remove(start, 2);
-        return (source, TextSpan.FromBounds(start, end - 2));
-    }
 }

@@ -344,44 +344,6 @@ public sealed class ResilienceDiagnosticTests
         Assert.Empty(run.CompilationDiagnostics);
     }
 
-    /// <summary>
-    /// Like TagAndTargetDiagnosticTests.Check: <paramref name="id"/> fires once at the marked <c>[|span|]</c>, from the
-    /// generator (errors) or else the analyzer (warnings), with a message holding each of <paramref name="named"/>; no
-    /// C# error in user or generated code; the corrected code is silent.
-    /// </summary>
-    private static void Check(string id, string misuse, string corrected, string[] named, DiagnosticSeverity severity = DiagnosticSeverity.Error)
-    {
-        (string source, TextSpan expectedSpan) = ExtractSpan(Prelude + misuse);
-        GeneratorRun run = GeneratorHarness.Run(source, EfCore);
-
-        DiagnosticDescriptor descriptor = DiagnosticDescriptors.ById(id);
-        bool byGenerator = descriptor.DefaultSeverity == DiagnosticSeverity.Error;
-        Diagnostic[] found = (byGenerator ? run.GeneratorDiagnostics : run.AnalyzerDiagnostics).Where(d => d.Id == id).ToArray();
-        Assert.DoesNotContain(byGenerator ? run.AnalyzerDiagnostics : run.GeneratorDiagnostics, d => d.Id == id);
-        Diagnostic diagnostic = Assert.Single(found);
-        Assert.Equal("Source0.cs", diagnostic.Location.GetLineSpan().Path); // the user's file, not the DbContext stub
-        Assert.True(diagnostic.Location.SourceSpan == expectedSpan,
-            $"{id} at {source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length)}, expected {source.Substring(expectedSpan.Start, expectedSpan.Length)}");
-        Assert.Equal(severity, diagnostic.Severity);
-        string message = diagnostic.GetMessage();
-        Assert.DoesNotMatch(@"\{\d+\}", message);
-        foreach (string part in named)
-            Assert.Contains(part, message);
-
-        // The generated code never carries a C# error, and a misuse brings no C# error of its own.
-        Assert.DoesNotContain(run.Output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
-
-        GeneratorRun fixedRun = GeneratorHarness.Run(Prelude + corrected, EfCore);
-        Assert.Empty(fixedRun.CacheGenDiagnostics);
-        Assert.Empty(fixedRun.CompilationDiagnostics);
-        Assert.NotEmpty(fixedRun.Sources);
-    }
-
-    private static (string Source, TextSpan Span) ExtractSpan(string marked)
-    {
-        int start = marked.IndexOf("[|", StringComparison.Ordinal);
-        int end = marked.IndexOf("|]", StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, "The misuse must mark the expected location with [| |].");
-        return (marked.Remove(end, 2).Remove(start, 2), TextSpan.FromBounds(start, end - 2));
-    }
+    private static void Check(string id, string misuse, string corrected, string[] named, DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
+        DiagnosticCheck.Check(Prelude, id, misuse, corrected, named, severity, EfCore);
 }
