@@ -16,6 +16,9 @@ internal sealed partial class RedisHybridCache
         /// <summary>Called for every backplane message from another instance; true drops it as if pub/sub had lost it.</summary>
         public Func<bool>? DropIncomingBackplaneMessage { get; set; }
 
+        /// <summary>Called after a backplane message from another instance was applied (gets its kind and key or tag).</summary>
+        public Action<char, string>? BackplaneMessageApplied { get; set; }
+
         /// <summary>Awaited after a fill's Redis read returns and before its result is used (gets the cache key).</summary>
         public Func<string, ValueTask>? AfterRedisRead { get; set; }
 

@@ -206,14 +206,20 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
             readDone.SetResult();
             await release.Task;
         };
+        // This eviction's own message, not any message: only then is B's in-process tag known to have moved on.
+        var evictionApplied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        b.Hooks.BackplaneMessageApplied = (kind, name) =>
+        {
+            if (kind == 't' && name == "posts")
+                evictionApplied.TrySetResult();
+        };
         await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: ["posts"]);
 
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, Returns("computed by B"), tags: ["posts"]).AsTask();
         await readDone.Task.WaitAsync(HangGuard);
-        int applied = b.Hooks.BackplaneMessagesApplied;
         await a.Cache.RemoveByTagAsync("posts");
-        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied > applied, "the eviction message to reach B");
+        await evictionApplied.Task.WaitAsync(HangGuard);
         release.SetResult();
 
         Assert.Equal("old", await inFlight.WaitAsync(HangGuard));

@@ -11,6 +11,7 @@ namespace CacheGen.Redis.Tests;
 /// options: the figures the README's "Outages" section quotes. And the other side of the same bound: a healthy Redis
 /// that is merely busy with large values never trips the breaker.
 /// </summary>
+[Collection(nameof(FreezeTests))]
 public sealed class FreezeTests(ITestOutputHelper output)
 {
     private const int Callers = 16;
@@ -185,3 +186,10 @@ public sealed class FreezeTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>
+/// The freeze bounds are wall-time contracts: they run after the parallel tests, alone, so the rest of the suite's load
+/// on a small machine does not starve the redis-server they measure (as the soak tests do).
+/// </summary>
+[CollectionDefinition(nameof(FreezeTests), DisableParallelization = true)]
+public sealed class FreezeTestsCollection;

@@ -189,6 +189,7 @@ internal sealed class Backplane : IDisposable
         }
         _metrics.BackplaneReceived();
         Interlocked.Increment(ref _applied);
+        _hooks.BackplaneMessageApplied?.Invoke(kind, name);
     }
 
     /// <summary>
