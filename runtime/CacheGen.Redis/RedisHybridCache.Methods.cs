@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using CacheGen.Infrastructure;
 using Microsoft.Extensions.Caching.Hybrid;
-using Microsoft.Extensions.Logging;
 
 namespace CacheGen.Redis;
 
@@ -19,16 +18,10 @@ internal sealed partial class RedisHybridCache : IMethodCache
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(factory);
-        HybridCacheEntryOptions? options = method.Options;
         // A hit is checked against the tags the entry captured when it was filled: it needs none built here.
-        if (CanReadLocal(options) && _local.TryGet(key, out T value))
-        {
-            _metrics.LocalHit(method.Region, method.Name);
-            if (_logger.IsEnabled(LogLevel.Debug)) // the key becomes a string only for the log line
-                Log.LocalHit(_logger, key.ToString());
-            return new ValueTask<T>(value);
-        }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags is null ? method.RegionTags : tags(state), cancellationToken, method, unless);
+        return TryLocalHit(key, method.Options, tags: null, method, out T value)
+            ? new ValueTask<T>(value)
+            : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method, unless);
     }
 
     /// <inheritdoc />

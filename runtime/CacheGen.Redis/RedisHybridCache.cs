@@ -25,6 +25,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     private readonly Backplane? _backplane;
     private readonly TimeProvider _time;
     private readonly OncePerKey _staleLogged = new();
+    // Read once: a hit is too hot to ask the logging pipeline each time whether Debug is on.
+    private readonly bool _logHits;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private int _distributedWaits;
 
@@ -36,6 +38,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             throw new OptionsValidationException(Options.DefaultName, typeof(CacheGenOptions), [problem]);
 
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("CacheGen.Redis");
+        _logHits = _logger.IsEnabled(LogLevel.Debug);
         _metrics = new CacheMetrics(meterFactory);
         Hooks = new TestHooks(this);
         var serializer = new PayloadSerializer(_options.SerializerOptions);
@@ -67,13 +70,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(factory);
-        if (CanReadLocal(options) && _local.TryGet(key, out T value))
-        {
-            _metrics.LocalHit(RegionOf(tags));
-            Log.LocalHit(_logger, key);
-            return new ValueTask<T>(value);
-        }
-        return GetOrCreateSlowAsync(key, state, factory, options, tags, cancellationToken);
+        return TryLocalHit(key, options, tags, method: null, out T value)
+            ? new ValueTask<T>(value)
+            : GetOrCreateSlowAsync(key, state, factory, options, tags, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -82,15 +81,27 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        if (CanReadLocal(options) && _local.TryGet(key, out T value))
-        {
-            _metrics.LocalHit(RegionOf(tags));
-            if (_logger.IsEnabled(LogLevel.Debug)) // the key becomes a string only for the log line
-                Log.LocalHit(_logger, key.ToString());
-            return new ValueTask<T>(value);
-        }
         // The span cannot cross an await: the slow path owns a string.
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, cancellationToken);
+        return TryLocalHit(key, options, tags, method: null, out T value)
+            ? new ValueTask<T>(value)
+            : GetOrCreateSlowAsync(key.ToString(), state, factory, options, tags, cancellationToken);
+    }
+
+    /// <summary>
+    /// The in-process hit every read-through tries first, counted for its region (and method) and, when Debug logging was
+    /// on at start, logged: the key becomes a string only for that line.
+    /// </summary>
+    private bool TryLocalHit<T>(ReadOnlySpan<char> key, HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method, out T value)
+    {
+        if (!CanReadLocal(options) || !_local.TryGet(key, out value))
+        {
+            value = default!;
+            return false;
+        }
+        _metrics.LocalHit(method?.Region ?? RegionOf(tags), method?.Name);
+        if (_logHits)
+            Log.LocalHit(_logger, key.ToString());
+        return true;
     }
 
     /// <summary>The region of a hit, without making the tags an array: generated code passes one already.</summary>
