@@ -20,29 +20,9 @@ public static class SyncCache
         Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options,
         IEnumerable<string>? tags,
-        CancellationToken cancellationToken)
-    {
-        if (TaskScheduler.Current != TaskScheduler.Default)
-        {
-            // A custom scheduler would also capture continuations: hop to the thread pool instead.
-            string keyText = key.ToString();
-            return Task.Run(() => cache.GetOrCreateAsync(keyText, state, factory, options, tags, cancellationToken).AsTask(), cancellationToken)
-                .GetAwaiter().GetResult();
-        }
-
-        SynchronizationContext? previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        ValueTask<T> pending;
-        try
-        {
-            pending = cache.GetOrCreateAsync(key, state, factory, options, tags, cancellationToken);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
-        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-    }
+        CancellationToken cancellationToken) =>
+        Run(key, (cache, state, factory, options, tags, cancellationToken),
+            static (k, a) => a.cache.GetOrCreateAsync(k, a.state, a.factory, a.options, a.tags, a.cancellationToken));
 
     /// <summary>Synchronous <see cref="GeneratedCache.GetOrCreateAsync"/>.</summary>
     public static T GetOrCreate<TState, T>(
@@ -53,28 +33,9 @@ public static class SyncCache
         Func<TState, CancellationToken, ValueTask<T>> factory,
         Func<TState, string[]>? tags,
         Func<T, bool>? unless,
-        CancellationToken cancellationToken)
-    {
-        if (TaskScheduler.Current != TaskScheduler.Default)
-        {
-            string keyText = key.ToString();
-            return Task.Run(() => GeneratedCache.GetOrCreateAsync(cache, method, keyText, state, factory, tags, unless, cancellationToken).AsTask(), cancellationToken)
-                .GetAwaiter().GetResult();
-        }
-
-        SynchronizationContext? previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        ValueTask<T> pending;
-        try
-        {
-            pending = GeneratedCache.GetOrCreateAsync(cache, method, key, state, factory, tags, unless, cancellationToken);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
-        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
-    }
+        CancellationToken cancellationToken) =>
+        Run(key, (cache, method, state, factory, tags, unless, cancellationToken),
+            static (k, a) => GeneratedCache.GetOrCreateAsync(a.cache, a.method, k, a.state, a.factory, a.tags, a.unless, a.cancellationToken));
 
     /// <summary>Synchronous <see cref="GeneratedCache.BeginUpdateAsync"/>.</summary>
     public static CacheUpdate BeginUpdate(HybridCache cache, CachedMethod method, string key, string[] tags) =>
@@ -96,17 +57,30 @@ public static class SyncCache
     public static void Remove(HybridCache cache, string key) =>
         Wait(static s => s.cache.RemoveAsync(s.key, CancellationToken.None), (cache, key));
 
-    private static TResult Result<TState, TResult>(Func<TState, ValueTask<TResult>> operation, TState state)
+    private static TResult Result<TState, TResult>(Func<TState, ValueTask<TResult>> operation, TState state) =>
+        Run(default, (operation, state), static (_, a) => a.operation(a.state));
+
+    private delegate ValueTask<TResult> KeyedCall<TArgs, TResult>(ReadOnlySpan<char> key, TArgs args);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> to its end on the calling thread: started with no synchronization context, or on the
+    /// thread pool under a custom scheduler (which would capture continuations too; the key is then copied, since a span
+    /// cannot go there).
+    /// </summary>
+    private static TResult Run<TArgs, TResult>(ReadOnlySpan<char> key, TArgs args, KeyedCall<TArgs, TResult> call)
     {
         if (TaskScheduler.Current != TaskScheduler.Default)
-            return Task.Run(() => operation(state).AsTask()).GetAwaiter().GetResult();
+        {
+            string keyText = key.ToString();
+            return Task.Run(() => call(keyText, args).AsTask()).GetAwaiter().GetResult();
+        }
 
         SynchronizationContext? previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(null);
         ValueTask<TResult> pending;
         try
         {
-            pending = operation(state);
+            pending = call(key, args);
         }
         finally
         {
