@@ -113,33 +113,42 @@ internal sealed partial class RedisHybridCache
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.
         bool writeRedis = settings.WriteRedis && read.Succeeded;
         byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
+        var result = new FlightResult<T>(value, buffer, jsonOffset);
+        LocalEntry? stored = StoreLocal(flight, settings, value, buffer, jsonOffset);
+        if (!writeRedis || buffer is null)
+            return result;
 
-        if (writeRedis && buffer is not null)
+        // The callers are answered now: what Redis says changes who keeps the value, never what they get. The next call
+        // on this instance hits the copy just stored (or joins this flight, registered until the write is done); other
+        // instances find the entry once the write lands, a round trip later.
+        // The write is sent first: the caller that started the fill goes on inline, on this thread, while Redis works.
+        Envelope.SetGenerations(buffer, read.Generations);
+        ValueTask<bool?> writing = _store!.GuardedWriteAsync(key, tags, read, buffer, settings.RedisLifetime, token, callerWaits: false);
+        Interlocked.Increment(ref _pendingWrites);
+        flight.StartedWriting();
+        flight.Complete(result);
+        bool? written = await writing.ConfigureAwait(false);
+        if (written == false)
         {
-            Envelope.SetGenerations(buffer, read.Generations);
-            bool? written = await _store!.GuardedWriteAsync(key, tags, read, buffer, settings.RedisLifetime, token).ConfigureAwait(false);
-            if (written == false)
-            {
-                // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this
-                // one missed): the caller gets the value, but no cache keeps it, L1 included.
-                _metrics.StaleSetRejected(region);
-                Log.StaleSetRejected(_logger, key);
-                return new FlightResult<T>(value, buffer, jsonOffset);
-            }
+            // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this one
+            // missed): no cache keeps the value. The in-process copy goes unless something newer has replaced it.
+            _metrics.StaleSetRejected(region);
+            Log.StaleSetRejected(_logger, key);
+            if (stored is not null)
+                _local.RemoveExact(key, stored);
         }
-
-        StoreLocal(flight, settings, value, buffer, jsonOffset);
-        return new FlightResult<T>(value, buffer, jsonOffset);
+        return result;
     }
 
-    /// <summary>Fills L1 unless the key or one of its tags was evicted since the fill started.</summary>
-    private void StoreLocal<T>(Flight flight, EntrySettings settings, T value, byte[]? buffer, int jsonOffset)
+    /// <summary>Fills L1 unless the key or one of its tags was evicted since the fill started; returns the entry it stored.</summary>
+    private LocalEntry? StoreLocal<T>(Flight flight, EntrySettings settings, T value, byte[]? buffer, int jsonOffset)
     {
         if (!settings.WriteLocal || flight.IsInvalidated)
-            return;
+            return null;
         // Atomic with the eviction's mark: stored before it (the evictor removes it next) or not at all.
-        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry)
-            flight.StoreUnlessInvalidated(_local, entry);
+        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry && flight.StoreUnlessInvalidated(_local, entry))
+            return entry;
+        return null;
     }
 
     private LocalEntry? NewLocalEntry<T>(EntrySettings settings, LocalValidity validity, T value, byte[]? buffer, int jsonOffset, long readAt)

@@ -22,12 +22,12 @@ internal sealed partial class RedisHybridCache
             if (_flights.TryGetValue(key, out Flight? existing))
             {
                 // Join a fill of the same type that no eviction has overtaken since it started.
-                if (existing is Flight<T> running && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
+                if (existing is Flight<T> running && !running.IsWriting && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
                 {
                     _metrics.LocalStampedeJoin();
                     try
                     {
-                        return await running.WaitAsync(creator: false, _codec.Serializer, cancellationToken).ConfigureAwait(false);
+                        return await running.WaitAsync(_codec.Serializer, cancellationToken).ConfigureAwait(false);
                     }
                     catch (Exception) when (running.FailedWithoutItsStarter && !cancellationToken.IsCancellationRequested)
                     {
@@ -67,7 +67,7 @@ internal sealed partial class RedisHybridCache
         EntrySettings settings, CancellationToken cancellationToken)
     {
         _ = RunFillAsync(flight, state, factory, settings);
-        return flight.WaitAsync(creator: true, _codec.Serializer, cancellationToken);
+        return flight.WaitForCreatorAsync(cancellationToken);
     }
 
     private async Task RunFillAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, EntrySettings settings)
@@ -83,6 +83,9 @@ internal sealed partial class RedisHybridCache
             _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
             flight.Fail(e);
         }
+        // Counted from the answer to here: disposing, and tests, wait until the fill is gone from the registry too.
+        if (flight.IsWriting)
+            Interlocked.Decrement(ref _pendingWrites);
         Hooks.FillFinished?.Invoke(flight.Key);
     }
 

@@ -52,6 +52,17 @@ internal sealed partial class RedisHybridCache
         /// <summary>How many evictions wait to be replayed in Redis.</summary>
         public int PendingEvictionCount => cache._store?.PendingEvictionCount ?? 0;
 
+        /// <summary>
+        /// Completes once no answered fill is still writing Redis: a miss answers its callers before its write lands,
+        /// so a test that reads Redis or another instance next waits for this first.
+        /// </summary>
+        public async Task WritesLanded()
+        {
+            await cache.PendingWritesAsync(TimeSpan.FromSeconds(30));
+            if (Volatile.Read(ref cache._pendingWrites) > 0)
+                throw new TimeoutException("A fill's Redis write did not land within 30 s.");
+        }
+
         /// <summary>The number of fills in flight.</summary>
         public int FlightCount => cache._flights.Count;
 

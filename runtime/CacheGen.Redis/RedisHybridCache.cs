@@ -29,6 +29,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     private readonly bool _logHits;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private int _distributedWaits;
+    // Fills that answered their callers and are still writing Redis.
+    private int _pendingWrites;
 
     public RedisHybridCache(IOptions<CacheGenOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null)
@@ -222,8 +224,21 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         return withEpoch;
     }
 
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until no fill is still writing Redis after answering its callers:
+    /// disposing waits for them, so an application that stops right after a miss still leaves the entry for the others.
+    /// Rare and short (one round trip), so it polls rather than costing every miss a registration.
+    /// </summary>
+    internal async Task PendingWritesAsync(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Volatile.Read(ref _pendingWrites) > 0 && Environment.TickCount64 < deadline)
+            await Task.Delay(1).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await PendingWritesAsync(_options.RedisTimeout).ConfigureAwait(false);
         _backplane?.Dispose();
         if (_store is not null)
             await _store.DisposeAsync().ConfigureAwait(false);
@@ -232,6 +247,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
     public void Dispose()
     {
+        PendingWritesAsync(_options.RedisTimeout).GetAwaiter().GetResult();
         _backplane?.Dispose();
         _store?.Dispose();
         _metrics.Dispose();

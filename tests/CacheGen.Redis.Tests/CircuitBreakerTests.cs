@@ -381,6 +381,7 @@ public sealed class CircuitBreakerTests
         string[] keys = [Entry.UniqueKey(), Entry.UniqueKey(), Entry.UniqueKey()];
         foreach (string key in keys)
             Assert.Equal("old", await ReadRedis(instance, key, "old"));
+        await instance.SettledAsync();
 
         server.Kill();
         foreach (string key in keys)

@@ -38,6 +38,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
 
         foreach ((string region, string key) in keys)
             await a.Cache.GetOrCreateAsync(key, Returns("value of " + region), tags: [region]);
+        await a.SettledAsync();
         int calls = 0;
         foreach ((string region, string key) in keys)
             Assert.Equal("value of " + region, await b.Cache.GetOrCreateAsync(key, Returns("recomputed", () => calls++), tags: [region]));
@@ -65,6 +66,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Dictionary<string, string> keys = Regions.ToDictionary(r => r, r => Entry.UniqueKey(r));
         foreach ((string region, string key) in keys)
             await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: [region]);
+        await a.SettledAsync();
         RedisServer usersMaster = redis.Cluster.MasterOf(GenerationKey("users"));
         long generation = long.Parse(usersMaster.Cli("GET", GenerationKey("users")));
 
@@ -72,6 +74,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
 
         Assert.Equal(generation + 1, long.Parse(usersMaster.Cli("GET", GenerationKey("users"))));
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(keys["users"], Returns("new"), Entry.NoLocal, ["users"]));
+        await b.SettledAsync();
         Assert.Equal("new", await a.Cache.GetOrCreateAsync(keys["users"], Returns("newer"), tags: ["users"]));
         int calls = 0;
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(keys["authors"], Returns("x", () => calls++), Entry.NoLocal, ["authors"]));
@@ -128,19 +131,29 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.Equal(0, b.Hooks.PendingEvictionCount);
     }
 
-    /// <summary>A's factory has read "old" from the database and is held; returns its result and the way to release it.</summary>
+    /// <summary>
+    /// A's factory has read "old" from the database and is held; returns its result (once A's write has landed or
+    /// been refused: the caller is answered before) and the way to release it.
+    /// </summary>
     private static async Task<(Task<string> Result, TaskCompletionSource Release)> StartSlowReadAsync(CacheInstance a, string key, string region)
     {
         var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
-        {
-            readTheDatabase.SetResult();
-            await release.Task;
-            return "old";
-        }, tags: [region]).AsTask();
+        Task<string> result = ReadAndSettleAsync();
         await readTheDatabase.Task.WaitAsync(HangGuard);
         return (result, release);
+
+        async Task<string> ReadAndSettleAsync()
+        {
+            string value = await a.Cache.GetOrCreateAsync(key, async _ =>
+            {
+                readTheDatabase.SetResult();
+                await release.Task;
+                return "old";
+            }, tags: [region]);
+            await a.SettledAsync();
+            return value;
+        }
     }
 
     [Theory]
@@ -388,6 +401,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
 
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, Returns("v1"), tags: tags));
+        await a.SettledAsync();
         // Generated tags keep their region's hash slot: the entry is stored in Redis, readable by another instance.
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(redis.Cluster.KeySlot(GenerationKey(region)), redis.Cluster.KeySlot($"example:1:#tag:{tags[1]}"));

@@ -115,6 +115,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
             Assert.Equal(1, factory.Calls);
         }
 
+        await instance.SettledAsync();
         LogLine warning = Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries"));
@@ -161,6 +162,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         Post post = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(5, "fresh", "c")), tags: Entry.Posts);
 
         Assert.Equal("fresh", post.Title);
+        await instance.SettledAsync();
         // Foreign data, not an outage: logged as a corrupt entry (CircuitBreakerTests covers the repair).
         Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
     }
@@ -176,8 +178,11 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         string key = Entry.UniqueKey();
         await redis.Database.HashSetAsync(Entry.RedisKey(key), "field", "value");
 
+        // Each call settles before the next: the write that finds the foreign value (and removes it) lands after the answer.
         Post post = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(5, "fresh", "c")), Entry.NoLocal, Entry.Posts);
+        await instance.SettledAsync();
         Post again = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(6, "second", "c")), Entry.NoLocal, Entry.Posts);
+        await instance.SettledAsync();
         Post cached = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(7, "third", "c")), Entry.NoLocal, Entry.Posts);
 
         Assert.Equal(("fresh", "second", "second"), (post.Title, again.Title, cached.Title));

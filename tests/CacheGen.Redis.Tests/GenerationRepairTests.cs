@@ -31,6 +31,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
         await using var b = CacheInstance.Create(redis.Configuration);
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
         await a.Cache.GetOrCreateAsync(Entry.UniqueKey(region), Returns("primed"), tags: tags);
+        await a.SettledAsync();
         await redis.Database.StringSetAsync(Layout.Generation(region), garbage);
 
         await a.Cache.RemoveByTagAsync(region);
@@ -38,6 +39,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
             await a.Cache.GetOrCreateAsync(Entry.UniqueKey(region), Returns("filler"), Entry.NoLocal, tags);
         string key = Entry.UniqueKey(region);
         Assert.Equal("stored", await a.Cache.GetOrCreateAsync(key, Returns("stored"), Entry.NoLocal, tags));
+        await a.SettledAsync();
 
         int calls = 0;
         Assert.Equal("stored", await b.Cache.GetOrCreateAsync(key, Returns("recomputed", () => calls++), Entry.NoLocal, tags));

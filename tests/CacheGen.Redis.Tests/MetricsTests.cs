@@ -42,6 +42,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         release.SetResult();
         await Task.WhenAll(first, second).WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts);
+        await a.SettledAsync();
         await b.Cache.GetOrCreateAsync(key, slow, tags: Entry.Posts);
 
         // A stale set: B's fill reads, A evicts, B's write is rejected.
@@ -58,6 +59,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await a.Cache.RemoveByTagAsync("posts");
         finish.SetResult();
         await stale.WaitAsync(HangGuard);
+        await b.SettledAsync();
         await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied == 1 && deafm.Sum("cachegen.backplane.dropped") == 1, "the eviction message");
 
         Assert.Equal(1, am.Sum("cachegen.misses"));

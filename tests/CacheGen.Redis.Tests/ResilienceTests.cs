@@ -230,6 +230,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal("found", await methods.GetOrCreateAsync(method, key, () => new ValueTask<string>("found"), static (s, _) => s(), null, isEmpty, default));
         Assert.Equal("found", await methods.GetOrCreateAsync(method, key, empty, static (s, _) => s(), null, isEmpty, default));
         Assert.Equal(2, calls);
+        await a.SettledAsync();
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
     }
 

@@ -9,20 +9,30 @@ namespace CacheGen.Redis.Tests;
 public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
 
-    /// <summary>Starts A's read; returns once A's factory has read "old" and is blocked, plus the way to release it.</summary>
+    /// <summary>
+    /// Starts A's read; returns once A's factory has read "old" and is blocked, plus the way to release it. The result
+    /// is what A's caller got, once A's write has landed or been refused (the caller is answered before it does).
+    /// </summary>
     private static async Task<(Task<string> Result, TaskCompletionSource Release)> StartSlowReadAsync(CacheInstance a, string key)
     {
         var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
-        {
-            const string fromTheDatabase = "old";
-            readTheDatabase.SetResult();
-            await release.Task;
-            return fromTheDatabase;
-        }, tags: Entry.Posts).AsTask();
+        Task<string> result = ReadAndSettleAsync();
         await readTheDatabase.Task.WaitAsync(TimeSpan.FromSeconds(10));
         return (result, release);
+
+        async Task<string> ReadAndSettleAsync()
+        {
+            string value = await a.Cache.GetOrCreateAsync(key, async _ =>
+            {
+                const string fromTheDatabase = "old";
+                readTheDatabase.SetResult();
+                await release.Task;
+                return fromTheDatabase;
+            }, tags: Entry.Posts);
+            await a.SettledAsync();
+            return value;
+        }
     }
 
     /// <summary>What a third instance reads now (the database holds "new"), and how often it had to ask the database.</summary>

@@ -138,6 +138,8 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.All(results, r => Assert.Equal("slow", r.Title));
         // A mutable value: every joiner got its own copy.
         Assert.Equal(100, results.Distinct(ReferenceEqualityComparer.Instance).Count());
+        // The fill stays registered until its Redis write lands (the callers were answered before).
+        await instance.SettledAsync();
         Assert.Equal(0, instance.Hooks.FlightCount);
     }
 

@@ -1,3 +1,5 @@
+using System.Threading.Tasks.Sources;
+
 namespace CacheGen.Redis;
 
 /// <summary>
@@ -26,6 +28,15 @@ internal abstract class Flight(string key, LocalValidity validity, long startedA
     /// result must not reach the in-process cache.
     /// </summary>
     public bool IsInvalidated => _invalidated;
+
+    /// <summary>
+    /// Its callers have the fill's own result and only its Redis write is left: a later caller does not join it (it
+    /// reads like after any fill: the in-process copy, else Redis, which has the write by the time it reads: one
+    /// connection, commands in order). A fill answered early with an expired value (a soft timeout) is still joined.
+    /// </summary>
+    public bool IsWriting { get; private set; }
+
+    public void StartedWriting() => IsWriting = true;
 
     /// <summary>
     /// Marks the fill stale. Returns once a store that began before is done, so an evictor that marks first and then
@@ -64,13 +75,24 @@ internal readonly struct FlightResult<T>(T value, byte[]? buffer, int jsonOffset
 /// database context, its request's token): once that caller has left, a failure, or any cancellation, may be its
 /// doing, and <see cref="FailedWithoutItsStarter"/> tells the joiners to fill again with their own.
 /// </summary>
-internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt)
+/// <remarks>
+/// The caller that started the fill (the creator) waits on the flight itself, as an <see cref="IValueTaskSource{T}"/>:
+/// no allocation, and its code goes on inline on the thread that answers it, one thread-pool hop less on every miss.
+/// The fill answers it only where running its code inline is harmless (its Redis write already sent); joiners run on
+/// the thread pool.
+/// </remarks>
+internal sealed class Flight<T>(string key, LocalValidity validity, long startedAt) : Flight(key, validity, startedAt), IValueTaskSource<T>
 {
-    // Continuations run on the thread pool, so completing the fill never runs a waiter's code inline.
+    // Joiners' continuations run on the thread pool, so answering them never runs their code inline.
     private readonly TaskCompletionSource<FlightResult<T>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Not disposed: it has no timer and no linked parents, and a late Leave must still be able to Cancel it.
     private readonly CancellationTokenSource _cancellation = new();
+
+    // The creator's answer, set once: by the fill (1) or by the creator's own cancellation.
+    private ManualResetValueTaskSourceCore<T> _creator;
+    private int _creatorAnswered;
+    private CancellationTokenRegistration _creatorCancellation;
 
     // The creator counts as the first waiter.
     private int _waiters = 1;
@@ -94,7 +116,13 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
         return false;
     }
 
-    public void Complete(FlightResult<T> result) => _completion.TrySetResult(result);
+    /// <summary>Answers every waiter: joiners on the thread pool, then the creator inline, on this thread.</summary>
+    public void Complete(FlightResult<T> result)
+    {
+        _completion.TrySetResult(result);
+        if (Interlocked.Exchange(ref _creatorAnswered, 1) == 0)
+            _creator.SetResult(result.Value);
+    }
 
     /// <summary>
     /// The fill failed after the caller that started it had left, or was cancelled: not an answer for the callers
@@ -113,10 +141,42 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
             _completion.TrySetException(exception);
         // Observed here so a fill nobody waits for any more does not raise UnobservedTaskException; waiters still get it.
         _ = _completion.Task.Exception;
+        if (Interlocked.Exchange(ref _creatorAnswered, 1) == 0)
+            _creator.SetException(exception);
     }
 
-    /// <summary>Waits for the fill. <paramref name="creator"/> gets the very instance the fill produced.</summary>
-    public async ValueTask<T> WaitAsync(bool creator, PayloadSerializer serializer, CancellationToken cancellationToken)
+    /// <summary>The creator's wait: the very instance the fill produced, or its exception; its own token lets it leave.</summary>
+    public ValueTask<T> WaitForCreatorAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled && Volatile.Read(ref _creatorAnswered) == 0)
+        {
+            // Dropped in GetResult, on the creator's own flow (a registration left on a long-lived token would leak).
+            _creatorCancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Flight<T>)state!).CreatorCancelled(token), this);
+        }
+        return new ValueTask<T>(this, _creator.Version);
+    }
+
+    private void CreatorCancelled(CancellationToken token)
+    {
+        if (Interlocked.Exchange(ref _creatorAnswered, 1) != 0)
+            return;
+        Leave(creator: true);
+        _creator.SetException(new OperationCanceledException(token));
+    }
+
+    T IValueTaskSource<T>.GetResult(short token)
+    {
+        _creatorCancellation.Unregister();
+        return _creator.GetResult(token);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => _creator.GetStatus(token);
+
+    void IValueTaskSource<T>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _creator.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>A joiner's wait: its own copy of a mutable value when the fill serialized one.</summary>
+    public async ValueTask<T> WaitAsync(PayloadSerializer serializer, CancellationToken cancellationToken)
     {
         Task<FlightResult<T>> completion = _completion.Task;
         FlightResult<T> result;
@@ -132,12 +192,12 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !completion.IsCompleted)
             {
-                Leave(creator);
+                Leave(creator: false);
                 throw;
             }
         }
 
-        if (creator || ImmutableType<T>.Value || result.Buffer is null)
+        if (ImmutableType<T>.Value || result.Buffer is null)
             return result.Value;
         try
         {

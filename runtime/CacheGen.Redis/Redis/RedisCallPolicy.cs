@@ -86,9 +86,12 @@ internal sealed class RedisCallPolicy
     /// Runs <paramref name="call"/> on the database under the policy. The call may return null when it has nothing to
     /// send (then nothing is recorded). The caller's cancellation propagates; every other exception is an outcome.
     /// <paramref name="bound"/> replaces the Redis timeout for a call that is many commands (a clear on a cluster).
+    /// A call no caller waits for (<paramref name="callerWaits"/> false: a fill's write after its callers were answered)
+    /// is bounded by the client's own timeout, which is the Redis timeout, with no timer of its own.
     /// </summary>
     public async ValueTask<CallResult<T>> RunAsync<TState, T>(CallKind kind, string name, TState state,
-        Func<IDatabase, TState, CancellationToken, Task<T>?> call, CancellationToken cancellationToken, TimeSpan? bound = null)
+        Func<IDatabase, TState, CancellationToken, Task<T>?> call, CancellationToken cancellationToken, TimeSpan? bound = null,
+        bool callerWaits = true)
     {
         if (!Admit())
             return new(CallStatus.NotSent, default!);
@@ -102,7 +105,7 @@ internal sealed class RedisCallPolicy
             long sentAt = Stopwatch.GetTimestamp();
             try
             {
-                while (!pending.IsCompleted)
+                while (callerWaits && !pending.IsCompleted)
                 {
                     long wakeAt = NextLook(sentAt, bound);
                     await ((Task)pending).WaitAsync(Until(wakeAt), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -232,7 +232,8 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
     /// <paramref name="read"/> (one that succeeded) saw and every tag generation is unchanged. Returns true if it was
     /// written, false if the guard rejected it, null if Redis failed (logged) or was not called.
     /// </summary>
-    public async ValueTask<bool?> GuardedWriteAsync(string key, string[] tags, RedisRead read, byte[] envelope, TimeSpan expiration, CancellationToken cancellationToken)
+    public async ValueTask<bool?> GuardedWriteAsync(string key, string[] tags, RedisRead read, byte[] envelope, TimeSpan expiration,
+        CancellationToken cancellationToken, bool callerWaits = true)
     {
         // An eviction that failed since the read: Redis may not have seen it, so nothing computed before it goes there.
         if (_recovery.MustSkip(key, tags) || !_policy.Admit())
@@ -247,7 +248,7 @@ internal sealed class RedisStore : IAsyncDisposable, IDisposable
         // The keys the read built: made once per fill, not once per call.
         CallResult<RedisResult> result = await _policy.RunAsync(CallKind.Write, key, (Keys: read.Keys!, Arguments: arguments),
             static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.GuardedSet, s.Keys, s.Arguments),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, callerWaits: callerWaits).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
         return result.Answered ? (long)result.Value == 1 : null;

@@ -27,6 +27,12 @@ public sealed class CacheInstance : IAsyncDisposable
     public IServiceProvider Services => _provider;
 
     /// <summary>
+    /// Waits until this instance's fills have written Redis. A miss answers before its guarded write lands, so a test
+    /// that next looks at Redis, or reads through another instance, settles the instance that filled first.
+    /// </summary>
+    public Task SettledAsync() => Hooks.WritesLanded();
+
+    /// <summary>
     /// An instance on <paramref name="redis"/> with KeyPrefix "example" (null: in-process only). The Redis timeout is
     /// 5 s rather than 1 s, and so is the stall bound rather than 100 ms, so that a loaded CI machine (a redis-server
     /// not scheduled for a while) does not turn a first connection or a large value into a miss; the failure tests set
