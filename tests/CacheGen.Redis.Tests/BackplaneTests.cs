@@ -45,6 +45,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         await using var b = await Instance();
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
 
         await a.Cache.RemoveByTagAsync("posts");
 
@@ -58,6 +59,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         await using var b = await Instance();
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
 
         await a.Cache.RemoveAsync(key);
 
@@ -71,6 +73,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         await using var b = await Instance();
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
 
         await a.Cache.SetAsync(key, "set by A", tags: Entry.Posts);
 
@@ -84,6 +87,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         await using var b = await Instance(backplane: false);
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
 
         await a.Cache.RemoveByTagAsync("posts");
         await Task.Delay(300);
@@ -119,6 +123,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
         using var metrics = new MetricsRecorder(b.Hooks.Meter);
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("kept"), tags: Entry.Posts);
+        await b.SettledAsync();
         using var publisher = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration);
         var channel = StackExchange.Redis.RedisChannel.Literal("example:1:cachegen:evict");
         var garbage = new byte[256];

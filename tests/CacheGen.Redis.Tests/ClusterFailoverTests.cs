@@ -52,6 +52,7 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
         // "v1" is cached, then the database moves to "v2" and the region is evicted: "v1" stays in Redis under the old
         // generation. Once the replica has all of it, the master dies.
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, database, tags: tags));
+        await a.SettledAsync();
         Volatile.Write(ref version, 2);
         await a.Cache.RemoveByTagAsync(region);
         redis.Cluster.WaitUntilHealthy();

@@ -91,6 +91,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         string kept = Entry.UniqueKey("authors");
         await a.Cache.GetOrCreateAsync(evicted, Returns("old"), tags: ["authors"]);
         await a.Cache.GetOrCreateAsync(kept, Returns("kept"), tags: ["authors"]);
+        await a.SettledAsync();
 
         await a.Cache.RemoveAsync(evicted);
 
@@ -111,6 +112,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
             await a.Cache.GetOrCreateAsync(key, Returns("old"), Entry.NoLocal, [region]);
         string plain = "plain:" + Guid.NewGuid().ToString("N");
         await a.Cache.GetOrCreateAsync(plain, Returns("old"), Entry.NoLocal);
+        await a.SettledAsync();
         string slowKey = Entry.UniqueKey("users");
         (Task<string> slow, TaskCompletionSource release) = await StartSlowReadAsync(a, slowKey, "users");
 
@@ -228,6 +230,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         };
         await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: ["posts"]);
+        await a.SettledAsync();
 
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, Returns("computed by B"), tags: ["posts"]).AsTask();
         await readDone.Task.WaitAsync(HangGuard);
@@ -267,6 +270,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Dictionary<string, string> keys = Regions.ToDictionary(r => r, r => Entry.UniqueKey(r));
         foreach ((string region, string key) in keys)
             await b.Cache.GetOrCreateAsync(key, Returns("old"), tags: [region]);
+        await b.SettledAsync();
 
         await a.Cache.RemoveByTagAsync("posts");
         await a.Cache.RemoveAsync(keys["users"]);
@@ -344,6 +348,9 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.True(await redis.Database.KeyExistsAsync(lease));
         release.SetResult();
         string[] results = await Task.WhenAll(onA.Concat(onB)).WaitAsync(HangGuard);
+        // The lease is released once the write has landed, after the callers were answered.
+        await a.SettledAsync();
+        await b.SettledAsync();
 
         Assert.Equal(1, calls);
         Assert.All(results, r => Assert.Equal("slow", r));

@@ -100,6 +100,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        await instance.SettledAsync();
         await redis.Database.StringSetAsync(Entry.RedisKey(key), await BytesFor(kind, key), TimeSpan.FromMinutes(1));
 
         if (kind == "unknown enum value")
@@ -141,6 +142,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         await using var instance = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        await instance.SettledAsync();
         long[] generation = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         const string Gadget = """{"$type":"System.Diagnostics.Process, System.Diagnostics.Process","StartInfo":{"FileName":"/bin/false"}}""";
         await redis.Database.StringSetAsync(Entry.RedisKey(key), ValueEnvelope(key, generation, Gadget, Serializer.SchemaOf<object>()), TimeSpan.FromMinutes(1));
@@ -175,6 +177,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         await using var instance = CacheInstance.Create(redis.Configuration);
         using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        await instance.SettledAsync();
         string key = Entry.UniqueKey();
         await redis.Database.HashSetAsync(Entry.RedisKey(key), "field", "value");
 

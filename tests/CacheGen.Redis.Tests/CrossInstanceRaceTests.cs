@@ -104,6 +104,8 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         };
         await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        // B reads A's entry from Redis: A's write must have landed.
+        await a.SettledAsync();
 
         Task<string> inFlight = b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed by B"), tags: Entry.Posts).AsTask();
         await readDone.Task.WaitAsync(HangGuard);
@@ -156,6 +158,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
             await release.Task;
         };
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
 
         Task eviction = region ? b.Cache.RemoveByTagAsync("posts").AsTask() : b.Cache.RemoveAsync(key).AsTask();
         await evicting.Task.WaitAsync(HangGuard);
@@ -176,6 +179,8 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await b.Hooks.BackplaneReady.WaitAsync(HangGuard);
         string key = Entry.UniqueKey();
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        // B's write lands first: a write the generation below overtook would be refused and drop B's copy.
+        await b.SettledAsync();
         // An eviction whose message B never gets (as if published while B's subscription was down): only the
         // generation in Redis moves. B's L1 still answers "old" -- the copy the flush must drop.
         await redis.Database.StringIncrementAsync("example:1:#gen:{posts}");

@@ -13,6 +13,7 @@ public sealed class DebugLogTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string key = Entry.UniqueKey();
 
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
+        await a.SettledAsync();
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
         await a.Cache.RemoveAsync(key);

@@ -26,6 +26,7 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         string key = Entry.UniqueKey();
 
         Assert.Equal("old", await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), TwoSeconds, Entry.Posts));
+        await a.SettledAsync();
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), TwoSeconds, Entry.Posts));
 
@@ -52,6 +53,8 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         string key = Entry.UniqueKey();
 
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), options, Entry.Posts);
+        // B reads A's entry from Redis: A's write must have landed.
+        await a.SettledAsync();
         time.Advance(TimeSpan.FromSeconds(20));
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), options, Entry.Posts));
         time.Advance(TimeSpan.FromSeconds(9));
@@ -74,6 +77,7 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         using var metrics = new MetricsRecorder(instance.Hooks.Meter);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        await instance.SettledAsync();
         long[] generations = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         // Version 3: the same envelope without the expiry in front of the schema hash.
         byte[] current = TestEnvelopes.Value(new Post(1, "old", "c"), key, generations);

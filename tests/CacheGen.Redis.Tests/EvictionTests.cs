@@ -33,6 +33,7 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await using var b = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: Entry.Posts);
+        await a.SettledAsync();
         // B reads with its in-process cache disabled, so this shows what Redis says; that B's in-process copy goes
         // too is BackplaneTests' business.
         Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, Returns("unused"), Entry.NoLocal, Entry.Posts));
@@ -51,6 +52,7 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string user = Entry.UniqueKey("users");
         await a.Cache.GetOrCreateAsync(post, Returns("post"), tags: Entry.Posts);
         await a.Cache.GetOrCreateAsync(user, Returns("user"), tags: Entry.Users);
+        await a.SettledAsync();
 
         await a.Cache.RemoveByTagAsync("posts");
 
@@ -71,6 +73,8 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string[] keys = Enumerable.Range(0, 1000).Select(i => $"{{{region}}}:post:{i}").ToArray();
         foreach (string[] chunk in keys.Chunk(100))
             await Task.WhenAll(chunk.Select(k => a.Cache.GetOrCreateAsync(k, Returns("old"), tags: tags).AsTask()));
+        // The fills answered before their writes landed: count the keys once they have.
+        await a.SettledAsync();
         long before = redis.DatabaseSize(1);
         Assert.True(before >= 1001);
 
@@ -94,6 +98,7 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await using var instance = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey("lost");
         await instance.Cache.GetOrCreateAsync(key, Returns("old"), tags: ["lost"]);
+        await instance.SettledAsync();
 
         // As if maxmemory had evicted it: the next eviction starts the generation afresh at a random value.
         await redis.Database.KeyDeleteAsync("example:1:#gen:{lost}");
@@ -112,6 +117,7 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string kept = Entry.UniqueKey();
         await a.Cache.GetOrCreateAsync(evicted, Returns("old"), tags: Entry.Posts);
         await a.Cache.GetOrCreateAsync(kept, Returns("kept"), tags: Entry.Posts);
+        await a.SettledAsync();
 
         await a.Cache.RemoveAsync(evicted);
 
@@ -127,6 +133,7 @@ public sealed class EvictionTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await using var b = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await a.Cache.GetOrCreateAsync(key, Returns("old"), tags: Entry.Posts);
+        await a.SettledAsync();
 
         await a.Cache.RemoveAsync(key);
 

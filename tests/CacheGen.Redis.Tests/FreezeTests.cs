@@ -36,6 +36,7 @@ public sealed class FreezeTests(ITestOutputHelper output)
         await using CacheInstance instance = Instance(server);
         for (int i = 0; i < Keys; i++)
             Assert.Equal(Expected(i), await Read(instance, i));
+        await instance.SettledAsync();
 
         // Reads of stored entries, and every tenth call a new key: a miss whose guarded write goes to Redis too.
         int next = Keys;

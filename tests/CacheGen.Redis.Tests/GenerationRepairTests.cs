@@ -63,6 +63,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
         string key = Entry.UniqueKey(region);
         Assert.Equal("old", await a.Cache.GetOrCreateAsync(key, Returns("old"), Entry.NoLocal, tags));
+        await a.SettledAsync();
         await redis.Database.StringSetAsync(Layout.Generation(region), garbage);
 
         // The old entry was written under a generation the repair abandoned: a miss, then the new value is kept.

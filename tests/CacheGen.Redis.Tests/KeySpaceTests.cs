@@ -45,6 +45,7 @@ public sealed class KeySpaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
         string key = "{posts}:post:" + Guid.NewGuid().ToString("N");
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v1"), Entry.NoLocal, Entry.Posts));
+        await a.SettledAsync();
         string generation = (string)(await redis.Database.StringGetAsync(Layout.Generation("posts")))!;
 
         string[] hostile = [.. InternalShapes().Append(((string)Layout.Lease(key)!)[Layout.Prefix.Length..]).Distinct()];
@@ -53,6 +54,7 @@ public sealed class KeySpaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
             Assert.Equal("hostile " + h, await a.Cache.GetOrCreateAsync(h, _ => ValueTask.FromResult("hostile " + h), Entry.NoLocal));
             await a.Cache.SetAsync(h, "set " + h, Entry.NoLocal);
         }
+        await a.SettledAsync();
 
         Assert.Equal(generation, (string?)await redis.Database.StringGetAsync(Layout.Generation("posts")));
         int calls = 0;

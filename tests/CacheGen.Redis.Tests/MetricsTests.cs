@@ -89,6 +89,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         string user = Entry.UniqueKey("users");
 
         await a.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // miss
+        await a.SettledAsync();
         await a.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // l1 hit
         await b.Cache.GetOrCreateAsync(post, _ => ValueTask.FromResult("p"), tags: Entry.Posts);   // l2 hit
         await a.Cache.GetOrCreateAsync(user, _ => ValueTask.FromResult("u"), tags: Entry.Users);   // miss

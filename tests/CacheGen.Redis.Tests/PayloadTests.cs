@@ -24,6 +24,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         JsonPayload original = PostsPayload(100);
 
         JsonPayload first = await writer.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(original), tags: Entry.Posts);
+        await writer.SettledAsync();
         JsonPayload fromL1 = await writer.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(1)), tags: Entry.Posts);
         JsonPayload fromRedis = await reader.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(1)), tags: Entry.Posts);
         JsonPayload fromReadersL1 = await reader.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(1)), tags: Entry.Posts);
@@ -48,6 +49,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         await using var reader = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await writer.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(10)), tags: Entry.Posts);
+        await writer.SettledAsync();
         byte[] stored = (await redis.Database.StringGetAsync(Entry.RedisKey(key)))!;
         stored[^2] = (byte)'{'; // still the same length, no longer the same JSON
         await redis.Database.StringSetAsync(Entry.RedisKey(key), stored, TimeSpan.FromMinutes(1));
@@ -86,6 +88,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
 
         Post first = await instance.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts);
         Post second = await instance.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts);
+        await instance.SettledAsync();
 
         Assert.Equal(5000, first.Title.Length);
         Assert.Equal(5000, second.Title.Length);

@@ -51,6 +51,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         var factoryB = new CountingFactory<Post>(n => new Post(7, "from B", "Content"));
 
         await a.Cache.GetOrCreateAsync(key, (Func<CancellationToken, ValueTask<Post>>)factoryA, tags: Entry.Posts);
+        await a.SettledAsync();
         Post fromB = await b.Cache.GetOrCreateAsync(key, (Func<CancellationToken, ValueTask<Post>>)factoryB, tags: Entry.Posts);
 
         Assert.Equal(1, factoryA.Calls);
@@ -66,6 +67,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         string key = "untagged:" + Guid.NewGuid().ToString("N");
 
         await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("value"));
+        await a.SettledAsync();
         string fromB = await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("other"));
 
         Assert.Equal("value", fromB);
@@ -91,6 +93,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
     {
         await using var instance = CacheInstance.Create(redis.Configuration);
         await instance.Cache.GetOrCreateAsync("{posts}:post:5", _ => ValueTask.FromResult(new Post(5, "t", "c")), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         // A plain client on database 1 sees the entry under KEY_PREFIX:VERSION:KEY and the region's generation.
         Assert.True(await redis.Database.KeyExistsAsync("example:1:{posts}:post:5"));
@@ -105,6 +108,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         await using var instance = CacheInstance.Create(redis.Configuration, o => o.KeyPrefix = "");
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(1), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         Assert.True(await redis.Database.KeyExistsAsync(":1:" + key));
         Assert.True(await redis.Database.KeyExistsAsync(":1:#gen:{posts}"));
@@ -117,6 +121,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         await using var v1 = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
         await v2.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v2"), tags: Entry.Posts);
+        await v2.SettledAsync();
 
         Assert.True(await redis.Database.KeyExistsAsync("example:2:" + key));
         Assert.Equal("v1", await v1.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v1"), tags: Entry.Posts));
@@ -131,6 +136,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         await instance.Cache.GetOrCreateAsync(shortKey, _ => ValueTask.FromResult(1),
             new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(60) }, Entry.Posts);
         await instance.Cache.GetOrCreateAsync(defaultKey, _ => ValueTask.FromResult(1), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         long shortTtl = long.Parse(redis.Cli("-n", "1", "PTTL", Entry.RedisKey(shortKey)));
         long defaultTtl = long.Parse(redis.Cli("-n", "1", "PTTL", Entry.RedisKey(defaultKey)));
@@ -147,6 +153,7 @@ public sealed class ReadThroughTests(RedisFixture redis) : IClassFixture<RedisFi
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(1),
             new HybridCacheEntryOptions { Expiration = TimeSpan.FromSeconds(1) }, Entry.Posts);
+        await instance.SettledAsync();
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
 
         var clock = Stopwatch.StartNew();

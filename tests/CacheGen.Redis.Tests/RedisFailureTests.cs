@@ -56,6 +56,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         await using var instance = Instance();
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("cached"), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         redis.Server.Kill();
         try
@@ -104,6 +105,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
     {
         await using var instance = Instance(o => o.RedisTimeout = TimeSpan.FromMilliseconds(300));
         await instance.Cache.GetOrCreateAsync(Entry.UniqueKey(), _ => ValueTask.FromResult("warm"), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         redis.Server.Freeze();
         try
@@ -176,6 +178,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         await instance.Hooks.BackplaneReady.WaitAsync(HangGuard);
         string key = Entry.UniqueKey();
         await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("before"), tags: Entry.Posts);
+        await instance.SettledAsync();
 
         redis.Server.Restart();
 

@@ -43,6 +43,7 @@ public sealed class RemoveContractTests(RedisFixture redis) : IClassFixture<Redi
         string[][] tags = [Entry.Posts, Entry.Users, []];
         for (int i = 0; i < keys.Length; i++)
             await a.Cache.GetOrCreateAsync(keys[i], Returns("old"), Entry.NoLocal, tags[i]);
+        await a.SettledAsync();
 
         await a.Cache.RemoveByTagAsync("*");
 
@@ -79,6 +80,8 @@ public sealed class RemoveContractTests(RedisFixture redis) : IClassFixture<Redi
         await b.Cache.RemoveByTagAsync("*");
         release.SetResult();
         Assert.Equal("computed before the clear", await slow);
+        // The caller is answered before A's guarded write lands (and is refused): look once it has.
+        await a.SettledAsync();
 
         await using var c = CacheInstance.Create(redis.Configuration);
         Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, Returns("new"), Entry.NoLocal, tags));

@@ -64,6 +64,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
         string key = Entry.UniqueKey();
         Assert.Equal("v1", await Read(a, FailSafe, key, () => new("v1")));
+        await a.SettledAsync();
 
         clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
 
@@ -88,6 +89,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         await using CacheInstance b = Instance(clock);
         string key = Entry.UniqueKey();
         await Read(a, FailSafe, key, () => new("v1"));
+        await a.SettledAsync();
         clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
 
         await (eviction switch
@@ -167,6 +169,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         slow.SetResult("v2");
         // The background fill stores its result through the guard: both instances read it without a data call.
         await Eventually.Until(async () => await Read(a, WithTimeout, key, Fails()) == "v2", "the background result in A");
+        await a.SettledAsync();
         Assert.Equal("v2", await Read(b, WithTimeout, key, Fails()));
     }
 
@@ -206,6 +209,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
 
         Assert.All(await Task.WhenAll(callers), Assert.Null);
         Assert.Equal(1, calls);
+        await a.SettledAsync();
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         // Nor in-process: the next call asks the source.
         Assert.Equal("found", await methods.GetOrCreateAsync(method, key, () => new ValueTask<string?>("found"), static (s, _) => s(), null, null, default));
@@ -225,6 +229,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal("", await methods.GetOrCreateAsync(method, key, empty, static (s, _) => s(), null, isEmpty, default));
         Assert.Equal("", await methods.GetOrCreateAsync(method, key, empty, static (s, _) => s(), null, isEmpty, default));
         Assert.Equal(2, calls);
+        await a.SettledAsync();
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
 
         Assert.Equal("found", await methods.GetOrCreateAsync(method, key, () => new ValueTask<string>("found"), static (s, _) => s(), null, isEmpty, default));

@@ -27,6 +27,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(1, factory.Calls);
         if (withRedis)
         {
+            await writer.SettledAsync();
             var other = new CountingFactory<JsonPayload?>(_ => JsonPayload.FromUtf8("""{"not":"cached"}"""u8.ToArray()));
             Assert.Null(await reader.Cache.GetOrCreateAsync(key, other.Invoke, tags: Entry.Posts));
             Assert.Equal(0, other.Calls);
@@ -43,6 +44,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         string isNull = Entry.UniqueKey();
         await writer.Cache.GetOrCreateAsync(holdsNull, _ => ValueTask.FromResult<JsonPayload?>(JsonPayload.FromUtf8("null"u8.ToArray())), tags: Entry.Posts);
         await writer.Cache.GetOrCreateAsync(isNull, _ => ValueTask.FromResult<JsonPayload?>(null), tags: Entry.Posts);
+        await writer.SettledAsync();
 
         JsonPayload? payload = await reader.Cache.GetOrCreateAsync(holdsNull, _ => ValueTask.FromResult<JsonPayload?>(null), tags: Entry.Posts);
         JsonPayload? none = await reader.Cache.GetOrCreateAsync(isNull, _ => ValueTask.FromResult<JsonPayload?>(JsonPayload.FromUtf8("1"u8.ToArray())), tags: Entry.Posts);
@@ -60,6 +62,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         await writer.Cache.GetOrCreateAsync(tupleKey, _ => ValueTask.FromResult((1, 2)), tags: Entry.Posts);
         await writer.Cache.GetOrCreateAsync(pointKey, _ => ValueTask.FromResult(new FieldPoint { X = 3, Y = 4 }), tags: Entry.Posts);
         await writer.Cache.GetOrCreateAsync(mapKey, _ => ValueTask.FromResult(new Dictionary<string, (int, string)> { ["a"] = (5, "six") }), tags: Entry.Posts);
+        await writer.SettledAsync();
 
         // From Redis on another instance, then from that instance's L1.
         for (int i = 0; i < 2; i++)
@@ -89,6 +92,8 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal((1, 2), await writer.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts));
         Assert.Equal((2, 2), await writer.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts));
         Assert.Equal((7, 8), await reader.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult((7, 8)), tags: Entry.Posts));
+        await writer.SettledAsync();
+        await reader.SettledAsync();
 
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         LogLine warning = Assert.Single(writer.Logs.WithEventId(LogEvents.UncacheableType));
@@ -117,6 +122,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
 
         Assert.Equal(1, calls);
         Assert.All(results, r => Assert.Equal((7, "seven"), (r.Id, r.Name)));
+        await instance.SettledAsync();
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(0, instance.Hooks.LocalCount);
         Assert.Single(instance.Logs.WithEventId(LogEvents.UncacheableType));
@@ -131,6 +137,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         using var metrics = new MetricsRecorder(reader.Hooks.Meter);
         string key = Entry.UniqueKey();
         await reader.Cache.GetOrCreateAsync("{posts}:prime", _ => ValueTask.FromResult(0), tags: Entry.Posts);
+        await reader.SettledAsync();
         long[] generations = await TestEnvelopes.PostsGenerationsAsync(redis.Database);
         byte[] stored = TestEnvelopes.Value(new TwoConstructors(1, "old"), key, generations);
         await redis.Database.StringSetAsync(Entry.RedisKey(key), stored, TimeSpan.FromMinutes(1));
@@ -143,6 +150,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(0, metrics.Sum("cachegen.corrupt_entries"));
         Assert.Single(reader.Logs.WithEventId(LogEvents.UncacheableType));
         // Left alone to expire: nothing is written for a type that cannot be read back.
+        await reader.SettledAsync();
         Assert.Equal(stored, (byte[])(await redis.Database.StringGetAsync(Entry.RedisKey(key)))!);
     }
 
@@ -158,6 +166,8 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         await writer.Cache.GetOrCreateAsync(five, _ => ValueTask.FromResult(new IgnoresItsArgument(5) { Count = 5, Name = "five" }), tags: Entry.Posts);
 
         Assert.Equal(5, (await writer.Cache.GetOrCreateAsync(five, _ => ValueTask.FromResult(new IgnoresItsArgument(5) { Count = 5 }), tags: Entry.Posts)).Count);
+        // The reader would find in Redis whatever the writer stored.
+        await writer.SettledAsync();
         Assert.Equal(5, (await reader.Cache.GetOrCreateAsync(five, _ => ValueTask.FromResult(new IgnoresItsArgument(5) { Count = 5 }), tags: Entry.Posts)).Count);
         Assert.Single(writer.Logs.WithEventId(LogEvents.UncacheableType));
     }
@@ -184,6 +194,8 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         string key = Entry.UniqueKey();
 
         Animal stored = await writer.Cache.GetOrCreateAsync<Animal>(key, _ => ValueTask.FromResult<Animal>(new Dog { Name = "Rex", Breed = "collie" }), tags: Entry.Posts);
+        // The reader would find in Redis whatever the writer stored.
+        await writer.SettledAsync();
         Animal read = await reader.Cache.GetOrCreateAsync<Animal>(key, _ => ValueTask.FromResult<Animal>(new Dog { Name = "Rex", Breed = "collie" }), tags: Entry.Posts);
 
         Assert.Equal("collie", Assert.IsType<Dog>(stored).Breed);

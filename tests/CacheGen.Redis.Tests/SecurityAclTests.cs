@@ -76,6 +76,7 @@ public sealed class SecurityAclTests : IDisposable
         string key = Entry.UniqueKey();
         // Read-through: the second instance is served from Redis.
         Assert.Equal("v1", await first.Cache.GetOrCreateAsync(key, Source(calls, "v1"), tags: Entry.Posts));
+        await first.SettledAsync();
         Assert.Equal("v1", await second.Cache.GetOrCreateAsync(key, Source(calls, "unused"), tags: Entry.Posts));
         Assert.Equal(["v1"], calls);
         Assert.Equal("1", _server.Cli("-n", "1", "EXISTS", "p:1:" + key));
@@ -84,6 +85,7 @@ public sealed class SecurityAclTests : IDisposable
         await first.Cache.RemoveByTagAsync("posts");
         await WaitUntil(() => second.Hooks.BackplaneMessagesApplied >= 1);
         Assert.Equal("v2", await second.Cache.GetOrCreateAsync(key, Source(calls, "v2"), tags: Entry.Posts));
+        await second.SettledAsync();
         Assert.Equal("v2", await first.Cache.GetOrCreateAsync(key, Source(calls, "unused"), tags: Entry.Posts));
         Assert.Equal(["v1", "v2"], calls);
 
@@ -96,6 +98,8 @@ public sealed class SecurityAclTests : IDisposable
         Assert.Equal("set", await second.Cache.GetOrCreateAsync(setKey, Source(calls, "unused"), Entry.NoLocal, Entry.Posts));
         Assert.Equal("plain", await second.Cache.GetOrCreateAsync("plain:" + Guid.NewGuid().ToString("N"), Source(calls, "plain")));
         Assert.Equal(["v1", "v2", "v3", "plain"], calls);
+        await first.SettledAsync();
+        await second.SettledAsync();
 
         // Nothing was refused, to CacheGen or to the client's own handshake.
         string refused = _server.Cli("ACL", "LOG");
@@ -112,8 +116,10 @@ public sealed class SecurityAclTests : IDisposable
         var calls = new List<string>();
         string key = Entry.UniqueKey();
         Assert.Equal("p value", await appP.Cache.GetOrCreateAsync(key, Source(calls, "p value"), tags: Entry.Posts));
+        await appP.SettledAsync();
         // The second application caches under its own prefix on the same server, unhindered.
         Assert.Equal("q value", await appQ.Cache.GetOrCreateAsync(key, Source(calls, "q value"), tags: Entry.Posts));
+        await appQ.SettledAsync();
         Assert.Equal("1", _server.Cli("-n", "1", "EXISTS", "q:1:" + key));
         Assert.Equal("", _server.Cli("ACL", "LOG"));
 
@@ -155,6 +161,7 @@ public sealed class SecurityAclTests : IDisposable
         for (int i = 1; i <= 2; i++)
             Assert.Equal("source " + i, await misconfigured.Cache.GetOrCreateAsync(key, Source(calls, "source " + i), Entry.NoLocal, Entry.Posts));
         await misconfigured.Cache.RemoveByTagAsync("posts");
+        await misconfigured.SettledAsync();
 
         Assert.Equal("0", _server.Cli("-n", "1", "EXISTS", "p:1:" + key));
         Assert.Contains(misconfigured.Logs.WithEventId(LogEvents.RedisReadFailed), l => l.Exception!.Contains("NOPERM"));
@@ -192,6 +199,7 @@ public sealed class SecurityAclTests : IDisposable
             await app.Cache.RemoveAsync(key);
             // A fill over the tombstone checks its stamp (GETRANGE).
             await app.Cache.GetOrCreateAsync(key, Source(calls, "after"), Entry.NoLocal, Entry.Posts);
+            await app.SettledAsync();
             await app.Cache.RemoveByTagAsync("posts");
             if (keepAlive != "")
                 await Task.Delay(TimeSpan.FromSeconds(2.5));

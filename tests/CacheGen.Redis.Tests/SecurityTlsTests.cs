@@ -50,6 +50,7 @@ public sealed class SecurityTlsTests : IDisposable
             await Task.Delay(20);
         Assert.Equal("v2", await second.Cache.GetOrCreateAsync(key, Source(calls, "v2"), tags: Entry.Posts));
         Assert.Equal(["v1", "v2"], calls);
+        await second.SettledAsync();
         // No call failed (a first SUBSCRIBE that raced the connection, event 14, is retried by design).
         Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != LogEvents.BackplaneSubscribeFailed);
     }

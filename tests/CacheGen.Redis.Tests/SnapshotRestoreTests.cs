@@ -66,12 +66,14 @@ public sealed class SnapshotRestoreTests : IDisposable
         string[] tags = [region];
         string key = Entry.UniqueKey(region);
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, Returns("v1"), Entry.NoLocal, tags));
+        await a.SettledAsync();
         Assert.Equal("v1", await b.Cache.GetOrCreateAsync(key, Returns("unused"), Entry.NoLocal, tags));
         Snapshot();
 
         // a evicts; b reads the newer generation afterwards (and stores v2 under it).
         await a.Cache.RemoveByTagAsync(region);
         Assert.Equal("v2", await b.Cache.GetOrCreateAsync(key, Returns("v2"), Entry.NoLocal, tags));
+        await b.SettledAsync();
 
         await CrashAndRestartFromSnapshot(a, b);
 
@@ -94,6 +96,7 @@ public sealed class SnapshotRestoreTests : IDisposable
         string[] tags = ["restored", "other"];
         string key = Entry.UniqueKey("restored");
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, Returns("v1"), Entry.NoLocal, tags));
+        await a.SettledAsync();
         Snapshot();
         await a.Cache.RemoveByTagAsync("other");
 
@@ -108,10 +111,12 @@ public sealed class SnapshotRestoreTests : IDisposable
         await using var a = Instance();
         string key = Entry.UniqueKey();
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(key, Returns("v1"), Entry.NoLocal, Entry.Posts));
+        await a.SettledAsync();
         Snapshot();
 
         await a.Cache.RemoveAsync(key);
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(key, Returns("v2"), Entry.NoLocal, Entry.Posts));
+        await a.SettledAsync();
 
         await CrashAndRestartFromSnapshot(a);
 
@@ -127,6 +132,7 @@ public sealed class SnapshotRestoreTests : IDisposable
         string tagged = Entry.UniqueKey(), untagged = "plain:" + Guid.NewGuid().ToString("N");
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(tagged, Returns("v1"), Entry.NoLocal, Entry.Posts));
         Assert.Equal("v1", await a.Cache.GetOrCreateAsync(untagged, Returns("v1"), Entry.NoLocal));
+        await a.SettledAsync();
         Snapshot();
 
         await a.Cache.RemoveByTagAsync("*");

@@ -69,6 +69,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
         string key = Entry.UniqueKey();
         // An older value sits in Redis, already invalidated: A reads its stamp, then the region moves on again.
         await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("older"), tags: Entry.Posts);
+        await b.SettledAsync();
         await b.Cache.RemoveByTagAsync("posts");
 
         var (result, release) = await StartSlowReadAsync(a, key);

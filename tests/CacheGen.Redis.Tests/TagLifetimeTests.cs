@@ -47,10 +47,13 @@ public sealed class TagLifetimeTests(RedisFixture redis) : IClassFixture<RedisFi
         await using var instance = CacheInstance.Create(redis.Configuration);
         string tag = "long" + Guid.NewGuid().ToString("N");
         await instance.Cache.GetOrCreateAsync(Entry.UniqueKey(tag), Returns("hour"), new HybridCacheEntryOptions { Expiration = TimeSpan.FromHours(1) }, [tag]);
+        // The write is what extends the generation's TTL, and it lands after the answer.
+        await instance.SettledAsync();
         Assert.InRange(Pttl(Layout.Generation(tag)), 3_500_000, 3_600_000);
 
         // A shorter entry does not shorten it; an eviction keeps it; a longer entry extends it.
         await instance.Cache.GetOrCreateAsync(Entry.UniqueKey(tag), Returns("minute"), new HybridCacheEntryOptions { Expiration = TimeSpan.FromMinutes(1) }, [tag]);
+        await instance.SettledAsync();
         Assert.InRange(Pttl(Layout.Generation(tag)), 3_500_000, 3_600_000);
         await instance.Cache.RemoveByTagAsync(tag);
         Assert.InRange(Pttl(Layout.Generation(tag)), 3_500_000, 3_600_000);
@@ -67,6 +70,7 @@ public sealed class TagLifetimeTests(RedisFixture redis) : IClassFixture<RedisFi
         // A high generation, so that the one the key restarts at is lower than the one this instance has seen.
         await redis.Database.StringSetAsync(Layout.Generation(tag), "900000000000000000", TimeSpan.FromMinutes(5));
         Assert.Equal("old", await instance.Cache.GetOrCreateAsync(key, Returns("old"), Entry.NoLocal, [tag]));
+        await instance.SettledAsync();
 
         // As if its TTL (or a volatile-* policy) had removed it: the entry is a miss, never an error, and a key that
         // restarts lower than seen is no rollback to warn about.

@@ -28,11 +28,14 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
             await Read(instance, one, oneTags, () => "one");
             await Read(instance, two, twoTags, () => "two");
             await Read(instance, list, Entry.Posts, () => "list");
+            // B is meant to find A's entries in Redis.
+            await instance.SettledAsync();
         }
 
         await a.Cache.RemoveByTagAsync(oneTags[1]);
 
         Assert.Equal("one'", await Read(a, one, oneTags, () => "one'"));
+        await a.SettledAsync();
         Assert.Equal("two", await Read(a, two, twoTags, () => "two'"));
         Assert.Equal("list", await Read(a, list, Entry.Posts, () => "list'"));
         // B drops its in-process copy when the eviction reaches it; Redis already says the entry is gone.
@@ -63,6 +66,7 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         release.SetResult();
 
         Assert.Equal("old", await slow);
+        await a.SettledAsync();
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal("new", await Read(a, key, tags, () => "new"));
     }
@@ -74,6 +78,7 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         string key = Entry.UniqueKey();
         string[] tags = TagsOf(key, 7);
         await Read(a, key, tags, () => "v");
+        await a.SettledAsync();
 
         // The counter's first hash tag is the region's, as in the entry's key: one Lua script may touch both on a cluster.
         string counter = Entry.RedisKey("#tag:" + tags[1]);
@@ -117,6 +122,7 @@ public sealed class TagTests(RedisFixture redis) : IClassFixture<RedisFixture>
         string key = Entry.UniqueKey();
 
         await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
+        await a.SettledAsync();
         await ((IMethodCache)a.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
         await ((IMethodCache)b.Cache).GetOrCreateAsync(Get, key, 1, (_, _) => ValueTask.FromResult("v"), null, null, default);
 
