@@ -114,30 +114,51 @@ internal sealed partial class RedisHybridCache
         bool writeRedis = settings.WriteRedis && read.Succeeded;
         byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? tags.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
         var result = new FlightResult<T>(value, buffer, jsonOffset);
-        LocalEntry? stored = StoreLocal(flight, settings, value, buffer, jsonOffset);
         if (!writeRedis || buffer is null)
-            return result;
-
-        // The callers are answered now: what Redis says changes who keeps the value, never what they get. The next call
-        // on this instance hits the copy just stored (or joins this flight, registered until the write is done); other
-        // instances find the entry once the write lands, a round trip later.
-        // The write is sent first: the caller that started the fill goes on inline, on this thread, while Redis works.
-        Envelope.SetGenerations(buffer, read.Generations);
-        ValueTask<bool?> writing = _store!.GuardedWriteAsync(key, tags, read, buffer, settings.RedisLifetime, token, callerWaits: false);
-        Interlocked.Increment(ref _pendingWrites);
-        flight.StartedWriting();
-        flight.Complete(result);
-        bool? written = await writing.ConfigureAwait(false);
-        if (written == false)
         {
-            // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this one
-            // missed): no cache keeps the value. The in-process copy goes unless something newer has replaced it.
-            _metrics.StaleSetRejected(region);
-            Log.StaleSetRejected(_logger, key);
-            if (stored is not null)
-                _local.RemoveExact(key, stored);
+            StoreLocal(flight, settings, value, buffer, jsonOffset);
+            return result;
         }
-        return result;
+        return await AnswerThenWriteAsync(flight, settings, read, result, region).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores the in-process copy, sends the guarded write, answers the callers, then waits for Redis: what Redis says
+    /// changes who keeps the value, never what the callers get. The next call on this instance hits the copy (or reads
+    /// Redis behind the write: one connection, commands in order); other instances find the entry once the write lands.
+    /// </summary>
+    private async Task<FlightResult<T>> AnswerThenWriteAsync<T>(Flight<T> flight, EntrySettings settings, RedisRead read, FlightResult<T> result,
+        string? region)
+    {
+        string key = flight.Key;
+        byte[] buffer = result.Buffer!;
+        // Counted before the copy is visible and until the fill has left the registry: a test or Dispose that waits
+        // for no pending write finds the fill done in every respect.
+        Interlocked.Increment(ref _pendingWrites);
+        try
+        {
+            LocalEntry? stored = StoreLocal(flight, settings, result.Value, buffer, result.JsonOffset);
+            Envelope.SetGenerations(buffer, read.Generations);
+            // Sent before the answer: the caller that started the fill goes on inline, on this thread, while Redis works.
+            ValueTask<bool?> writing = _store!.GuardedWriteAsync(key, settings.Tags, read, buffer, settings.RedisLifetime, flight.Token, callerWaits: false);
+            flight.StartedWriting();
+            flight.Complete(result);
+            if (await writing.ConfigureAwait(false) == false)
+            {
+                // Redis saw an eviction or a newer write since the read (perhaps from an instance whose message this one
+                // missed): no cache keeps the value. The in-process copy goes unless something newer has replaced it.
+                _metrics.StaleSetRejected(region);
+                Log.StaleSetRejected(_logger, key);
+                if (stored is not null)
+                    _local.RemoveExact(key, stored);
+            }
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            return result;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingWrites);
+        }
     }
 
     /// <summary>Fills L1 unless the key or one of its tags was evicted since the fill started; returns the entry it stored.</summary>

@@ -83,9 +83,6 @@ internal sealed partial class RedisHybridCache
             _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
             flight.Fail(e);
         }
-        // Counted from the answer to here: disposing, and tests, wait until the fill is gone from the registry too.
-        if (flight.IsWriting)
-            Interlocked.Decrement(ref _pendingWrites);
         Hooks.FillFinished?.Invoke(flight.Key);
     }
 
