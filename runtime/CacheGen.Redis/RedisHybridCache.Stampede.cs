@@ -21,7 +21,8 @@ internal sealed partial class RedisHybridCache
         {
             if (_flights.TryGetValue(key, out Flight? existing))
             {
-                // Join a fill of the same type that no eviction has overtaken since it started.
+                // Join a fill of the same type that no eviction has overtaken since it started, unless it has answered and
+                // is only writing Redis (its copy is in L1, or Redis has it by the time this caller reads).
                 if (existing is Flight<T> running && !running.IsWriting && !running.IsInvalidated && _local.IsCurrent(running.Validity) && running.TryJoin())
                 {
                     _metrics.LocalStampedeJoin();

@@ -29,7 +29,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     private readonly bool _logHits;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private int _distributedWaits;
-    // Fills that answered their callers and are still writing Redis.
+    // Fills writing Redis: from just before their in-process copy is visible until they leave the registry.
     private int _pendingWrites;
 
     public RedisHybridCache(IOptions<CacheGenOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null,
