@@ -254,8 +254,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     }
 
     // Tags: the tags in Redis, the clear epoch last (the tags as given, without Redis). LocalTags: the tags as given,
-    // what an in-process entry is valid under.
-    private readonly record struct EntrySettings(
+    // what an in-process entry is valid under. A class: each async step of a miss holds it, and a struct of this size
+    // copied into every one of their state machines cost more than the one allocation (a hit never makes one).
+    private sealed record EntrySettings(
         string[] Tags,
         string[] LocalTags,
         TimeSpan Expiration,
