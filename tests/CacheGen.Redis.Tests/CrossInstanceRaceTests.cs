@@ -84,6 +84,61 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
+    /// <summary>Starts a miss on <paramref name="a"/> whose guarded write the relay holds; returns once the caller has its answer.</summary>
+    private static async Task<string> MissWithHeldWriteAsync(TcpRelay relay, CacheInstance a, string key)
+    {
+        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            readTheDatabase.SetResult();
+            await release.Task;
+            return "old";
+        }, Entry.NoLocal, Entry.Posts).AsTask();
+        await readTheDatabase.Task.WaitAsync(HangGuard);
+        relay.Pause();
+        release.SetResult();
+        await Eventually.Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "the guarded write to reach the relay");
+        return await result.WaitAsync(HangGuard);
+    }
+
+    [Fact]
+    public async Task A_caller_that_comes_while_a_fill_is_only_writing_reads_redis_behind_the_write_rather_than_joining_it()
+    {
+        await using var relay = new TcpRelay(redis.Server.Port);
+        await using var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
+        using var metrics = new MetricsRecorder(a.Hooks.Meter);
+        string key = Entry.UniqueKey();
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key));
+
+        // L1 off: the fill's value is not this caller's to take from memory. Its read queues behind the write.
+        Task<string> second = a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), Entry.NoLocal, Entry.Posts).AsTask();
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted);
+        relay.Resume();
+
+        Assert.Equal("old", await second.WaitAsync(HangGuard));
+        Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l2"));
+        Assert.Equal(0, metrics.Sum("cachegen.stampede.joins"));
+    }
+
+    [Fact]
+    public async Task Disposing_waits_for_a_write_still_on_its_way_so_the_entry_is_left_for_other_instances()
+    {
+        await using var relay = new TcpRelay(redis.Server.Port);
+        var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
+        string key = Entry.UniqueKey();
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key));
+
+        Task disposing = a.DisposeAsync().AsTask();
+        await Task.Delay(200);
+        Assert.False(disposing.IsCompleted);
+        relay.Resume();
+        await disposing.WaitAsync(HangGuard);
+
+        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
+    }
+
     /// <summary>B reads "old" from Redis; the read is held after Redis answered while <paramref name="evict"/> runs.</summary>
     private async Task AssertAnEvictionDuringTheL2ReadKeepsTheValueOutOfL1(bool fromAnotherInstance)
     {
