@@ -1,4 +1,5 @@
 using CacheGen.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CacheGen.Redis.Tests;
@@ -30,22 +31,10 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await using var b = CacheInstance.Create(redis.Configuration);
         await using var c = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
-        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
-        {
-            readTheDatabase.SetResult();
-            await release.Task;
-            return "old";
-        }, tags: Entry.Posts).AsTask();
-        await readTheDatabase.Task.WaitAsync(HangGuard);
-        relay.Pause();
-        release.SetResult();
-        // A's write script is on the wire (in the relay), not yet executed.
-        await Eventually.Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
-        // The caller has its answer already: a write held in the network holds no caller.
-        Assert.Equal("old", await result.WaitAsync(HangGuard));
+        // A's write script is on the wire (in the relay), not yet executed; the caller has its answer already: a write
+        // held in the network holds no caller.
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key, options: null));
 
         await b.Cache.RemoveByTagAsync("posts");   // the writer saved and evicted, while A's write was in the network
         relay.Resume();
@@ -63,20 +52,8 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await using var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
         await using var c = CacheInstance.Create(redis.Configuration);
         string key = Entry.UniqueKey();
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Task<string> result = a.Cache.GetOrCreateAsync(key, async _ =>
-        {
-            readTheDatabase.SetResult();
-            await release.Task;
-            return "old";
-        }, tags: Entry.Posts).AsTask();
-        await readTheDatabase.Task.WaitAsync(HangGuard);
-        relay.Pause();
-        release.SetResult();
-        await Eventually.Until(() => relay.Held.Contains("EVAL", StringComparison.Ordinal), "A's guarded write to reach the relay");
-        Assert.Equal("old", await result.WaitAsync(HangGuard));
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key, options: null));
         relay.Resume();
 
         await a.SettledAsync();
@@ -84,8 +61,11 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
-    /// <summary>Starts a miss on <paramref name="a"/> whose guarded write the relay holds; returns once the caller has its answer.</summary>
-    private static async Task<string> MissWithHeldWriteAsync(TcpRelay relay, CacheInstance a, string key)
+    /// <summary>
+    /// A miss on <paramref name="a"/> whose data call reads "old" and whose guarded write the relay then holds (the relay
+    /// pauses once the data call runs); returns what the caller got, once its write is held.
+    /// </summary>
+    private static async Task<string> MissWithHeldWriteAsync(TcpRelay relay, CacheInstance a, string key, HybridCacheEntryOptions? options)
     {
         var readTheDatabase = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,7 +74,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
             readTheDatabase.SetResult();
             await release.Task;
             return "old";
-        }, Entry.NoLocal, Entry.Posts).AsTask();
+        }, options, Entry.Posts).AsTask();
         await readTheDatabase.Task.WaitAsync(HangGuard);
         relay.Pause();
         release.SetResult();
@@ -109,7 +89,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await using var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
         using var metrics = new MetricsRecorder(a.Hooks.Meter);
         string key = Entry.UniqueKey();
-        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key));
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key, Entry.NoLocal));
 
         // L1 off: the fill's value is not this caller's to take from memory. Its read queues behind the write.
         Task<string> second = a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), Entry.NoLocal, Entry.Posts).AsTask();
@@ -128,7 +108,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await using var relay = new TcpRelay(redis.Server.Port);
         var a = CacheInstance.Create(relay.Configuration, HoldsWrites);
         string key = Entry.UniqueKey();
-        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key));
+        Assert.Equal("old", await MissWithHeldWriteAsync(relay, a, key, Entry.NoLocal));
 
         Task disposing = a.DisposeAsync().AsTask();
         await Task.Delay(200);
