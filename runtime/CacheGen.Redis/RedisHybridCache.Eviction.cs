@@ -81,8 +81,7 @@ internal sealed partial class RedisHybridCache
     public void EvictLocalKey(string key)
     {
         OverlapUpdates(key);
-        if (_flights.TryRemove(key, out Flight? running))
-            running.Invalidate();
+        InvalidateFill(key);
         _local.Remove(key);
     }
 

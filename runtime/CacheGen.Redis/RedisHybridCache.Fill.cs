@@ -167,7 +167,7 @@ internal sealed partial class RedisHybridCache
         if (!settings.WriteLocal || flight.IsInvalidated)
             return null;
         // Atomic with the eviction's mark: stored before it (the evictor removes it next) or not at all.
-        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry && flight.StoreUnlessInvalidated(_local, entry))
+        if (NewLocalEntry(settings, flight.Validity, value, buffer, jsonOffset, flight.StartedAt) is { } entry && flight.StoreUnlessInvalidated(_local, flight.Key, entry))
             return entry;
         return null;
     }
@@ -226,7 +226,7 @@ internal sealed partial class RedisHybridCache
         LocalEntry entry = result.Buffer is { } buffer && !ImmutableType<T>.Value
             ? new LocalEntry(buffer, result.JsonOffset, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil)
             : new LocalEntry<T>(result.Value, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil);
-        flight.StoreUnlessInvalidated(_local, entry);
+        flight.StoreUnlessInvalidated(_local, flight.Key, entry);
     }
 
     /// <summary>Counts a fallback served, and logs it at most once a minute per key.</summary>

@@ -9,7 +9,7 @@ namespace CacheGen.Redis;
 internal sealed partial class RedisHybridCache : IMethodCache
 {
     // Write-throughs running on this instance, one per key (a second one on the same key marks both as overlapped).
-    private readonly ConcurrentDictionary<string, UpdateTicket> _updates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StoreGate> _updates = new(StringComparer.Ordinal);
     private int _updatesRunning;
 
     /// <inheritdoc />
@@ -35,13 +35,13 @@ internal sealed partial class RedisHybridCache : IMethodCache
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(key);
         EntrySettings settings = Settings(method.Options, tags, method);
-        var ticket = new UpdateTicket();
+        var ticket = new StoreGate();
         Interlocked.Increment(ref _updatesRunning);
         _updates.AddOrUpdate(key, static (_, mine) => mine, static (_, running, mine) =>
         {
             // Two writes of one entry at once: neither knows which committed last, so neither may store.
-            running.Overlap();
-            mine.Overlap();
+            running.Invalidate();
+            mine.Invalidate();
             return mine;
         }, ticket);
         LocalValidity validity = _local.Capture(settings.LocalTags);
@@ -80,7 +80,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// <summary>Forgets an update, once: it completed, or its write threw.</summary>
     private void EndUpdate(Update update)
     {
-        _updates.TryRemove(new KeyValuePair<string, UpdateTicket>(update.Key, update.Ticket));
+        _updates.TryRemove(new KeyValuePair<string, StoreGate>(update.Key, update.Ticket));
         Interlocked.Decrement(ref _updatesRunning);
     }
 
@@ -91,7 +91,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value)
     {
         EntrySettings settings = update.Settings;
-        if (update.Ticket.Overlapped || !_local.IsCurrent(update.Validity))
+        if (update.Ticket.IsInvalidated || !_local.IsCurrent(update.Validity))
             return false;
         bool writeRedis = settings.WriteRedis;
         if (writeRedis && !update.Read.Succeeded)
@@ -110,15 +110,14 @@ internal sealed partial class RedisHybridCache : IMethodCache
         }
 
         // A fill running now may have read the row before the write committed: it must not reach L1 after this.
-        if (_flights.TryRemove(update.Key, out Flight? running))
-            running.Invalidate();
+        InvalidateFill(update.Key);
         // Atomic with an overlap's mark, as a fill's store is with an eviction's: stored before it (the evictor removes
         // it next) or not at all, so no reader sees the value after an eviction of the key returned.
         LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, update.Validity, value, buffer, jsonOffset, update.StartedAt) : null;
-        if (entry is null || !update.Ticket.StoreUnlessOverlapped(_local, update.Key, entry))
+        if (entry is null || !update.Ticket.StoreUnlessInvalidated(_local, update.Key, entry))
             _local.Remove(update.Key);
         // An eviction that came while storing has already run its in-process steps: evict again rather than keep this.
-        if (update.Ticket.Overlapped || !_local.IsCurrent(update.Validity))
+        if (update.Ticket.IsInvalidated || !_local.IsCurrent(update.Validity))
             return false;
         if (_backplane is not null)
             await _backplane.PublishKeyAsync(update.Key, CancellationToken.None).ConfigureAwait(false);
@@ -128,33 +127,12 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// <summary>Marks a write-through of <paramref name="key"/> in flight as overlapped by another write or an eviction.</summary>
     private void OverlapUpdates(string key)
     {
-        if (Volatile.Read(ref _updatesRunning) > 0 && _updates.TryGetValue(key, out UpdateTicket? ticket))
-            ticket.Overlap();
-    }
-
-    private sealed class UpdateTicket
-    {
-        private readonly Lock _storeGate = new();
-        private volatile bool _overlapped;
-
-        public bool Overlapped => _overlapped;
-
-        public void Overlap()
-        {
-            lock (_storeGate)
-                _overlapped = true;
-        }
-
-        /// <summary>Stores the update's entry unless another write or an eviction overlapped it; says whether it did.</summary>
-        public bool StoreUnlessOverlapped(LocalCache local, string key, LocalEntry entry)
-        {
-            lock (_storeGate)
-                return !_overlapped && local.Set(key, entry);
-        }
+        if (Volatile.Read(ref _updatesRunning) > 0 && _updates.TryGetValue(key, out StoreGate? ticket))
+            ticket.Invalidate();
     }
 
     private sealed class Update(RedisHybridCache cache, CachedMethod method, string key, string[] tags, EntrySettings settings, LocalValidity validity,
-        long startedAt, RedisRead read, UpdateTicket ticket) : CacheUpdate(method, key, tags)
+        long startedAt, RedisRead read, StoreGate ticket) : CacheUpdate(method, key, tags)
     {
         private int _ended;
 
@@ -169,6 +147,6 @@ internal sealed partial class RedisHybridCache : IMethodCache
         public LocalValidity Validity { get; } = validity;
         public long StartedAt { get; } = startedAt;
         public RedisRead Read { get; } = read;
-        public UpdateTicket Ticket { get; } = ticket;
+        public StoreGate Ticket { get; } = ticket;
     }
 }

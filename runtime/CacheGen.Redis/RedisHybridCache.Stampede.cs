@@ -61,6 +61,16 @@ internal sealed partial class RedisHybridCache
         }
     }
 
+    /// <summary>
+    /// Takes the key's running fill out of the registry and invalidates it: its result no longer reaches L1 and no caller
+    /// joins it (a later caller starts a fill of its own).
+    /// </summary>
+    private void InvalidateFill(string key)
+    {
+        if (_flights.TryRemove(key, out Flight? running))
+            running.Invalidate();
+    }
+
     // Captured before anything is read: the validity catches evictions during the fill, the time bounds its L1 lifetime.
     private Flight<T> NewFlight<T>(string key, EntrySettings settings) => new(key, _local.Capture(settings.LocalTags), _local.Now);
 

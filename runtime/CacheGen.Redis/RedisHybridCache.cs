@@ -125,8 +125,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         EntrySettings settings = Settings(options, tags);
         OverlapUpdates(key);
         // A fill that started before this set must not overwrite it in L1 (nor in Redis: the stamp changes below).
-        if (_flights.TryRemove(key, out Flight? running))
-            running.Invalidate();
+        InvalidateFill(key);
         LocalValidity validity = _local.Capture(settings.LocalTags);
 
         bool writeRedis = settings.WriteRedis;
@@ -151,8 +150,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             }
             // A fill that started since the step above may have read the old entry from Redis before this write and put
             // it in L1 over this value: the second step of an eviction, keeping this set's own entry.
-            if (_flights.TryRemove(key, out Flight? late))
-                late.Invalidate();
+            InvalidateFill(key);
             _local.RemoveOtherThan(key, entry);
         }
         if (_backplane is not null)
@@ -225,7 +223,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     }
 
     /// <summary>
-    /// Waits (up to <paramref name="timeout"/>) until no fill is still writing Redis after answering its callers:
+    /// Waits (up to <paramref name="timeout"/>) until no fill is still writing Redis (they answer their callers first):
     /// disposing waits for them, so an application that stops right after a miss still leaves the entry for the others.
     /// Rare and short (one round trip), so it polls rather than costing every miss a registration.
     /// </summary>

@@ -6,12 +6,12 @@ namespace CacheGen.Redis;
 /// A fill in progress for one key on this instance (stampede protection): the first caller starts it, concurrent
 /// callers join it, and the data call runs once.
 /// </summary>
-internal abstract class Flight(string key, LocalValidity validity, long startedAt)
+/// <remarks>
+/// Its gate is invalidated by an eviction or SetAsync of its key while it runs, or when another fill replaces it: its
+/// result must not reach the in-process cache then.
+/// </remarks>
+internal abstract class Flight(string key, LocalValidity validity, long startedAt) : StoreGate
 {
-    // Makes "not invalidated, so store in L1" one step with respect to Invalidate.
-    private readonly Lock _storeGate = new();
-    private volatile bool _invalidated;
-
     public string Key { get; } = key;
 
     /// <summary>
@@ -24,12 +24,6 @@ internal abstract class Flight(string key, LocalValidity validity, long startedA
     public LocalValidity Validity { get; } = validity;
 
     /// <summary>
-    /// Set by an eviction or SetAsync of this key while the fill runs, or when another fill replaces this one: its
-    /// result must not reach the in-process cache.
-    /// </summary>
-    public bool IsInvalidated => _invalidated;
-
-    /// <summary>
     /// Its callers have the fill's own result and only its Redis write is left: a later caller does not join it (it
     /// reads like after any fill: the in-process copy, else Redis, which has the write by the time it reads: one
     /// connection, commands in order). A fill answered early with an expired value (a soft timeout) is still joined.
@@ -37,23 +31,6 @@ internal abstract class Flight(string key, LocalValidity validity, long startedA
     public bool IsWriting { get; private set; }
 
     public void StartedWriting() => IsWriting = true;
-
-    /// <summary>
-    /// Marks the fill stale. Returns once a store that began before is done, so an evictor that marks first and then
-    /// removes the key always removes what this fill stored: there is no moment after the eviction when it is served.
-    /// </summary>
-    public void Invalidate()
-    {
-        lock (_storeGate)
-            _invalidated = true;
-    }
-
-    /// <summary>Stores <paramref name="entry"/> under the fill's key unless the fill was invalidated; says whether it did.</summary>
-    public bool StoreUnlessInvalidated(LocalCache local, LocalEntry entry)
-    {
-        lock (_storeGate)
-            return !_invalidated && local.Set(Key, entry);
-    }
 }
 
 /// <summary>The outcome of a fill: the value, and its JSON when one was made (to give each joiner its own copy).</summary>
