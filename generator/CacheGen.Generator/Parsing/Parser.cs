@@ -1194,15 +1194,8 @@ internal sealed class Parser
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 
-    private static T? NamedArgument<T>(AttributeData attribute, string name)
-    {
-        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
-        {
-            if (argument.Key == name && argument.Value.Value is T value)
-                return value;
-        }
-        return default;
-    }
+    private static T? NamedArgument<T>(AttributeData attribute, string name) =>
+        NamedArgumentConstant(attribute, name) is { Value: T value } ? value : default;
 
     private static TypedConstant? NamedArgumentConstant(AttributeData attribute, string name)
     {
