@@ -69,6 +69,7 @@ internal sealed partial class RedisHybridCache
     {
         if (_flights.TryRemove(key, out Flight? running))
             running.Invalidate();
+        Hooks.AfterFillInvalidated?.Invoke(key);
     }
 
     // Captured before anything is read: the validity catches evictions during the fill, the time bounds its L1 lifetime.

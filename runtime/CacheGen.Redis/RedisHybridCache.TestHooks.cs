@@ -28,6 +28,13 @@ internal sealed partial class RedisHybridCache
         /// <summary>Awaited by SetAsync after it stored in-process and before it writes Redis (gets the cache key).</summary>
         public Func<string, ValueTask>? BeforeRedisSet { get; set; }
 
+        /// <summary>
+        /// Called right after an eviction, a set or a write-through took the key's running fill out of the registry, and
+        /// before it changes the key's in-process entry (gets the cache key): where a fill that registers next may still
+        /// find the entry about to go.
+        /// </summary>
+        public Action<string>? AfterFillInvalidated { get; set; }
+
         /// <summary>Called once a fill has finished, stored or not, its waiters released (gets the cache key).</summary>
         public Action<string>? FillFinished { get; set; }
 
