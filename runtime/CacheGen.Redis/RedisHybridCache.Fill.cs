@@ -209,13 +209,16 @@ internal sealed partial class RedisHybridCache
             return new Fallback<T>(new FlightResult<T>(value, read.Value, jsonOffset), read.Value!.Length, _local.ExpiryFor(left, _local.Now));
         }
         if (_local.TryGetStale(key, out T local, out LocalEntry? entry))
-            return new Fallback<T>(new FlightResult<T>(local, entry.Buffer, entry.JsonOffset), entry.Size, entry.ExpiresAt);
+            return new Fallback<T>(new FlightResult<T>(local, entry.Buffer, entry.JsonOffset), entry.Size, entry.ExpiresAt) { Source = entry };
         return null;
     }
 
     /// <summary>
     /// After serving the fallback for a failure, keeps it in-process as a hit for <see cref="CacheGenOptions.FailSafeThrottle"/>
-    /// (never past its stale window), so the failing data call is not asked on every request. Not in Redis.
+    /// (never past its stale window), so the failing data call is not asked on every request. Not in Redis. A fallback
+    /// found in-process is kept only in place of the very entry it came from: a write or an eviction may have taken this
+    /// fill's key out of the registry just before the fill registered, so the fill's own gate never closed, and then
+    /// replaced or removed that entry; it wins.
     /// </summary>
     private void StoreThrottled<T>(Flight<T> flight, EntrySettings settings, Fallback<T> fallback)
     {
@@ -226,7 +229,10 @@ internal sealed partial class RedisHybridCache
         LocalEntry entry = result.Buffer is { } buffer && !ImmutableType<T>.Value
             ? new LocalEntry(buffer, result.JsonOffset, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil)
             : new LocalEntry<T>(result.Value, fallback.Size, fallback.KeepUntil, flight.Validity, freshUntil);
-        flight.StoreUnlessInvalidated(_local, flight.Key, entry);
+        if (fallback.Source is { } source)
+            flight.ReplaceUnlessInvalidated(_local, flight.Key, source, entry);
+        else
+            flight.StoreUnlessInvalidated(_local, flight.Key, entry);
     }
 
     /// <summary>Counts a fallback served, and logs it at most once a minute per key.</summary>
@@ -246,9 +252,13 @@ internal sealed partial class RedisHybridCache
 
     /// <summary>
     /// An expired value a fail-safe method may serve, as a fill result, with its size and how long it may still be kept
-    /// (<see cref="LocalCache.Now"/> units: the end of its stale window).
+    /// (<see cref="LocalCache.Now"/> units: the end of its stale window); <see cref="Source"/> is the in-process entry it
+    /// was found in, if it came from there rather than from Redis.
     /// </summary>
-    private sealed record Fallback<T>(FlightResult<T> Result, long Size, long KeepUntil);
+    private sealed record Fallback<T>(FlightResult<T> Result, long Size, long KeepUntil)
+    {
+        public LocalEntry? Source { get; init; }
+    }
 
     /// <summary>DisableUnderlyingData: L1, then L2, else <c>default</c>; no fill, nothing stored.</summary>
     private async ValueTask<T> ReadOnlyAsync<T>(string key, EntrySettings settings, CancellationToken cancellationToken)

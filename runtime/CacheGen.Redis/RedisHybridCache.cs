@@ -148,11 +148,12 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
                 Envelope.SetGenerations(buffer, generations);
                 await _store.WriteAsync(key, buffer, settings.Expiration, cancellationToken).ConfigureAwait(false);
             }
-            // A fill that started since the step above may have read the old entry from Redis before this write and put
-            // it in L1 over this value: the second step of an eviction, keeping this set's own entry.
-            InvalidateFill(key);
-            _local.RemoveOtherThan(key, entry);
         }
+        // A fill that registered since the step above (its data call, or its Redis read, began before this set returned)
+        // may have put its value in L1 over this one: the second step of an eviction, keeping this set's own entry. With
+        // or without Redis, so both keep the same promise.
+        InvalidateFill(key);
+        _local.RemoveOtherThan(key, entry);
         if (_backplane is not null)
             await _backplane.PublishKeyAsync(key, cancellationToken).ConfigureAwait(false);
     }

@@ -78,4 +78,25 @@ public sealed class FailSafeWriteRaceTests
         // ...but no reader after the write returned gets the value the write replaced or evicted.
         Assert.Equal(expected, await Read(cache, () => new("v1")));
     }
+
+    [Fact]
+    public async Task A_fill_that_registers_inside_a_set_does_not_overwrite_it_in_process_as_it_does_not_with_Redis()
+    {
+        await using CacheInstance cache = CacheInstance.Create(redis: null);
+        var source = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ValueTask<string>? concurrent = null;
+        cache.Hooks.AfterFillInvalidated = key =>
+        {
+            if (key == Key && concurrent is null)
+                concurrent = Read(cache, () => new(source.Task));
+        };
+        await cache.Cache.SetAsync(Key, "s", FailSafe.Options, Tags);
+        cache.Hooks.AfterFillInvalidated = null;
+        Assert.True(concurrent.HasValue, "the set never took the key's fills out");
+
+        // The fill's data call began before the set returned and answers after: its caller gets it, the cache keeps "s".
+        source.SetResult("f");
+        Assert.Equal("f", await concurrent.Value);
+        Assert.Equal("s", await Read(cache, () => new("v1")));
+    }
 }

@@ -386,6 +386,19 @@ internal sealed class LocalCache
         return true;
     }
 
+    /// <summary>
+    /// Stores <paramref name="entry"/> in place of <paramref name="expected"/> only while that is still the entry under
+    /// <paramref name="key"/>: whatever replaced or removed it since wins. Says whether it did.
+    /// </summary>
+    public bool Replace(string key, LocalEntry expected, LocalEntry entry)
+    {
+        if (!IsLive(entry) || entry.Size > _maximumBytes || !_entries.TryUpdate(key, entry, expected))
+            return false;
+        if (Interlocked.Add(ref _bytes, entry.Size - expected.Size) > _maximumBytes)
+            Trim();
+        return true;
+    }
+
     public void Remove(string key)
     {
         if (_entries.TryRemove(key, out LocalEntry? removed))

@@ -26,4 +26,11 @@ internal class StoreGate
         lock (_lock)
             return !_invalidated && local.Set(key, entry);
     }
+
+    /// <summary>Stores <paramref name="entry"/> in place of <paramref name="expected"/> unless the gate was invalidated or that entry has gone.</summary>
+    public bool ReplaceUnlessInvalidated(LocalCache local, string key, LocalEntry expected, LocalEntry entry)
+    {
+        lock (_lock)
+            return !_invalidated && local.Replace(key, expected, entry);
+    }
 }
