@@ -53,10 +53,14 @@ internal sealed class Cachegen : IDisposable
     }
 
     /// <summary>Starts <c>cachegen ARGS</c>.</summary>
-    public static Cachegen Start(params string[] arguments)
+    public static Cachegen Start(params string[] arguments) => StartIn(directory: null, arguments);
+
+    /// <summary>Starts <c>cachegen ARGS</c> in <paramref name="directory"/> (null: the test's own), as a user in the app's folder.</summary>
+    public static Cachegen StartIn(string? directory, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = directory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -71,9 +75,12 @@ internal sealed class Cachegen : IDisposable
     }
 
     /// <summary>Runs <c>cachegen ARGS</c> to the end.</summary>
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments)
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments) => RunInAsync(directory: null, arguments);
+
+    /// <summary>Runs <c>cachegen ARGS</c> to the end in <paramref name="directory"/>.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunInAsync(string? directory, params string[] arguments)
     {
-        using Cachegen tool = Start(arguments);
+        using Cachegen tool = StartIn(directory, arguments);
         return await tool.WaitAsync();
     }
 

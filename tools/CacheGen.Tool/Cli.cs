@@ -19,7 +19,8 @@ internal static class Cli
           evict <region|tag>      evicts a region (or any tag) as the app does: in Redis and, through the backplane,
                                   in every instance's in-process cache
 
-        settings, as the app reads them (command line, or environment variables such as CacheGen__Redis):
+        settings, as the app reads them (later wins): appsettings.json and appsettings.{Environment}.json in the current
+        folder (run it in the app's folder), environment variables such as CacheGen__Redis, the command line:
           --CacheGen:Redis=CONFIG       (or --redis=CONFIG) the StackExchange.Redis configuration string
           --CacheGen:KeyPrefix=PREFIX   (or --prefix=PREFIX) default "" (no prefix)
           --CacheGen:KeyVersion=N       (or --key-version=N) default 1

@@ -50,7 +50,7 @@ internal static class ShowCommand
                 lines.Add(("stamp", Hex(Envelope.StampOf(value))));
                 lines.Add(("generations", await GenerationsAsync(target, connection, database, key, redisKey, value, tagCount)));
                 long expiresAt = Envelope.GetExpiry(value, jsonOffset);
-                lines.Add(("expires", expiresAt == 0 ? "not recorded" : DateTimeOffset.FromUnixTimeMilliseconds(expiresAt).ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture)));
+                lines.Add(("expires", Expiry(expiresAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
                 lines.Add(("schema hash", Envelope.GetSchema(value, jsonOffset).ToString("x16", CultureInfo.InvariantCulture)));
                 lines.Add(("key hash", Envelope.IsForKey(value, jsonOffset, key) ? "matches the key" : "MISMATCH: written for another key (read as corrupt)"));
                 lines.Add(("checksum", Envelope.ChecksumMatches(value, jsonOffset) ? "ok" : "MISMATCH: damaged bytes (read as corrupt)"));
@@ -82,7 +82,8 @@ internal static class ShowCommand
             RedisKey? counter = i == tagCount - 1 ? target.Keys.Clear(connection.HashSlot(redisKey))
                 : i == 0 && region is not null ? target.Keys.Generation(region)
                 : (RedisKey?)null;
-            string name = i == tagCount - 1 ? "clear epoch" : i == 0 && region is not null ? "region " + region : $"tag {i + 1}";
+            // Tag names are not kept in the entry (only their generations, in the order of the method's Tags).
+            string name = i == tagCount - 1 ? "clear epoch" : i == 0 && region is not null ? "region " + region : $"tag #{i + 1} (name not stored)";
             string state = "";
             if (counter is { } generationKey)
             {
@@ -94,6 +95,21 @@ internal static class ShowCommand
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {written}{state}"));
         }
         return string.Join("; ", parts);
+    }
+
+    /// <summary>
+    /// When the entry stops being fresh. Past that, Redis still holds it only for a fail-safe method's stale window:
+    /// served when the data call fails, a miss otherwise.
+    /// </summary>
+    internal static string Expiry(long expiresAt, long now)
+    {
+        if (expiresAt == 0)
+            return "not recorded";
+        string at = DateTimeOffset.FromUnixTimeMilliseconds(expiresAt).ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
+        TimeSpan left = TimeSpan.FromMilliseconds(expiresAt - now);
+        return left > TimeSpan.Zero
+            ? $"{at} (fresh for {Seconds(left)})"
+            : $"{at} (STALE for {Seconds(-left)}: a miss, served only by a fail-safe method when its data call fails)";
     }
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";

@@ -9,8 +9,10 @@ using StackExchange.Redis;
 namespace CacheGen.Tool;
 
 /// <summary>
-/// The Redis and key prefix to inspect, bound exactly as the app binds them: the <c>CacheGen</c> section from the
-/// command line and the environment, through <c>AddCacheGen()</c>. The password is never printed.
+/// The Redis and key prefix to inspect, bound exactly as the app binds them: the <c>CacheGen</c> section through
+/// <c>AddCacheGen()</c>, from the sources an ASP.NET Core app reads, in its order (later wins): <c>appsettings.json</c>
+/// and <c>appsettings.{Environment}.json</c> in the current folder, the environment, the command line. The password
+/// is never printed.
 /// </summary>
 internal sealed class Target
 {
@@ -41,7 +43,14 @@ internal sealed class Target
 
     public static Target From(string[] settings)
     {
+        // Run from the app's folder, the tool reads what the app reads there; the environment name as the host finds it.
+        string environment = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? "Production";
         IConfiguration configuration = new ConfigurationBuilder()
+            .SetBasePath(Directory.GetCurrentDirectory())
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile($"appsettings.{environment}.json", optional: true)
             .AddEnvironmentVariables()
             .AddCommandLine(settings, Aliases)
             .Build();
@@ -50,7 +59,7 @@ internal sealed class Target
         if (options.Validate() is { } problem)
             throw new InvalidOperationException(problem);
         if (string.IsNullOrWhiteSpace(options.Redis))
-            throw new InvalidOperationException("no Redis given: pass --CacheGen:Redis=CONFIG (the app's CacheGen:Redis setting) or set CacheGen__Redis");
+            throw new InvalidOperationException("no Redis given: run it in the app's folder (its appsettings.json), pass --CacheGen:Redis=CONFIG (the app's CacheGen:Redis setting) or set CacheGen__Redis");
         return new Target(options, configuration);
     }
 
