@@ -26,7 +26,8 @@ public sealed class DiagnosticDocsTests
         foreach (string section in new[] { "## What it means", why, "## How to fix it", "## Example", "```csharp" })
             Assert.Contains(section, text);
         Assert.Contains($"[{id}]({id}.md)", File.ReadAllText(Path.Combine(Root, "docs/diagnostics/README.md")));
-        Assert.Contains($"docs/diagnostics/{id}.md", File.ReadAllText(Path.Combine(Root, "README.md")));
+        // The front door links the index, which links every page.
+        Assert.Contains("docs/diagnostics/README.md", File.ReadAllText(Path.Combine(Root, "README.md")));
     }
 
     [Fact]

@@ -29,6 +29,11 @@ public sealed class PackagingTests(RepositoryCopy repository) : IDisposable
         CheckCacheGenPackage(cacheGenPackage);
         CheckRedisPackage(SinglePackage(packages, "CacheGen.Redis"), version);
         Assert.True(File.Exists(Path.Combine(packages, $"CacheGen.{version}.snupkg")), "no symbol package");
+        // Six packages, and each opens on nuget.org (or in the IDE's package manager) with its own README.
+        string[] all = Directory.GetFiles(packages, "*.nupkg");
+        Assert.Equal(6, all.Length);
+        foreach (string package in all)
+            CheckPackageReadme(package);
 
         // "Your app": a fresh console app, then the README's three lines in its folder.
         string app = NewConsoleApp("app");
@@ -174,6 +179,16 @@ public sealed class PackagingTests(RepositoryCopy repository) : IDisposable
         Assert.Equal(version, cacheGen.Attribute("version")?.Value);
         // Analyzers must flow to whoever references CacheGen.Redis alone.
         Assert.DoesNotContain("Analyzers", cacheGen.Attribute("exclude")?.Value ?? "");
+    }
+
+    private static void CheckPackageReadme(string path)
+    {
+        using ZipArchive package = ZipFile.OpenRead(path);
+        ZipArchiveEntry? readme = package.GetEntry("README.md");
+        Assert.True(readme is not null, $"{Path.GetFileName(path)} has no README.md");
+        Assert.Equal("README.md", Element(Nuspec(package), "readme").Value);
+        using var text = new StreamReader(readme.Open());
+        Assert.StartsWith("# ", text.ReadToEnd());
     }
 
     private static XElement Nuspec(ZipArchive package)

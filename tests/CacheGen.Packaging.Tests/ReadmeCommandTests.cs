@@ -4,8 +4,9 @@ using System.Text.RegularExpressions;
 namespace CacheGen.Packaging.Tests;
 
 /// <summary>
-/// Every shell command the READMEs give is in <see cref="ReadmeCommands"/>, with the test or CI script that runs it
-/// verbatim (or, for long forms and benchmarks, why nothing does), and every entry there is still in a README.
+/// Every shell command the READMEs, CONTRIBUTING.md and docs/ give is in <see cref="ReadmeCommands"/>, with the test or
+/// CI script that runs it verbatim (or, for long forms and benchmarks, why nothing does), and every entry there is
+/// still in one of them.
 /// </summary>
 public sealed partial class ReadmeCommandTests
 {
@@ -68,9 +69,11 @@ public sealed partial class ReadmeCommandTests
         Assert.Equal(["./a.sh", "dotnet pack -o out", "dotnet run --project x", "VAR=1 ./y.sh"], CommandsIn(markdown));
     }
 
+    /// <summary>Every page a user or contributor reads: the front door, CONTRIBUTING.md, docs/ and the package READMEs.</summary>
     private static IEnumerable<string> ReadmeFiles() =>
-        new[] { Path.Combine(RepositoryCopy.Source, "README.md") }
-            .Concat(Directory.GetDirectories(Path.Combine(RepositoryCopy.Source, "runtime"))
+        new[] { "README.md", "CONTRIBUTING.md" }.Select(f => Path.Combine(RepositoryCopy.Source, f))
+            .Concat(Directory.GetFiles(Path.Combine(RepositoryCopy.Source, "docs"), "*.md", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            .Concat(new[] { "runtime", "tools" }.SelectMany(folder => Directory.GetDirectories(Path.Combine(RepositoryCopy.Source, folder)))
                 .Select(d => Path.Combine(d, "README.md")).Where(File.Exists).Order(StringComparer.Ordinal));
 
     private static IEnumerable<string> Commands(string file) => CommandsIn(File.ReadAllText(file));
