@@ -37,6 +37,7 @@ public sealed class CacheGenAnalyzer : DiagnosticAnalyzer
             EntityTypes? entities = EntityTypes.For(start.Compilation);
             start.RegisterSyntaxNodeAction(node => AnalyzeMethod(node, uses, entities), SyntaxKind.MethodDeclaration);
             start.RegisterCompilationEndAction(end => ReportCrossMethodWarnings(end, uses));
+            AppRegistrations.Register(start);
         });
     }
 

@@ -195,6 +195,16 @@ internal static class DiagnosticDescriptors
         "A fill that finishes in the background uses the caller's DbContext",
         "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
 
+    public static readonly DiagnosticDescriptor NoHybridCacheRegistered = Warning(
+        "CG0070",
+        "The app registers no HybridCache for its cached services",
+        "This app builds its services here, and '{0}' needs a HybridCache for its CacheGen methods, but nothing in the app registers one, so resolving '{0}' fails at run time with 'Unable to resolve service for type HybridCache'; call AddCacheGen() on the service collection (package CacheGen.Redis), or register another HybridCache (AddHybridCache(), FusionCache's AsHybridCache())");
+
+    public static readonly DiagnosticDescriptor EvictionBeforeEfCoreCommit = Warning(
+        "CG0071",
+        "Evictions inside this EF Core transaction are not repeated after its commit",
+        "'{0}' opens an EF Core transaction that CacheGen cannot see, and this app has [InvalidatesCache] methods: an eviction made inside it runs once, before the commit, so a reader that fills from the old row until the commit keeps it for the entry's whole lifetime; add .AddCacheGenInvalidation() (package CacheGen.EntityFrameworkCore) to the DbContext's options");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -229,7 +239,9 @@ internal static class DiagnosticDescriptors
         CachedEntityType,
         InvalidUnlessPredicate,
         InvalidResilience,
-        BackgroundFillUsesScopedContext);
+        BackgroundFillUsesScopedContext,
+        NoHybridCacheRegistered,
+        EvictionBeforeEfCoreCommit);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -275,7 +275,37 @@ public sealed partial class DotnetBuildTests : IDisposable
         Assert.StartsWith("'GetAsync' caches 'Book', an EF Core entity type ('ShopContext' has a DbSet<Book>)", warning.Message);
     }
 
-    private string CreateProject(string name, string[]? references = null)
+    [Fact]
+    public void An_app_that_forgets_AddCacheGen_builds_with_a_CG0070_warning_at_its_service_collection()
+    {
+        string project = CreateProject("forgotten", ["Microsoft.Extensions.DependencyInjection.dll", "Microsoft.Extensions.DependencyInjection.Abstractions.dll"], exe: true);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using CacheGen;
+            using Microsoft.Extensions.Caching.Hybrid;
+            using Microsoft.Extensions.DependencyInjection;
+
+            var services = new ServiceCollection();
+            services.AddSingleton<BookService>();
+            Console.WriteLine(services.Count);
+
+            [System.ComponentModel.ImmutableObject(true)] public sealed record Book(int Id, string Title);
+            public sealed partial class BookService(HybridCache cache)
+            {
+                [Cached("books", Key = "book:{id}")]
+                public partial Task<Book> GetAsync(int id);
+                private Task<Book> GetCoreAsync(int id) => Task.FromResult(new Book(id, "Dune"));
+            }
+            """);
+
+        (int exitCode, string output) = Build(project);
+
+        Assert.True(exitCode == 0, output);
+        BuildDiagnostic warning = Assert.Single(Parse(output), d => d.Id == "CG0070");
+        Assert.Equal(("Program.cs", 5, "warning"), (warning.File, warning.Line, warning.Severity));
+        Assert.Contains("call AddCacheGen()", warning.Message);
+    }
+
+    private string CreateProject(string name, string[]? references = null, bool exe = false)
     {
         string directory = Path.Combine(_work, name);
         Directory.CreateDirectory(directory);
@@ -287,6 +317,7 @@ public sealed partial class DotnetBuildTests : IDisposable
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
+                <OutputType>{(exe ? "Exe" : "Library")}</OutputType>
               </PropertyGroup>
               <ItemGroup>
                 <Analyzer Include="{Path.Combine(here, "CacheGen.Generator.dll")}" />
