@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace CacheGen.Generator.Emitting;
 
 /// <summary>Writes the implementation of one cached or invalidating partial method from its model.</summary>
-internal static class Emitter
+internal static partial class Emitter
 {
     private const string KeyBuilder = "global::CacheGen.Infrastructure.CacheKeyBuilder";
     private const string SyncCache = "global::CacheGen.Infrastructure.SyncCache";

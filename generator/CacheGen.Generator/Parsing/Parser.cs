@@ -16,7 +16,7 @@ namespace CacheGen.Generator.Parsing;
 /// Every misuse becomes a CGxxxx diagnostic; when the method can still be re-declared, a throwing stub is emitted
 /// so the build shows only the CacheGen error, never a C# error inside generated code.
 /// </summary>
-internal sealed class Parser
+internal sealed partial class Parser
 {
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
         SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
