@@ -53,4 +53,31 @@ public sealed class BatchSnapshotTests
         Assert.Empty(run.CompilationDiagnostics);
         Snapshot.Verify(run);
     }
+
+    [Fact]
+    public void Evicting_many_by_method_key_and_tag()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + """
+            namespace Shop;
+
+            public sealed partial class PostService(HybridCache cache)
+            {
+                [Cached("posts", Key = "post:{id}", Tags = ["post:{id}"])]
+                public partial Task<string?> GetAsync(int id, CancellationToken ct = default);
+                private Task<string?> GetCoreAsync(int id, CancellationToken ct) => Task.FromResult<string?>(null);
+
+                [InvalidatesCache(Method = nameof(GetAsync))]
+                [InvalidatesCache(Tags = ["post:{ids}"])]
+                public partial Task<int> ArchiveAsync(IReadOnlyList<int> ids, CancellationToken ct = default);
+                private Task<int> ArchiveCoreAsync(IReadOnlyList<int> ids, CancellationToken ct) => Task.FromResult(ids.Count);
+
+                [InvalidatesCache("posts", Key = "post:{ids}")]
+                public partial void Forget(HashSet<int> ids);
+                private void ForgetCore(HashSet<int> ids) { }
+            }
+            """);
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+        Snapshot.Verify(run);
+    }
 }

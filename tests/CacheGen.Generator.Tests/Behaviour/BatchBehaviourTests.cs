@@ -46,6 +46,18 @@ public sealed class BatchBehaviourTests : IDisposable
     }
 
     [Fact]
+    public async Task A_collection_of_ids_evicts_one_entry_or_one_tag_per_id()
+    {
+        await _shelf.GetManyAsync([1, 2, 3, 4]);
+
+        Assert.Equal(2, await _shelf.ArchiveAsync([1, 2]));
+        _shelf.TouchMany([3]);
+        await _shelf.GetManyAsync([1, 2, 3, 4]);
+
+        Assert.Equal([[1, 2, 3, 4], [1, 2, 3]], _shelf.Batches);
+    }
+
+    [Fact]
     public async Task Arguments_the_batch_passes_as_they_are_are_part_of_each_key()
     {
         Dictionary<int, string> items = await _shelf.GetManyForAsync("a", [1, 2]);

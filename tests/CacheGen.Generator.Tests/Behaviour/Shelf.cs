@@ -42,6 +42,17 @@ public sealed partial class Shelf(HybridCache cache)
     public partial Task TouchAsync(int id);
     private Task TouchCoreAsync(int id) => Task.CompletedTask;
 
+    // Evicting many: one entry of GetAsync per id, and one tag per id.
+    [InvalidatesCache(Method = nameof(GetAsync))]
+    public partial Task<int> ArchiveAsync(IReadOnlyList<int> ids, CancellationToken ct = default);
+    private Task<int> ArchiveCoreAsync(IReadOnlyList<int> ids, CancellationToken ct) => Task.FromResult(ids.Count);
+
+    [InvalidatesCache(Tags = ["item:{ids}"])]
+    public partial void TouchMany(int[] ids);
+    private void TouchManyCore(int[] ids)
+    {
+    }
+
     // A key with an argument the batch passes as it is: the tenant.
     [Cached("shelf", Key = "tenant:{tenant}:item:{id}")]
     public partial ValueTask<string?> GetForAsync(string tenant, int id);
