@@ -265,6 +265,57 @@ public sealed class BatchTests(RedisFixture redis) : IClassFixture<RedisFixture>
         Assert.Equal(0, CommandCount(stats, "evalsha") + CommandCount(stats, "eval") + CommandCount(stats, "get"));
     }
 
+    [Fact]
+    public async Task Evicting_many_keys_drops_each_on_every_instance_and_only_those()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        await using var b = CacheInstance.Create(redis.Configuration);
+        await b.Hooks.BackplaneReady;
+        var posts = new Posts();
+        await posts.ManyAsync(a, Get, [1, 2, 3]);
+        await a.SettledAsync();
+        await posts.ManyAsync(b, Get, [1, 2, 3]);
+
+        await Invalidation.RemoveManyAsync(a.Cache, [posts.KeyOf(1), posts.KeyOf(2), posts.KeyOf(1)]);
+
+        await posts.ManyAsync(a, Get, [1, 2, 3]);
+        Assert.Equal([[1, 2, 3], [1, 2]], posts.Calls);
+        // b's in-process copies go when a's messages arrive; Redis already has a's refill.
+        await a.SettledAsync();
+        await Eventually.Until(() => b.Hooks.BackplaneMessagesApplied >= 2, "b to apply a's evictions");
+        await posts.ManyAsync(b, Get, [1, 2, 3]);
+        Assert.Equal(2, posts.Calls.Count);
+    }
+
+    [Fact]
+    public async Task A_value_type_id_the_data_call_leaves_out_is_absent_and_asked_for_again()
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        string prefix = "{posts}:" + Guid.NewGuid().ToString("N") + ":";
+        var calls = new List<int[]>();
+        Dictionary<int, int> first = await ((IMethodBatchCache)a.Cache).GetOrCreateManyAsync(Get, [1, 2], (Prefix: prefix, Calls: calls),
+            static (s, id) => s.Prefix + id,
+            static (s, missed, _) =>
+            {
+                s.Calls.Add([.. missed]);
+                return new ValueTask<IReadOnlyDictionary<int, int>>(new Dictionary<int, int> { [1] = 10 });
+            },
+            null, null, default);
+        await a.SettledAsync();
+        Dictionary<int, int> second = await ((IMethodBatchCache)a.Cache).GetOrCreateManyAsync(Get, [1, 2], (Prefix: prefix, Calls: calls),
+            static (s, id) => s.Prefix + id,
+            static (s, missed, _) =>
+            {
+                s.Calls.Add([.. missed]);
+                return new ValueTask<IReadOnlyDictionary<int, int>>(new Dictionary<int, int> { [1] = 10 });
+            },
+            null, null, default);
+
+        Assert.Equal(new Dictionary<int, int> { [1] = 10 }, first);
+        Assert.Equal(first, second);
+        Assert.Equal([[1, 2], [2]], calls);
+    }
+
     /// <summary>How many times INFO commandstats says <paramref name="command"/> ran.</summary>
     internal static long CommandCount(string stats, string command)
     {
