@@ -12,7 +12,7 @@ internal static class PostEndpoints
 
         posts.MapGet("/", ListAsync)
             .WithName("ListPosts")
-            .WithSummary("Every post, keyed post_{id}, in id order, or one page of them with ?page=n (cached in region \"posts\").")
+            .WithSummary("Every post, keyed post_{id}, in id order, one page of them with ?page=n, or the posts of ?ids=1,2,3 (cached in region \"posts\").")
             .ProducesValidationProblem()
             .Produces<Dictionary<string, Post>>(StatusCodes.Status200OK);
         posts.MapGet("/{id}", GetAsync)
@@ -31,13 +31,38 @@ internal static class PostEndpoints
 
     // The cached bytes go to the response as they are: no JSON is written on a hit. With an ETag from the payload's
     // hash (If-None-Match gets a 304) and a br/gzip copy compressed once per cached payload.
-    private static async Task<Results<JsonPayloadHttpResult, ValidationProblem>> ListAsync(int? page, PostService service, CancellationToken ct)
+    private static async Task<Results<JsonPayloadHttpResult, ValidationProblem>> ListAsync(int? page, string? ids, PostService service, CancellationToken ct)
     {
+        if (ids is not null)
+            return page is null ? await ManyAsync(ids, service, ct) : Invalid("ids", "Ask for ids or for a page, not both.");
         if (page is < 1)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"The page must be a positive integer (got {page})."] });
         JsonPayload list = page is { } number ? await service.GetPageJsonAsync(number, ct) : await service.GetAllJsonAsync(ct);
         return list.ToHttpResult();
     }
+
+    /// <summary>The most ids one request may ask for: a bound on the query and on the response.</summary>
+    public const int MaxBatchIds = 100;
+
+    // GET /posts/?ids=1,2,3: the posts that exist, in id order, in the list's shape; through GetAsync's entries.
+    private static async Task<Results<JsonPayloadHttpResult, ValidationProblem>> ManyAsync(string ids, PostService service, CancellationToken ct)
+    {
+        string[] parts = ids.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length > MaxBatchIds)
+            return Invalid("ids", $"Ask for at most {MaxBatchIds} ids (got {parts.Length}).");
+        var wanted = new List<int>(parts.Length);
+        foreach (string part in parts)
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id < 1)
+                return Invalid("ids", $"Each id must be a positive integer, separated by commas (got '{part}').");
+            wanted.Add(id);
+        }
+        IReadOnlyDictionary<int, Post> found = await service.GetManyAsync(wanted, ct);
+        return JsonPayload.Serialize(new DjangoPostList([.. found.Values.OrderBy(p => p.Id)]), CacheJsonContext.Default.DjangoPostList).ToHttpResult();
+    }
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
     private static async Task<Results<Ok<Post>, ValidationProblem, ProblemHttpResult>> GetAsync(int id, PostService service, CancellationToken ct)
     {

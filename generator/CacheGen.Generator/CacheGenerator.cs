@@ -70,6 +70,26 @@ public sealed class CacheGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(
             cachedErrors.Collect().Combine(invalidatingErrors.Collect()).Combine(updatingErrors.Collect().Combine(linkErrors.Collect())),
             static (spc, errors) => ReportErrors(spc, errors.Left.Left.AddRange(errors.Left.Right).AddRange(errors.Right.Left).AddRange(errors.Right.Right)));
+
+        InitializeBatches(context);
+    }
+
+    /// <summary>[CachedBatch]: its own step, reading its target's declaration through the semantic model.</summary>
+    private static void InitializeBatches(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<BatchParseResult> batches = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownNames.CachedBatchAttribute, static (node, _) => node is MethodDeclarationSyntax, Parser.ParseBatch)
+            .WithTrackingName(TrackingNames.BatchMethods);
+        IncrementalValuesProvider<BatchModel> models = batches
+            .Where(static r => r.Model is not null).Select(static (r, _) => r.Model!)
+            .WithTrackingName(TrackingNames.BatchModels);
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.Method.HintName, Emitter.EmitBatch(model)));
+        context.RegisterSourceOutput(batches.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.BatchErrors),
+            static (spc, errors) =>
+            {
+                foreach (DiagnosticInfo error in errors)
+                    spc.ReportDiagnostic(error.ToDiagnostic());
+            });
     }
 
     private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> groups)
@@ -102,8 +122,11 @@ public static class TrackingNames
     public const string InvalidatingErrors = nameof(InvalidatingErrors);
     public const string UpdatingErrors = nameof(UpdatingErrors);
     public const string LinkErrors = nameof(LinkErrors);
+    public const string BatchMethods = nameof(BatchMethods);
+    public const string BatchModels = nameof(BatchModels);
+    public const string BatchErrors = nameof(BatchErrors);
 
     /// <summary>Every step, for tests that check them all.</summary>
     public static readonly string[] All = [CachedMethods, InvalidatingMethods, UpdatingMethods, CachedModels, DeclaredTemplates, InvalidatingModels,
-        UpdatingModels, CachedErrors, InvalidatingErrors, UpdatingErrors, LinkErrors];
+        UpdatingModels, CachedErrors, InvalidatingErrors, UpdatingErrors, LinkErrors, BatchMethods, BatchModels, BatchErrors];
 }

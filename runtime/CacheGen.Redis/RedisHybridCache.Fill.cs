@@ -101,12 +101,23 @@ internal sealed partial class RedisHybridCache
             }
         }
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region, settings.Method);
+        return await StoreFilledAsync(flight, settings, read, value, region).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores what the data call returned as the fill's entry (unless the method rejects it), guarded by the fill's read;
+    /// a single fill and each item of a batch end here.
+    /// </summary>
+    private Task<FlightResult<T>> StoreFilledAsync<T>(Flight<T> flight, EntrySettings settings, RedisRead read, T value, string? region)
+    {
+        string key = flight.Key;
+        string[] tags = settings.Tags;
 
         // CacheNull = false or Unless: every caller gets the result, no cache keeps it (joiners still get their own copy).
         if (settings.Rejects(value))
         {
             byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
-            return new FlightResult<T>(value, copy, copyOffset);
+            return Task.FromResult(new FlightResult<T>(value, copy, copyOffset));
         }
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
@@ -117,9 +128,9 @@ internal sealed partial class RedisHybridCache
         if (!writeRedis || buffer is null)
         {
             StoreLocal(flight, settings, value, buffer, jsonOffset);
-            return result;
+            return Task.FromResult(result);
         }
-        return await AnswerThenWriteAsync(flight, settings, read, result, region).ConfigureAwait(false);
+        return AnswerThenWriteAsync(flight, settings, read, result, region);
     }
 
     /// <summary>

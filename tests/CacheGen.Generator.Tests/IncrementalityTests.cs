@@ -30,6 +30,11 @@ public sealed class IncrementalityTests
             [InvalidatesCache(Tags = ["item:{id}"])]
             public partial Task<int> BumpAsync(int id);
             private Task<int> BumpCoreAsync(int id) => Task.FromResult(id + 1);
+
+            [CachedBatch(nameof(GetAsync))]
+            public partial Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyAsync(System.Collections.Generic.IReadOnlyList<int> ids);
+            private Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyCoreAsync(System.Collections.Generic.IReadOnlyList<int> ids) =>
+                Task.FromResult<System.Collections.Generic.IReadOnlyDictionary<int, int>>(new System.Collections.Generic.Dictionary<int, int>());
         }
         """;
 

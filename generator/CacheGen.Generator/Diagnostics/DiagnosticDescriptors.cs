@@ -195,6 +195,36 @@ internal static class DiagnosticDescriptors
         "A fill that finishes in the background uses the caller's DbContext",
         "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
 
+    public static readonly DiagnosticDescriptor BatchTargetNotCached = Error(
+        "CG0040",
+        "[CachedBatch] names no [Cached] method of the type",
+        "[CachedBatch] on '{0}' names '{1}', {2}");
+
+    public static readonly DiagnosticDescriptor BatchKeyArgumentCount = Error(
+        "CG0041",
+        "The batch's target must have exactly one key argument that varies",
+        "[CachedBatch] on '{0}' reads '{1}', whose key {2}: a batch varies exactly one argument of the key, the one its collection holds");
+
+    public static readonly DiagnosticDescriptor BatchIdTypeMismatch = Error(
+        "CG0042",
+        "The batch's ids are not the target's key argument",
+        "'{0}' reads '{1}' by its key argument '{2}' ({3}), but {4}");
+
+    public static readonly DiagnosticDescriptor BatchValueTypeMismatch = Error(
+        "CG0043",
+        "The batch's values are not what the target caches",
+        "'{0}' returns values of type '{1}', but '{2}' caches '{3}': a batch returns the very entries its target caches");
+
+    public static readonly DiagnosticDescriptor BatchUnsupportedType = Error(
+        "CG0044",
+        "Unsupported batch collection or result type",
+        "'{0}' {1}");
+
+    public static readonly DiagnosticDescriptor BatchIsCached = Error(
+        "CG0045",
+        "A [CachedBatch] method cannot also be [Cached]",
+        "'{0}' has both [CachedBatch] and [Cached]: a batch stores each value as its target's entry, not the whole dictionary as one; remove [Cached]");
+
     public static readonly DiagnosticDescriptor NoHybridCacheRegistered = Warning(
         "CG0070",
         "The app registers no HybridCache for its cached services",
@@ -240,6 +270,12 @@ internal static class DiagnosticDescriptors
         InvalidUnlessPredicate,
         InvalidResilience,
         BackgroundFillUsesScopedContext,
+        BatchTargetNotCached,
+        BatchKeyArgumentCount,
+        BatchIdTypeMismatch,
+        BatchValueTypeMismatch,
+        BatchUnsupportedType,
+        BatchIsCached,
         NoHybridCacheRegistered,
         EvictionBeforeEfCoreCommit);
 

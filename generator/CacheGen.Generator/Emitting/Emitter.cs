@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace CacheGen.Generator.Emitting;
 
 /// <summary>Writes the implementation of one cached or invalidating partial method from its model.</summary>
-internal static class Emitter
+internal static partial class Emitter
 {
     private const string KeyBuilder = "global::CacheGen.Infrastructure.CacheKeyBuilder";
     private const string SyncCache = "global::CacheGen.Infrastructure.SyncCache";
@@ -279,8 +279,17 @@ internal static class Emitter
         }
 
         var builtKeys = new List<(string Name, EquatableArray<KeyPart> Parts)>();
+        var manyKeys = new List<(string Name, KeyModel Key)>();
         foreach (KeyModel key in invalidation.Keys)
         {
+            if (key.Each is not null)
+            {
+                // One key per element of a collection parameter, evicted together.
+                string many = "__CacheGenKeys" + (manyKeys.Count + 1).ToString(CultureInfo.InvariantCulture);
+                manyKeys.Add((many, key));
+                writer.WriteLine(Await(isAsync ? $"{Invalidation}.RemoveManyAsync({cache}, {many}())" : $"{Invalidation}.RemoveMany({cache}, {many}())"));
+                continue;
+            }
             string keyText;
             if (key.Parts.All(p => p.Kind == KeyPartKind.Literal))
                 keyText = Literal(string.Concat(key.Parts.Select(p => p.Text)));
@@ -317,6 +326,7 @@ internal static class Emitter
             WithKeyBuilder(writer, parts, "var __result = __key.ToString();");
             writer.CloseBlock();
         }
+        WriteManyKeys(writer, manyKeys);
         if (invalidation.Update is { } written)
         {
             writer.WriteLine();
@@ -328,7 +338,9 @@ internal static class Emitter
             WriteTagArray(writer, written.Region, written.Tags);
             writer.CloseBlock();
         }
-        if (tagged)
+        if (tagged && invalidation.Tags.Any(t => t.Tag.Each is not null))
+            WriteManyTags(writer, invalidation);
+        else if (tagged)
         {
             writer.WriteLine();
             writer.OpenBlock("string[] __CacheGenEvictedTags()");

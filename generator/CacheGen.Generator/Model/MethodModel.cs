@@ -67,7 +67,7 @@ internal sealed record Resilience(int StaleSeconds, int TimeoutMilliseconds, boo
 /// <see cref="Signature"/>, the literal text with each placeholder replaced by its type, by which an eviction's template
 /// finds the cached methods that use the same one.
 /// </summary>
-internal sealed record TagModel(EquatableArray<KeyPart> Parts, string Signature);
+internal sealed record TagModel(EquatableArray<KeyPart> Parts, string Signature, EachModel? Each = null);
 
 /// <summary>
 /// What a writing method's <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c> attributes ask for, all applied after
@@ -81,7 +81,13 @@ internal sealed record InvalidationModel(
     UpdateModel? Update);
 
 /// <summary>The full key of one entry (region prefix included).</summary>
-internal sealed record KeyModel(EquatableArray<KeyPart> Parts);
+internal sealed record KeyModel(EquatableArray<KeyPart> Parts, EachModel? Each = null);
+
+/// <summary>
+/// A key or tag written once per element of a collection parameter (evicting many): <see cref="Variable"/>, of type
+/// <see cref="ElementType"/>, names the element in the template's parts.
+/// </summary>
+internal sealed record EachModel(string Collection, string Variable, string ElementType);
 
 /// <summary>
 /// A tag template to evict. <see cref="Regions"/> is filled in once the whole compilation's cached methods are known: the

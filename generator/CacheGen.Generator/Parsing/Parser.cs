@@ -16,7 +16,7 @@ namespace CacheGen.Generator.Parsing;
 /// Every misuse becomes a CGxxxx diagnostic; when the method can still be re-declared, a throwing stub is emitted
 /// so the build shows only the CacheGen error, never a C# error inside generated code.
 /// </summary>
-internal sealed class Parser
+internal sealed partial class Parser
 {
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
         SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -788,7 +788,7 @@ internal sealed class Parser
                 SyntaxNode? keySyntax = NamedArgumentSyntax(attributeSyntax, "Key") ?? attributeSyntax;
                 if (named.Count != 1)
                     Report(DiagnosticDescriptors.KeyNeedsSingleRegion, keySyntax, MethodName, named.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                keys.Add(new KeyModel(TemplateKey(named.FirstOrDefault() ?? "", template, keySyntax, out string? signature)));
+                keys.Add(new KeyModel(TemplateKey(named.FirstOrDefault() ?? "", template, keySyntax, out string? signature), TakeEach()));
                 if (named.Count == 1 && signature is not null)
                     _keyUses.Add(new KeyTemplateUse(named[0], signature, template, MethodName, LocationInfo.From(keySyntax)));
             }
@@ -797,8 +797,13 @@ internal sealed class Parser
             if (target is not null)
             {
                 SyntaxNode? location = NamedArgumentSyntax(attributeSyntax, "Method") ?? attributeSyntax;
-                foreach (CachedTarget cached in FindTargets(target, location, "InvalidatesCache(Method = ...)", withTags: false))
-                    keys.Add(new KeyModel(cached.Key));
+                if (CollectionTargetKey(target) is { } many)
+                    keys.Add(many);
+                else
+                {
+                    foreach (CachedTarget cached in FindTargets(target, location, "InvalidatesCache(Method = ...)", withTags: false))
+                        keys.Add(new KeyModel(cached.Key));
+                }
             }
         }
 
@@ -922,7 +927,7 @@ internal sealed class Parser
                 continue;
             }
             if (TemplateParts(template!, location, out string signature) is { } parts)
-                tags.Add((new TagModel(MergeLiterals(parts), signature), template!, location));
+                tags.Add((new TagModel(MergeLiterals(parts), signature, TakeEach()), template!, location));
         }
         return tags;
     }
@@ -1045,6 +1050,11 @@ internal sealed class Parser
             _usedParameters.Add(parameter);
         string expression = Escape(parameter.Name);
         ITypeSymbol type = parameter.Type;
+        if (EachElement(parameter, names, location) is { } element)
+        {
+            expression = EachVariable;
+            type = element;
+        }
         foreach (string name in names.Skip(1))
         {
             ITypeSymbol lookupType = UnderlyingIfNullable(type);

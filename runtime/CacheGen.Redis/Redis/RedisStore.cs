@@ -28,7 +28,7 @@ internal readonly struct RedisRead
 /// to <see cref="EvictionRecovery"/>. Failures are reported as "no answer"; nothing but the caller's own cancellation
 /// escapes.
 /// </summary>
-internal sealed class RedisStore : IAsyncDisposable, IDisposable
+internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
 {
     private readonly RedisConnection _connection;
     private readonly RedisCallPolicy _policy;

@@ -9,7 +9,7 @@ namespace CacheGen.Infrastructure;
 /// HybridCache cannot express (tags are then built on every call, and a write-through becomes an eviction).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class GeneratedCache
+public static partial class GeneratedCache
 {
     /// <summary>
     /// Read-through for <paramref name="method"/>; see <see cref="IMethodCache.GetOrCreateAsync"/>. On another cache, what

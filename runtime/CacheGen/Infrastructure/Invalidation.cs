@@ -12,7 +12,7 @@ namespace CacheGen.Infrastructure;
 /// serving that row. A rollback needs no second eviction, since the first one dropped nothing that is still true.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Invalidation
+public static partial class Invalidation
 {
     /// <summary>
     /// Whether an eviction now would be repeated after a commit: an ambient <see cref="Transaction"/> is active or a

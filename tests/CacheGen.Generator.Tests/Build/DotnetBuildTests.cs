@@ -163,6 +163,25 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private Task SaveCoreAsync(long id) => Task.CompletedTask;
             }
             """,
+        ["CG0040"] = """
+            public partial class BatchOfNothing(HybridCache cache)
+            {
+                [CachedBatch("FindAsync")]
+                public partial Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyAsync(System.Collections.Generic.IReadOnlyList<int> ids);
+                private Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyCoreAsync(System.Collections.Generic.IReadOnlyList<int> ids) => null!;
+            }
+            """,
+        ["CG0042"] = """
+            public partial class BatchOfLongs(HybridCache cache)
+            {
+                [Cached("items", Key = "item:{id}")]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                [CachedBatch(nameof(GetAsync))]
+                public partial Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyAsync(System.Collections.Generic.IReadOnlyList<long> ids);
+                private Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyCoreAsync(System.Collections.Generic.IReadOnlyList<long> ids) => null!;
+            }
+            """,
         // Not partial: the compiler's own errors (CS0751 and friends) come too, and used to hide every CG diagnostic.
         ["CG0002"] = """
             public class NotPartialType(HybridCache cache)
