@@ -14,8 +14,8 @@ namespace CacheGen.Generator.Tests.Docs;
 /// first line is <c>// CGxxxx</c> (a misuse example, as on the docs/diagnostics pages) reports that diagnostic and no
 /// other error (other CacheGen warnings that the misuse trips as well are allowed).
 /// <para>
-/// A block is tried as a whole file (a Program.cs with top-level statements, or declarations), then as members of
-/// <c>public sealed partial class DocSample(HybridCache cache, PostStore store)</c>, then as the statements of a method
+/// A block is tried as a whole file (declarations, or a Program.cs with top-level statements), as members of
+/// <c>public sealed partial class DocSample(HybridCache cache, PostStore store)</c>, and as the statements of a method
 /// that has <c>builder</c>, <c>app</c>, <c>services</c>, <c>posts</c> (a route group), <c>cache</c> and <c>o</c>
 /// (CacheGenOptions) in scope; the first mode that compiles passes it. Every mode has the Web SDK's implicit usings and
 /// the app's types of Docs/DocsPrelude.cs (Post, PostStore, BlogContext ...); a block with no <c>using</c> directive of its own also gets
@@ -97,19 +97,29 @@ public sealed partial class DocsCodeTests(ITestOutputHelper output)
             ```csharp
             partial class X { }
             ```
+            ```csharp
+            var app = WebApplication.Create();
+            app.MapGet("/", () => "hello");
+            app.Run();
+            ```
             """;
 
         List<DocBlock> blocks = BlocksIn(markdown, "page.md").ToList();
-        Assert.Equal([3, 10, 14, 17, 24, 28], blocks.Select(b => b.Line));
+        Assert.Equal([3, 10, 14, 17, 24, 28, 31], blocks.Select(b => b.Line));
         Assert.Equal("[Cached(\"points\")] public partial Task<int> CountAsync();\nprivate Task<int> CountCoreAsync() => Task.FromResult(1);", blocks[1].Code);
         Assert.Equal("CG0001", blocks[3].ExpectedDiagnostic);
         Assert.Equal(new DocMarker("not compiled", "the generator's output"), blocks[5].Marker);
         Assert.Null(CheckMarked(blocks[5]));
         Assert.NotNull(CheckMarked(blocks[5] with { Marker = new DocMarker("not compiled", "") }));   // a reason is required
 
-        List<Verdict> verdicts = Compile(blocks[..5]);
-        Assert.Equal([Mode.File, Mode.Members, Mode.Statements, Mode.File, null], verdicts.Select(v => v.Mode));
+        List<Verdict> verdicts = Compile([.. blocks[..5], blocks[6]]);
+        Assert.Equal([Mode.File, Mode.Members, Mode.Statements, Mode.File, null, Mode.File], verdicts.Select(v => v.Mode));
         Assert.StartsWith("page.md:24", verdicts[4].Describe());
+
+        const string snapshot = "tests/CacheGen.Generator.Tests/Snapshots/SnapshotTests.Contract_post_service#Blog.PostService.GetAsync(int,CancellationToken).verified.cs";
+        DocBlock excerpt = new("page.md", 1, "    {\n...\n\"{posts}:post:\".CopyTo(__key.Slice(__keyLength));\n__keyLength += 13;", new DocMarker("generated", snapshot));
+        Assert.Null(CheckMarked(excerpt));
+        Assert.Contains("__keyLength += 14;", CheckMarked(excerpt with { Code = excerpt.Code.Replace("13", "14") }));
     }
 
     // ---- Reading the blocks ----
@@ -198,25 +208,29 @@ public sealed partial class DocsCodeTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Tries every block in each mode in turn, one compilation per mode (a Program.cs needs one of its own).</summary>
+    /// <summary>
+    /// Tries the blocks in each mode in turn, all in one compilation per mode, each under a namespace of its own. A block
+    /// with top-level statements (a Program.cs) or its own namespace needs a compilation to itself as a file: that is
+    /// tried last, for the blocks no shared compilation passed (most are statements, which the statements mode takes).
+    /// </summary>
     internal static List<Verdict> Compile(IReadOnlyList<DocBlock> blocks)
     {
         var tried = blocks.Select(_ => new Dictionary<Mode, ImmutableArray<Problem>>()).ToArray();
         var passed = new Mode?[blocks.Count];
-        foreach (Mode mode in Enum.GetValues<Mode>())
+        bool[] ownFile = blocks.Select(NeedsOwnFile).ToArray();
+        (Mode Mode, bool OwnFiles)[] steps = [(Mode.File, false), (Mode.Members, false), (Mode.Statements, false), (Mode.File, true)];
+        foreach ((Mode mode, bool ownFiles) in steps)
         {
-            int[] pending = Enumerable.Range(0, blocks.Count).Where(i => passed[i] is null).ToArray();
-            IEnumerable<int[]> compilations = mode == Mode.File
-                ? [pending.Where(i => !NeedsOwnFile(blocks[i])).ToArray(), .. pending.Where(i => NeedsOwnFile(blocks[i])).Select(i => new[] { i })]
-                : [pending];
-            Parallel.ForEach(compilations.Where(g => g.Length > 0), group =>
+            int[] pending = [.. Enumerable.Range(0, blocks.Count).Where(i => passed[i] is null && (mode != Mode.File || ownFile[i] == ownFiles))];
+            int[][] compilations = ownFiles ? [.. pending.Select(i => new[] { i })] : [pending];
+            Parallel.ForEach(compilations.Where(c => c.Length > 0), compilation =>
             {
-                ImmutableArray<Problem>[] problems = Problems(group.Select(i => (blocks[i], Namespace(i))).ToArray(), mode);
-                for (int g = 0; g < group.Length; g++)
+                ImmutableArray<Problem>[] problems = Problems([.. compilation.Select(i => (blocks[i], Namespace(i)))], mode);
+                for (int c = 0; c < compilation.Length; c++)
                 {
-                    tried[group[g]][mode] = problems[g];   // each block is in one group only
-                    if (Passes(blocks[group[g]], problems[g]))
-                        passed[group[g]] = mode;
+                    tried[compilation[c]][mode] = problems[c];   // each block is in one compilation of a step only
+                    if (Passes(blocks[compilation[c]], problems[c]))
+                        passed[compilation[c]] = mode;
                 }
             });
         }
@@ -355,22 +369,26 @@ public sealed partial class DocsCodeTests(ITestOutputHelper output)
         """;
 
     /// <summary>
-    /// What this test process runs on (.NET, the CacheGen runtime packages, EF Core, StackExchange.Redis, OpenTelemetry
-    /// and this assembly, for the prelude; not the test tooling), then the ASP.NET Core shared framework installed next
-    /// to this .NET for the assemblies that these do not have, as an app's build would pick the packages' newer files.
+    /// .NET's reference assemblies (as <see cref="GeneratorHarness"/> has them), what else this test process runs on (the
+    /// CacheGen runtime packages, EF Core, StackExchange.Redis, OpenTelemetry and this assembly, for the prelude; not the
+    /// test tooling), then the ASP.NET Core shared framework installed next to this .NET for the assemblies that these
+    /// do not have, as an app's build prefers the packages' newer files.
     /// </summary>
     private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
     {
-        string[] running = [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(path => !Tooling().IsMatch(Path.GetFileName(path)))];
-        var names = running.Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return [.. running.Concat(Directory.GetFiles(AspNetCoreFramework(), "*.dll").Where(path => !names.Contains(Path.GetFileName(path))))
-            .Select(path => MetadataReference.CreateFromFile(path))];
+        string netCore = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        string[] packages = [.. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(path => Path.GetDirectoryName(path) != netCore && !Tooling().IsMatch(Path.GetFileName(path)))];
+        var names = packages.Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [
+            .. Basic.Reference.Assemblies.Net100.References.All,
+            .. packages.Concat(Directory.GetFiles(AspNetCoreFramework(netCore), "*.dll").Where(path => !names.Contains(Path.GetFileName(path))))
+                .Select(path => MetadataReference.CreateFromFile(path)),
+        ];
     });
 
-    private static string AspNetCoreFramework()
+    private static string AspNetCoreFramework(string netCore)   // .../shared/Microsoft.NETCore.App/<version>
     {
-        string netCore = Path.GetDirectoryName(typeof(object).Assembly.Location)!;   // .../shared/Microsoft.NETCore.App/<version>
         string frameworks = Path.Combine(netCore, "..", "..", "Microsoft.AspNetCore.App");
         string sameVersion = Path.Combine(frameworks, Path.GetFileName(netCore));
         return Directory.Exists(sameVersion) ? sameVersion
