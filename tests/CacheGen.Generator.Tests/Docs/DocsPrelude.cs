@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using CacheGen;
 using Microsoft.EntityFrameworkCore;
 
 // The app's own types that the docs' C# blocks take for granted (DocsCodeTests compiles the blocks against them).
@@ -25,6 +26,13 @@ public sealed class PostStore
     public Task<Post> SaveAsync(PostDraft draft, CancellationToken ct = default) => Task.FromResult(new Post(0, draft.Title, draft.Content));
     public Task<int> CountAsync(CancellationToken ct = default) => Task.FromResult(0);
     public Task RefreshAsync(int id, CancellationToken ct = default) => Task.CompletedTask;
+}
+
+/// <summary>The service the pages build up, for blocks that only call it (a block that declares its own hides this one).</summary>
+public sealed class PostService(PostStore store)
+{
+    public async Task<JsonPayload> GetAllJsonAsync(CancellationToken ct = default) =>
+        JsonPayload.Serialize(new DjangoPostList(await store.ListAsync(ct)), CacheJsonContext.Default.DjangoPostList);
 }
 
 /// <summary>Django REST framework's list shape, as the sample serves it.</summary>
