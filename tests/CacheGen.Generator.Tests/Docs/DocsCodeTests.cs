@@ -204,7 +204,7 @@ public sealed partial class DocsCodeTests(ITestOutputHelper output)
                 .OrderBy(t => Block.ExpectedDiagnostic is { } id && t.Value.Any(p => p.Id == id) ? 0 : 1)
                 .ThenBy(t => t.Value.Count(p => p.Severity == DiagnosticSeverity.Error)).ThenBy(t => t.Value.Length).ThenBy(t => t.Key)
                 .Select(t => (t.Key, t.Value)).First();
-            string expected = Block.ExpectedDiagnostic is { } id ? $", expected {id} only" : "";
+            string expected = Block.ExpectedDiagnostic is { } id ? $" that reports {id} and no other error" : "";
             return $"{Block}: compiles in no mode{expected}; closest as {closest.ToString().ToLowerInvariant()} ({problems.Length} problem(s)):\n    "
                 + string.Join("\n    ", problems.Take(3).Select(d => d.ToString()).DefaultIfEmpty($"no {Block.ExpectedDiagnostic}"));
         }
