@@ -8,7 +8,7 @@ namespace CacheGen.Generator.Tests;
 /// <summary>Every diagnostic is documented, linked from its descriptor, and tracked in the analyzer release files.</summary>
 public sealed class DiagnosticDocsTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    internal static readonly string Root = FindRepositoryRoot();
 
     public static TheoryData<string> Ids() => [.. DiagnosticDescriptors.All.Select(d => d.Id)];
 
