@@ -33,7 +33,9 @@ fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-dotnet test CacheGen.sln -c Release --logger "trx" --results-directory "$results" "$@"
+# A test host that hangs is killed after 10 minutes (no dump) and counts as a failure, instead of using up CI's time.
+dotnet test CacheGen.sln -c Release --logger "trx" --results-directory "$results" \
+    --blame-hang-timeout 10m --blame-hang-dump-type none "$@"
 status=$?
 
 passed=0
@@ -49,6 +51,30 @@ done
 # A build failure or a crashed test host produces no (or too few) results: count it as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
+fi
+
+# A full run (no arguments, as CI and the README run it) must not shrink unnoticed: every test project reports at
+# least one executed test, and the total is at least the floor in tests/min-tests. A filtered run is not held to it.
+if [ "$#" -eq 0 ]; then
+    total=$((passed + failed))
+    for project in tests/*/*.Tests.csproj; do
+        name="$(basename "$project" .csproj)"
+        ran=0
+        for trx in $(grep -il "/$name.dll" "$results"/*.trx 2>/dev/null); do
+            counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1)"
+            executed="$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+            ran=$((ran + ${executed:-0}))
+        done
+        if [ "$ran" -eq 0 ]; then
+            echo "$name ran no test: its tests are no longer discovered"
+            failed=$((failed + 1))
+        fi
+    done
+    floor="$(grep -E '^[0-9]+$' tests/min-tests | head -n1)"
+    if [ "$total" -lt "${floor:-1}" ]; then
+        echo "only $total tests ran, fewer than the $floor in tests/min-tests: some are no longer discovered"
+        failed=$((failed + 1))
+    fi
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
