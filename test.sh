@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line: "N passed, N failed".
-# The tests start their own redis-server processes on free loopback ports; this script only makes sure the
-# binary is there (installing Debian's redis-server when running as root).
+# The tests start their own redis-server (and Garnet) processes on free loopback ports; this script only makes sure
+# the binaries are there (installing Debian's redis-server when running as root, restoring the garnet-server tool).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +28,13 @@ if ! command -v chromium >/dev/null 2>&1; then
         echo "0 passed, 1 failed"
         exit 1
     fi
+fi
+
+# The contract suite also runs on Microsoft Garnet: a local tool of this repository (.config/dotnet-tools.json).
+if ! dotnet tool restore >/dev/null; then
+    echo "could not restore the local tools (garnet-server): dotnet tool restore failed"
+    echo "0 passed, 1 failed"
+    exit 1
 fi
 
 results="$(mktemp -d)"
