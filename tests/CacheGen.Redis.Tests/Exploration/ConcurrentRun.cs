@@ -46,7 +46,9 @@ internal sealed class ConcurrentRun
 
     // The runs' cached method, for reads and write-throughs alike: entries expire within a run, and a read whose source
     // fails may get an expired value (fail-safe), which must still never be one an eviction that returned had dropped.
-    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = TimeSpan.FromMilliseconds(2) })
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(2);
+
+    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = Lifetime })
     {
         StaleFor = TimeSpan.FromMinutes(1),
     };
@@ -140,7 +142,7 @@ internal sealed class ConcurrentRun
         // A run takes well under an entry's lifetime: without this wait a source would fail only on a cold key, and
         // fail-safe would never serve an expired value for the model to judge.
         if (operation.AfterExpiry)
-            await Task.Delay(Method.Options.Expiration!.Value + TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
+            await Task.Delay(Lifetime + TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
         var caller = new Caller(this, operation);
         using var giveUp = new CancellationTokenSource();
         string key = KeyName(operation.Key);
