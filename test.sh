@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line: "N passed, N failed".
-# The tests start their own redis-server processes on free loopback ports; this script only makes sure the
-# binary is there (installing Debian's redis-server when running as root).
+# The tests start their own redis-server (and Garnet) processes on free loopback ports; this script only makes sure
+# the binaries are there (installing Debian's redis-server when running as root, restoring the garnet-server tool).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -30,10 +30,19 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# The contract suite also runs on Microsoft Garnet: a local tool of this repository (.config/dotnet-tools.json).
+if ! dotnet tool restore >/dev/null; then
+    echo "could not restore the local tools (garnet-server): dotnet tool restore failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-dotnet test CacheGen.sln -c Release --logger "trx" --results-directory "$results" "$@"
+# A test host that hangs is killed after 10 minutes (no dump) and counts as a failure, instead of using up CI's time.
+dotnet test CacheGen.sln -c Release --logger "trx" --results-directory "$results" \
+    --blame-hang-timeout 10m --blame-hang-dump-type none "$@"
 status=$?
 
 passed=0
@@ -49,6 +58,30 @@ done
 # A build failure or a crashed test host produces no (or too few) results: count it as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
+fi
+
+# A full run (no arguments, as CI and the README run it) must not shrink unnoticed: every test project reports at
+# least one executed test, and the total is at least the floor in tests/min-tests. A filtered run is not held to it.
+if [ "$#" -eq 0 ]; then
+    total=$((passed + failed))
+    for project in tests/*/*.Tests.csproj; do
+        name="$(basename "$project" .csproj)"
+        ran=0
+        for trx in $(grep -il "/$name.dll" "$results"/*.trx 2>/dev/null); do
+            counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n1)"
+            executed="$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+            ran=$((ran + ${executed:-0}))
+        done
+        if [ "$ran" -eq 0 ]; then
+            echo "$name ran no test: its tests are no longer discovered"
+            failed=$((failed + 1))
+        fi
+    done
+    floor="$(grep -E '^[0-9]+$' tests/min-tests | head -n1)"
+    if [ "$total" -lt "${floor:-1}" ]; then
+        echo "only $total tests ran, fewer than the $floor in tests/min-tests: some are no longer discovered"
+        failed=$((failed + 1))
+    fi
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

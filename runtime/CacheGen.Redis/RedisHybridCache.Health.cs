@@ -33,6 +33,7 @@ internal sealed partial class RedisHybridCache
         };
         data["pending_evictions"] = pending;
         data["redis_reads_paused"] = _store.IsBypassingRedis;
+        data["redis_scripting"] = _store.ScriptingRefused ? "refused" : "available or not yet known";
 
         // The first reason is the one a person acts on: an unreachable Redis explains an open breaker and pending evictions.
         string? degraded =
@@ -40,6 +41,7 @@ internal sealed partial class RedisHybridCache
             : breaker != BreakerState.Closed ? "The Redis circuit breaker is open: calls skip Redis until a probe in the background gets an answer."
             : pending > 0 ? string.Create(CultureInfo.InvariantCulture, $"{pending} eviction(s) wait for Redis to confirm them: the keys and regions they cover are not read from Redis meanwhile.")
             : _store.IsBypassingRedis ? "More evictions were lost than MaximumPendingEvictions: Redis is not read until the entries that may have missed them expired."
+            : _store.ScriptingRefused ? "The Redis server refuses Lua scripts: entries are cached in-process only (evictions still reach other instances through pub/sub). Enable scripting (Garnet: --lua true)."
             : null;
         return degraded is null
             ? HealthCheckResult.Healthy("Redis answers.", data)

@@ -73,6 +73,64 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Under_faults_reads_see_every_write_on_the_same_instance_at_once_and_on_the_other_within_the_L1_lifetime()
+    {
+        // Faults lose backplane messages, so the other instance's bound is the L1 lifetime, plus the Redis timeout a
+        // fill begun before the write may take before it stores its (older) value in L1.
+        TimeSpan localLifetime = TimeSpan.FromSeconds(1), redisTimeout = TimeSpan.FromMilliseconds(500);
+        await using TwoInstances instances = await TwoInstances.StartAsync(posts: 20, o =>
+        {
+            o.LocalCacheExpiration = localLifetime;
+            o.RedisTimeout = redisTimeout;
+        });
+        var injected = new ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        Task faults = InjectFaultsAsync(instances.Redis, injected, stop.Token);
+
+        (Analysis analysis, long _) = await RunAsync(instances, localLifetime + redisTimeout, writePause: (20, 200), atLeast: (Reads: 500, Writes: 20));
+        stop.Cancel();
+        await faults;
+
+        string[] kinds = [.. injected.Distinct().Order()];
+        output.WriteLine($"faults injected: {injected.Count} ({string.Join(", ", kinds)}): " + analysis.Summary());
+        Assert.Equal(["freeze", "kill and restart", "pub/sub connections cut"], kinds);
+        AssertNone(analysis.SameInstance);
+        AssertNone(analysis.PastBound);
+        Assert.True(analysis.Reads >= 500 && analysis.Writes >= 20, analysis.Summary());
+    }
+
+    /// <summary>
+    /// Until stopped, in turn: the backplane's pub/sub connections cut (<c>CLIENT KILL TYPE pubsub</c>), Redis frozen
+    /// (SIGSTOP) for 300 ms, and Redis killed (SIGKILL) and restarted empty 200 ms later. One round takes about 1.5 s.
+    /// </summary>
+    private static async Task InjectFaultsAsync(CacheGen.Testing.RedisServer redis, ConcurrentQueue<string> injected, CancellationToken stop)
+    {
+        async Task<bool> Pause(int ms)
+        {
+            await Task.Delay(ms, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return !stop.IsCancellationRequested;
+        }
+
+        while (await Pause(300))
+        {
+            redis.Cli("CLIENT", "KILL", "TYPE", "pubsub");
+            injected.Enqueue("pub/sub connections cut");
+            if (!await Pause(300))
+                break;
+            redis.Freeze();
+            injected.Enqueue("freeze");
+            await Task.Delay(300);
+            redis.Thaw();
+            if (!await Pause(300))
+                break;
+            redis.Kill();
+            injected.Enqueue("kill and restart");
+            await Task.Delay(200);
+            redis.Restart();
+        }
+    }
+
+    [Fact]
     public void The_checker_reports_a_stale_read_with_its_minimal_history()
     {
         // The checker itself must catch what it is meant to: a synthetic history with one stale read on each rule.
@@ -106,19 +164,26 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
         Assert.Fail($"{violations.Count} violation(s); the first:{Environment.NewLine}{violations[0]}");
     }
 
-    /// <summary>Runs the readers and writers for <see cref="Duration"/> and checks the history.</summary>
-    private static async Task<(Analysis, long Origin)> RunAsync(TwoInstances instances, TimeSpan bound, (int Min, int Max) writePause)
+    /// <summary>
+    /// Runs the readers and writers for <see cref="Duration"/>, and on until <paramref name="atLeast"/> reads and writes
+    /// were sent (a minute at most: faults on a loaded machine can slow every request), then checks the history.
+    /// </summary>
+    private static async Task<(Analysis, long Origin)> RunAsync(TwoInstances instances, TimeSpan bound, (int Min, int Max) writePause,
+        (int Reads, int Writes) atLeast = default)
     {
         var history = new ConcurrentQueue<Op>();
         long origin = Stopwatch.GetTimestamp();
         using var stop = new CancellationTokenSource(Duration);
+        using var hardStop = new CancellationTokenSource(Duration + TimeSpan.FromMinutes(1));
         int reads = 0;
         int writes = 0;
+        bool Going(ref int count, int minimum) =>
+            !hardStop.IsCancellationRequested && (!stop.IsCancellationRequested || Volatile.Read(ref count) < minimum);
 
         async Task ReadLoop(int seed)
         {
             var random = new Random(seed);
-            while (!stop.IsCancellationRequested && Interlocked.Increment(ref reads) <= MaxReads)
+            while (Going(ref reads, atLeast.Reads) && Interlocked.Increment(ref reads) <= MaxReads)
             {
                 int instance = random.Next(2);
                 int id = 1 + random.Next(HotPosts);
@@ -132,7 +197,7 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
         async Task WriteLoop(int seed)
         {
             var random = new Random(seed);
-            while (!stop.IsCancellationRequested && Interlocked.Increment(ref writes) <= MaxWrites)
+            while (Going(ref writes, atLeast.Writes) && Interlocked.Increment(ref writes) <= MaxWrites)
             {
                 int instance = random.Next(2);
                 int id = 1 + random.Next(HotPosts);
@@ -154,7 +219,7 @@ public sealed class ConsistencyCheckerTests(ITestOutputHelper output)
             .. Enumerable.Range(0, Writers).Select(i => Task.Run(() => WriteLoop(1000 + i))),
         ];
         // Hang guard only: the loops end with the duration.
-        await Task.WhenAll(loops).WaitAsync(Duration + TimeSpan.FromMinutes(2));
+        await Task.WhenAll(loops).WaitAsync(Duration + TimeSpan.FromMinutes(3));
         return (Checker.Analyze([.. history], bound, origin), origin);
     }
 }

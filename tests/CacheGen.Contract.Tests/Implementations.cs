@@ -9,15 +9,17 @@ namespace CacheGen.Contract.Tests;
 /// <summary>
 /// One HybridCache implementation under contract. <see cref="Distributed"/> says whether it has a second tier that other
 /// instances share (then <see cref="CacheSet.Fresh"/> makes an instance with an empty L1 over the same Redis).
+/// <see cref="OnGarnet"/>: that second tier is Microsoft Garnet (Lua on) instead of redis-server.
 /// </summary>
-public sealed record Implementation(string Name, bool Distributed, bool IsCacheGen)
+public sealed record Implementation(string Name, bool Distributed, bool IsCacheGen, bool OnGarnet = false)
 {
     public static readonly Implementation Microsoft = new("Microsoft", Distributed: false, IsCacheGen: false);
     public static readonly Implementation MicrosoftRedis = new("Microsoft+Redis", Distributed: true, IsCacheGen: false);
     public static readonly Implementation CacheGen = new("CacheGen", Distributed: false, IsCacheGen: true);
     public static readonly Implementation CacheGenRedis = new("CacheGen+Redis", Distributed: true, IsCacheGen: true);
+    public static readonly Implementation CacheGenGarnet = new("CacheGen+Garnet", Distributed: true, IsCacheGen: true, OnGarnet: true);
 
-    public static readonly IReadOnlyList<Implementation> All = [Microsoft, MicrosoftRedis, CacheGen, CacheGenRedis];
+    public static readonly IReadOnlyList<Implementation> All = [Microsoft, MicrosoftRedis, CacheGen, CacheGenRedis, CacheGenGarnet];
 
     public static Implementation Named(string name) => All.Single(i => i.Name == name);
 
@@ -43,7 +45,7 @@ public sealed class CacheSet : IAsyncDisposable
     public CacheSet(Implementation implementation, ContractRedis redis, TimeProvider? time = null, TimeSpan? defaultExpiration = null)
     {
         _implementation = implementation;
-        _redis = implementation.Distributed ? redis.Configuration : null;
+        _redis = !implementation.Distributed ? null : implementation.OnGarnet ? redis.Garnet : redis.Configuration;
         _time = time;
         _defaultExpiration = defaultExpiration;
         First = Fresh();
@@ -111,14 +113,25 @@ public sealed class CacheSet : IAsyncDisposable
 #pragma warning restore CS0618
 }
 
-/// <summary>One private redis-server for the whole run (every test uses prefixes of its own).</summary>
+/// <summary>
+/// One private redis-server for the whole run, and one Garnet server (Lua on) once a Garnet row asks for it (every test
+/// uses prefixes of its own).
+/// </summary>
 public sealed class ContractRedis : IDisposable
 {
     private readonly RedisServer _server = RedisServer.Start();
+    private readonly Lazy<GarnetServer> _garnet = new(() => GarnetServer.Start(lua: true));
 
     public string Configuration => _server.Configuration;
 
-    public void Dispose() => _server.Dispose();
+    public string Garnet => _garnet.Value.Configuration;
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        if (_garnet.IsValueCreated)
+            _garnet.Value.Dispose();
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -43,6 +43,10 @@ public sealed class SnapshotRestoreTests : IDisposable
             await UntilRedisServes(instance);
     }
 
+    /// <summary>The restore brought <paramref name="key"/>'s old value back: without it a test would pass on an empty Redis.</summary>
+    private void AssertRedisHolds(string key, string value) =>
+        Assert.EndsWith($"\"{value}\"", _server.Cli("-n", "1", "GET", Entry.RedisKey(key)));
+
     private static async Task UntilRedisServes(CacheInstance instance)
     {
         string probe = "{probe}:" + Guid.NewGuid().ToString("N");
@@ -76,6 +80,7 @@ public sealed class SnapshotRestoreTests : IDisposable
         await b.SettledAsync();
 
         await CrashAndRestartFromSnapshot(a, b);
+        AssertRedisHolds(key, "v1");
 
         // Redis holds v1 under the old generation again: neither instance may serve it.
         Assert.Equal("v3", await a.Cache.GetOrCreateAsync(key, Returns("v3"), Entry.NoLocal, tags));
@@ -101,6 +106,7 @@ public sealed class SnapshotRestoreTests : IDisposable
         await a.Cache.RemoveByTagAsync("other");
 
         await CrashAndRestartFromSnapshot(a);
+        AssertRedisHolds(key, "v1");
 
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(key, Returns("v2"), Entry.NoLocal, tags));
     }
@@ -138,6 +144,8 @@ public sealed class SnapshotRestoreTests : IDisposable
         await a.Cache.RemoveByTagAsync("*");
 
         await CrashAndRestartFromSnapshot(a);
+        AssertRedisHolds(tagged, "v1");
+        AssertRedisHolds(untagged, "v1");
 
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(tagged, Returns("v2"), Entry.NoLocal, Entry.Posts));
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(untagged, Returns("v2"), Entry.NoLocal));

@@ -107,15 +107,32 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
     [Fact]
     public async Task The_lease_is_released_after_the_write()
     {
-        await using var a = CacheInstance.Create(redis.Configuration, o => o.DistributedStampedeProtection = true);
+        // A lease that outlives the test by far: gone within seconds means released, not expired.
+        await using var a = CacheInstance.Create(redis.Configuration, o =>
+        {
+            o.DistributedStampedeProtection = true;
+            o.DistributedLockTimeout = TimeSpan.FromMinutes(2);
+        });
         string key = Entry.UniqueKey();
+        string lease = "example:1:#lease:" + key;
 
-        await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("v"), tags: Entry.Posts);
-        // The caller is answered before the write lands, and the lease goes only after it.
+        bool leaseHeldDuringFill = false;
+        await a.Cache.GetOrCreateAsync(key, async _ =>
+        {
+            leaseHeldDuringFill = await redis.Database.KeyExistsAsync(lease);
+            return "v";
+        }, tags: Entry.Posts);
+        Assert.True(leaseHeldDuringFill, "the fill ran without the lease this test looks for");
+        // The caller is answered before the write lands, and the lease goes only after it: after the pending-write
+        // count drops, so the lease is awaited on its own.
         await a.SettledAsync();
-
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.False(await redis.Database.KeyExistsAsync("example:1:#lease:" + key));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await redis.Database.KeyExistsAsync(lease))
+        {
+            Assert.True(clock.Elapsed < HangGuard, "the lease was left to its TTL instead of released after the write");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]

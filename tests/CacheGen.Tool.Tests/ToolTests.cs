@@ -42,6 +42,18 @@ public sealed partial class ToolTests : IAsyncLifetime
         for (int id = 1; id <= 3; id++)
             await Cache.GetOrCreateAsync($"{{posts}}:post:{id}", _ => ValueTask.FromResult(new Post(id, $"Title {id}")), tags: ["posts"]);
         await Cache.GetOrCreateAsync("{users}:user:1", _ => ValueTask.FromResult("ada"), tags: ["users"]);
+        await UntilRedisHolds("example:1:{posts}:post:1", "example:1:{posts}:post:2", "example:1:{posts}:post:3", "example:1:{users}:user:1");
+    }
+
+    // A miss answers before its guarded write lands in Redis: the tool must not be run against a half-written Redis.
+    private async Task UntilRedisHolds(params string[] keys)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_server.Cli(["-a", Password, "--no-auth-warning", "-n", "1", "EXISTS", .. keys]) != keys.Length.ToString())
+        {
+            Assert.True(clock.Elapsed < HangGuard, "the misses' writes never reached Redis");
+            await Task.Delay(20);
+        }
     }
 
     public async Task DisposeAsync()

@@ -13,6 +13,10 @@ internal static partial class Log
         Message = "CacheGen is running on the in-process cache only (no Redis configured)")]
     public static partial void InProcessOnly(ILogger logger);
 
+    [LoggerMessage(EventId = LogEvents.ScriptingRefused, EventName = nameof(LogEvents.ScriptingRefused), Level = LogLevel.Warning,
+        Message = "The Redis server refuses Lua scripts ({Reply}): CacheGen caches in-process only on this instance, and evictions still reach the other instances through pub/sub. Enable scripting (Garnet: --lua true) to share entries through Redis")]
+    public static partial void ScriptingRefused(ILogger logger, string reply);
+
     // The configuration is logged without its password (ConfigurationOptions.ToString(includePassword: false)).
     [LoggerMessage(EventId = LogEvents.RedisConfigured, EventName = nameof(LogEvents.RedisConfigured), Level = LogLevel.Information,
         Message = "CacheGen is using Redis at {Configuration} with key prefix '{KeyPrefix}'")]

@@ -37,6 +37,7 @@ internal static class LogEvents
     public const int GenerationRolledBack = 36;
     public const int KeyEvictionsReapplied = 37;
     public const int RedisNotConnectedAtStart = 40;
+    public const int ScriptingRefused = 41;
     public const int EntrySpansClusterSlots = 45;
     // Debug: one line per cache operation, to watch the cache work (Logging:LogLevel:CacheGen.Redis = Debug).
     public const int LocalHit = 60;

@@ -40,6 +40,11 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     private readonly TimeSpan _generationLifetime;
     private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
+    private readonly TimeSpan _timeout;
+    // Whether the server runs Lua (see ProbeScriptingAsync): unknown until a probe gets an answer.
+    private const int ScriptsUnknown = 0, ScriptsRun = 1, ScriptsRefused = 2;
+    private int _scripting;
+    private Task _probe;
 
     public RedisStore(CacheGenOptions options, RedisKeyLayout keys, ILogger logger, CacheMetrics metrics)
     {
@@ -48,10 +53,18 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         _metrics = metrics;
         // A generation key a read or an eviction creates lives this long, unless an entry written under it extends it.
         _generationLifetime = options.DefaultExpiration;
+        _timeout = options.RedisTimeout;
         _connection = new RedisConnection(options, keys, logger, metrics);
         _policy = new RedisCallPolicy(_connection, options, logger, metrics);
         _recovery = new EvictionRecovery(_policy, options, ReplayAsync, PingAsync, logger, metrics);
-        _connection.Reconnected += _ => _recovery.Wake();
+        _probe = ProbeScriptingAsync();
+        _connection.Reconnected += type =>
+        {
+            // A server that did not answer the probe (down at start-up) is asked again once it is back.
+            if (type == ConnectionType.Interactive && Volatile.Read(ref _scripting) == ScriptsUnknown && _probe.IsCompleted)
+                _probe = ProbeScriptingAsync();
+            _recovery.Wake();
+        };
         // A server that restarts from an older snapshot may bring back what this instance tombstoned: the key evictions
         // it made lately are made again before those keys are read from Redis. (A pub/sub connection that drops alone
         // says nothing about the data.)
@@ -80,6 +93,61 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     public bool IsBypassingRedis => _recovery.IsBypassing;
 
     /// <summary>
+    /// True once the server refused a Lua script (Garnet without <c>--lua true</c>, a server with scripting disabled, an
+    /// ACL user without EVAL): every guarded step of CacheGen is a script, so entries then stay in-process only. Redis
+    /// is neither read nor written for entries; evictions are confirmed at once (nothing of this cache is in Redis)
+    /// and still reach the other instances through pub/sub.
+    /// </summary>
+    public bool ScriptingRefused => Volatile.Read(ref _scripting) == ScriptsRefused;
+
+    /// <summary>
+    /// Asks the server once it is connected to run a trivial script. A refusal is final for this connection's server
+    /// and logged once; no answer (Redis down) leaves it unknown until the next reconnection.
+    /// </summary>
+    private async Task ProbeScriptingAsync()
+    {
+        try
+        {
+            ConnectionMultiplexer? connection = await _connection.WaitAsync().ConfigureAwait(false);
+            if (connection is null)
+                return;
+            await _policy.BoundedAsync(connection.GetDatabase().ScriptEvaluateAsync("return 1"), CancellationToken.None).ConfigureAwait(false);
+            Interlocked.CompareExchange(ref _scripting, ScriptsRun, ScriptsUnknown);
+        }
+        catch (RedisServerException e) when (!IsTransient(e.Message))
+        {
+            // "ERR This instance has Lua scripting support disabled" (Garnet), "ERR unknown command", "NOPERM" (ACL).
+            if (Interlocked.CompareExchange(ref _scripting, ScriptsRefused, ScriptsUnknown) == ScriptsUnknown)
+                Log.ScriptingRefused(_logger, e.Message);
+        }
+        catch (Exception)
+        {
+            // No answer: it says nothing about scripting.
+        }
+    }
+
+    // Replies of a server that will run scripts in a moment (loading a snapshot, busy, failing over): not a refusal.
+    private static bool IsTransient(string reply) =>
+        reply.StartsWith("LOADING", StringComparison.Ordinal) || reply.StartsWith("BUSY", StringComparison.Ordinal)
+        || reply.StartsWith("MASTERDOWN", StringComparison.Ordinal) || reply.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+        || reply.StartsWith("CLUSTERDOWN", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether the server refuses scripts. The first calls, made while the probe is still out, wait for its answer
+    /// (at most the Redis timeout) rather than fail on a script and miss what the probe is about to tell.
+    /// </summary>
+    private async ValueTask<bool> RefusesScriptsAsync()
+    {
+        int scripting = Volatile.Read(ref _scripting);
+        if (scripting != ScriptsUnknown)
+            return scripting == ScriptsRefused;
+        Task probe = _probe;
+        if (!probe.IsCompleted)
+            await probe.WaitAsync(_timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return ScriptingRefused;
+    }
+
+    /// <summary>
     /// How long a PING took, or null if Redis did not answer within the Redis timeout. For the health check: it neither
     /// counts toward the breaker nor waits for it, so it says what Redis does now.
     /// </summary>
@@ -99,7 +167,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>One round trip: the entry's bytes and its tags' current generations (created when missing).</summary>
     public async ValueTask<RedisRead> ReadAsync(string key, string[] tags, CancellationToken cancellationToken)
     {
-        if (_recovery.MustSkip(key, tags))
+        if (_recovery.MustSkip(key, tags) || await RefusesScriptsAsync().ConfigureAwait(false))
             return RedisRead.Failed;
         CallResult<RedisRead> result = await _policy.RunAsync(CallKind.Read, key, (Store: this, Key: key, Tags: tags),
             static (database, s, token) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null,
@@ -236,7 +304,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         CancellationToken cancellationToken, bool callerWaits = true)
     {
         // An eviction that failed since the read: Redis may not have seen it, so nothing computed before it goes there.
-        if (_recovery.MustSkip(key, tags) || !_policy.Admit())
+        if (_recovery.MustSkip(key, tags) || ScriptingRefused || !_policy.Admit())
             return null;
         _recovery.NoteLifetime(expiration);
         var arguments = new RedisValue[3 + tags.Length];
@@ -260,7 +328,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// </summary>
     public async ValueTask<long[]?> GetGenerationsAsync(string key, string[] tags, TimeSpan expiration, CancellationToken cancellationToken)
     {
-        if (_recovery.MustSkip(key, tags))
+        if (_recovery.MustSkip(key, tags) || await RefusesScriptsAsync().ConfigureAwait(false))
             return null;
         if (tags.Length == 0)
             return [];
@@ -284,7 +352,8 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>An unconditional write (SetAsync).</summary>
     public async ValueTask WriteAsync(string key, byte[] envelope, TimeSpan expiration, CancellationToken cancellationToken)
     {
-        if (_recovery.MustSkip(key, []) || !_policy.Admit())
+        // Without scripts no read looks at Redis: an entry written there would only be a stale copy for later.
+        if (_recovery.MustSkip(key, []) || ScriptingRefused || !_policy.Admit())
             return;
         _recovery.NoteLifetime(expiration);
         await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: envelope, Expiration: expiration),
@@ -312,6 +381,9 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
 
     private async ValueTask<bool> EvictAsync(PendingEviction eviction, CancellationToken cancellationToken)
     {
+        // Without scripts nothing of this cache is in Redis: confirmed, so the other instances are told at once.
+        if (await RefusesScriptsAsync().ConfigureAwait(false))
+            return true;
         CallResult<bool> result;
         try
         {
@@ -395,6 +467,8 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
 
     private async Task ReplayAsync(PendingEviction eviction, CancellationToken cancellationToken)
     {
+        if (ScriptingRefused)
+            return;
         IDatabase database = await _connection.GetDatabaseAsync(cancellationToken).ConfigureAwait(false);
         await MakeEvictionAsync(database, eviction, cancellationToken).ConfigureAwait(false);
     }
@@ -449,6 +523,9 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// </summary>
     public async ValueTask<bool?> TryAcquireLeaseAsync(string key, string token, TimeSpan lifetime, CancellationToken cancellationToken)
     {
+        // Without scripts there is no value in Redis to wait for, and no way to release a lease safely.
+        if (ScriptingRefused)
+            return null;
         CallResult<bool> result = await _policy.RunAsync(CallKind.Write, key, (Lease: _keys.Lease(key), Token: token, Lifetime: lifetime),
             static (database, s, _) => database.StringSetAsync(s.Lease, s.Token, s.Lifetime, When.NotExists),
             cancellationToken).ConfigureAwait(false);

@@ -8,19 +8,22 @@ namespace CacheGen.Redis.Tests.Exploration;
 /// <summary>
 /// One operation of a worker in a concurrent run. Get: a data call that yields <see cref="Work"/> times, and a caller
 /// that gives up after <see cref="GiveUpAfter"/> yields (-1: never); the data call fails once its caller gave up and
-/// its scope was disposed if it <see cref="NeedsScope"/>. Remove, Set and RemoveTag (tag <see cref="Key"/>: t0, t1, any) as in <see cref="Step"/>.
+/// its scope was disposed if it <see cref="NeedsScope"/>. Remove, Set and RemoveTag (tag <see cref="Key"/>: t0, t1, any,
+/// or 3 for "*", everything) as in <see cref="Step"/>.
 /// Update: a write-through that yields <see cref="Work"/> times before its write commits and <see cref="AfterCommit"/>
 /// times after, before it completes.
 /// </summary>
-public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false, int AfterCommit = 0, bool Fails = false)
+public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpAfter = -1, bool NeedsScope = false, int AfterCommit = 0, bool Fails = false,
+    bool AfterExpiry = false)
 {
     public override string ToString() => Kind switch
     {
-        StepKind.Get => $"Get(k{Key}, work {Work}{(GiveUpAfter >= 0 ? $", gives up after {GiveUpAfter}" : "")}{(NeedsScope ? ", needs its scope" : "")}{(Fails ? ", its source fails" : "")})",
+        StepKind.Get => $"Get(k{Key}, work {Work}{(GiveUpAfter >= 0 ? $", gives up after {GiveUpAfter}" : "")}{(NeedsScope ? ", needs its scope" : "")}" +
+            $"{(Fails ? ", its source fails" : "")}{(AfterExpiry ? ", after the entry expired" : "")})",
         StepKind.Remove => $"Remove(k{Key})",
         StepKind.Set => $"Set(k{Key})",
         StepKind.Update => $"Update(k{Key}, commits after {Work}, completes {AfterCommit} later)",
-        _ => $"RemoveTag({Scenario.TagNames[Key]})",
+        _ => $"RemoveTag({ConcurrentRun.TagOf(Key)})",
     };
 }
 
@@ -32,17 +35,20 @@ public sealed record Operation(StepKind Kind, int Key, int Work = 0, int GiveUpA
 internal sealed class ConcurrentRun
 {
     private static readonly Gen<Operation> Operations = Gen.Frequency<Operation>(
-        (6, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[-3, 3], Gen.Bool, Gen.Int[0, 3],
-            (key, work, giveUp, scope, fails) => new Operation(StepKind.Get, key, work, Math.Max(giveUp, -1), scope, Fails: fails == 0))),
+        (6, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[-3, 3], Gen.Bool, Gen.Int[0, 3], Gen.Int[0, 3],
+            (key, work, giveUp, scope, fails, late) => new Operation(StepKind.Get, key, work, Math.Max(giveUp, -1), scope, Fails: fails == 0,
+                AfterExpiry: late < 2))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Remove, k))),
         (2, Gen.Int[0, Scenario.Keys - 1].Select(k => new Operation(StepKind.Set, k))),
-        (1, Gen.Int[0, 2].Select(t => new Operation(StepKind.RemoveTag, t))),
+        (1, Gen.Int[0, 3].Select(t => new Operation(StepKind.RemoveTag, t))),
         (2, Gen.Select(Gen.Int[0, Scenario.Keys - 1], Gen.Int[0, 3], Gen.Int[0, 3],
             (key, before, after) => new Operation(StepKind.Update, key, before, AfterCommit: after))));
 
     // The runs' cached method, for reads and write-throughs alike: entries expire within a run, and a read whose source
     // fails may get an expired value (fail-safe), which must still never be one an eviction that returned had dropped.
-    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = TimeSpan.FromMilliseconds(2) })
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(2);
+
+    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = Lifetime })
     {
         StaleFor = TimeSpan.FromMinutes(1),
     };
@@ -59,6 +65,9 @@ internal sealed class ConcurrentRun
     private int _named;
 
     public ConcurrentRun(CacheInstance instance) => _cache = instance.Cache;
+
+    /// <summary>The tag a RemoveTag operation names: t0, t1, any, or "*" (every entry: in-process, and in Redis through the clear epoch).</summary>
+    public static string TagOf(int index) => index < Scenario.TagNames.Length ? Scenario.TagNames[index] : "*";
 
     private string KeyName(int key) => $"{_prefix}k{key}";
 
@@ -108,7 +117,7 @@ internal sealed class ConcurrentRun
                     await _history.UpdateAsync(key, commit => UpdateAsync(operation, key, commit)).ConfigureAwait(false);
                     break;
                 default:
-                    string tag = _prefix + Scenario.TagNames[operation.Key];
+                    string tag = TagOf(operation.Key) is "*" ? "*" : _prefix + TagOf(operation.Key);
                     await _history.EvictAsync($"RemoveByTagAsync({tag})", null, tag, () => _cache.RemoveByTagAsync(tag).AsTask()).ConfigureAwait(false);
                     break;
             }
@@ -130,6 +139,10 @@ internal sealed class ConcurrentRun
 
     private async Task GetAsync(Operation operation, string name)
     {
+        // A run takes well under an entry's lifetime: without this wait a source would fail only on a cold key, and
+        // fail-safe would never serve an expired value for the model to judge.
+        if (operation.AfterExpiry)
+            await Task.Delay(Lifetime + TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
         var caller = new Caller(this, operation);
         using var giveUp = new CancellationTokenSource();
         string key = KeyName(operation.Key);

@@ -17,16 +17,28 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
         int.TryParse(Environment.GetEnvironmentVariable("CACHEGEN_EXPLORE_SECONDS"), out int seconds) && seconds > 0 ? seconds : fallback;
 
     /// <summary>
-    /// Samples <paramref name="cases"/> for a few seconds; <paramref name="check"/> runs one case and returns the model's
-    /// violations, which fail the test with the shrunk case.
+    /// Samples <paramref name="cases"/> for a few seconds, and at least <see cref="MinimumCases"/> cases however slow the
+    /// machine; <paramref name="check"/> runs one case and returns the model's violations, which fail the test with the
+    /// shrunk case.
     /// </summary>
-    private Task Explore<T>(Gen<T> cases, Func<T, string> print, Func<T, Task<List<string>>> check) =>
-        cases.SampleAsync(async sample =>
+    private async Task Explore<T>(Gen<T> cases, Func<T, string> print, Func<T, Task<List<string>>> check)
+    {
+        int ran = 0;
+        async Task Check(T sample)
         {
+            Interlocked.Increment(ref ran);
             List<string> violations = await check(sample);
             if (violations.Count > 0)
                 throw new Xunit.Sdk.XunitException(string.Join(Environment.NewLine, violations));
-        }, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: print);
+        }
+        await cases.SampleAsync(Check, writeLine: output.WriteLine, time: Seconds(3), threads: 1, print: print);
+        if (ran < MinimumCases)
+            await cases.SampleAsync(Check, writeLine: output.WriteLine, iter: MinimumCases - ran, threads: 1, print: print);
+        Assert.True(ran >= MinimumCases, $"only {ran} cases ran");
+    }
+
+    /// <summary>Fewer cases than this would explore too little to mean anything (a loaded machine may run few in the time).</summary>
+    private const int MinimumCases = 200;
 
     [Fact]
     public Task In_process_no_read_after_an_eviction_returns_an_older_value_and_no_caller_fails_for_another() =>
