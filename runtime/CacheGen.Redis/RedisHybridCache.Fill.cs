@@ -108,6 +108,8 @@ internal sealed partial class RedisHybridCache
             byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
             return new FlightResult<T>(value, copy, copyOffset);
         }
+        // This value's own lifetime (jitter).
+        settings = ForStoring(settings, value);
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.

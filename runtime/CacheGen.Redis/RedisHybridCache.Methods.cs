@@ -90,7 +90,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// </summary>
     private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value)
     {
-        EntrySettings settings = update.Settings;
+        EntrySettings settings = ForStoring(update.Settings, value);
         if (update.Ticket.IsInvalidated || !_local.IsCurrent(update.Validity))
             return false;
         bool writeRedis = settings.WriteRedis;

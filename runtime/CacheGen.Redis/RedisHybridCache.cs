@@ -182,7 +182,10 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             StaleFor: method?.StaleFor ?? TimeSpan.Zero,
             Timeout: method?.Timeout ?? TimeSpan.Zero,
             CacheNull: method?.CacheNull ?? true,
-            Unless: unless);
+            Unless: unless)
+        {
+            JitterPercent = method?.JitterPercent ?? 0,
+        };
     }
 
     /// <summary>The entry's tags as given (generated code passes a static array, used as it is).</summary>
@@ -272,6 +275,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     {
         /// <summary>How long Redis keeps the entry: its lifetime, then its stale window (the envelope says when it expired).</summary>
         public TimeSpan RedisLifetime => Expiration + StaleFor;
+
+        /// <summary>The most, in percent, by which a stored entry's lifetime is shortened at random (RedisHybridCache.Freshness.cs).</summary>
+        public int JitterPercent { get; init; }
 
         /// <summary>Whether a result is returned to the callers but not stored (CacheNull = false, Unless).</summary>
         public bool Rejects<T>(T value) =>

@@ -56,4 +56,10 @@ public sealed class CachedAttribute : Attribute
     /// returned to every caller but not cached.
     /// </summary>
     public string? Unless { get; set; }
+
+    /// <summary>
+    /// Shortens each stored entry's lifetime at random by up to this share (0 to 99), in Redis and in-process alike, so
+    /// entries written together (after a deploy, a clear, a warm-up) do not expire together. 0 (the default): off.
+    /// </summary>
+    public int JitterPercent { get; set; }
 }

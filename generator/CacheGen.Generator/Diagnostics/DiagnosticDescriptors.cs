@@ -195,6 +195,11 @@ internal static class DiagnosticDescriptors
         "A fill that finishes in the background uses the caller's DbContext",
         "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
 
+    public static readonly DiagnosticDescriptor PercentOutOfRange = Error(
+        "CG0050",
+        "A freshness percentage is out of range",
+        "'{0}' has {1}");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -229,7 +234,8 @@ internal static class DiagnosticDescriptors
         CachedEntityType,
         InvalidUnlessPredicate,
         InvalidResilience,
-        BackgroundFillUsesScopedContext);
+        BackgroundFillUsesScopedContext,
+        PercentOutOfRange);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -170,6 +170,8 @@ internal static class Emitter
             features.Add($"Timeout = global::System.TimeSpan.FromMilliseconds({resilience.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)})");
         if (!resilience.CacheNull)
             features.Add("CacheNull = false");
+        if (resilience.Freshness.JitterPercent > 0)
+            features.Add($"JitterPercent = {resilience.Freshness.JitterPercent.ToString(CultureInfo.InvariantCulture)}");
         string initializer = features.Count == 0 ? "" : " { " + string.Join(", ", features) + " }";
         return $"new({Literal(label)}, {Literal(region)}, {options}){initializer}";
     }

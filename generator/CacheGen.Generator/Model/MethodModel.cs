@@ -60,6 +60,9 @@ internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, i
 internal sealed record Resilience(int StaleSeconds, int TimeoutMilliseconds, bool CacheNull, string? Unless)
 {
     public static readonly Resilience None = new(0, 0, CacheNull: true, Unless: null);
+
+    /// <summary>How each stored value's lifetime is decided (jitter); see <see cref="Model.Freshness"/>.</summary>
+    public Freshness Freshness { get; init; } = Freshness.None;
 }
 
 /// <summary>

@@ -16,7 +16,7 @@ namespace CacheGen.Generator.Parsing;
 /// Every misuse becomes a CGxxxx diagnostic; when the method can still be re-declared, a throwing stub is emitted
 /// so the build shows only the CacheGen error, never a C# error inside generated code.
 /// </summary>
-internal sealed class Parser
+internal sealed partial class Parser
 {
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
         SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -711,7 +711,7 @@ internal sealed class Parser
         if (timeout > 0 && _includeWarnings && ScopedContextParameter() is { } context)
             Report(DiagnosticDescriptors.BackgroundFillUsesScopedContext, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax,
                 MethodName, _method.ContainingType.ToDisplayString(MessageFormat), context.ToDisplayString(MessageFormat));
-        return new Resilience(stale, timeout, cacheNull, unless);
+        return new Resilience(stale, timeout, cacheNull, unless) { Freshness = ParseFreshness(attribute, attributeSyntax, valueType) };
     }
 
     /// <summary>Unless must name a static <c>bool M(T)</c> of this type, T the cached value type.</summary>

@@ -44,6 +44,9 @@ public sealed class CachedMethod
     /// <summary>Whether a null result is stored.</summary>
     public bool CacheNull { get; init; } = true;
 
+    /// <summary>The most, in percent, by which each stored entry's lifetime is shortened at random; zero: never.</summary>
+    public int JitterPercent { get; init; }
+
     // Set once the method's degradation on a cache without IMethodCache has been reported.
     private int _degradationReported;
 
@@ -61,6 +64,7 @@ public sealed class CachedMethod
             Timeout > TimeSpan.Zero ? "TimeoutMilliseconds" : null,
             CacheNull ? null : "CacheNull = false",
             hasUnless ? "Unless" : null,
+            JitterPercent > 0 ? "JitterPercent" : null,
         }.Where(f => f is not null));
         if (features.Length > 0 && Interlocked.Exchange(ref _degradationReported, 1) == 0)
             CacheGenEventSource.Log.FeaturesNotSupported(Name, features, cache.GetType().FullName ?? cache.GetType().Name);

@@ -163,6 +163,14 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private Task SaveCoreAsync(long id) => Task.CompletedTask;
             }
             """,
+        ["CG0050"] = """
+            public partial class JitterOutOfRange(HybridCache cache)
+            {
+                [Cached("items", TtlSeconds = 60, JitterPercent = 100)]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            }
+            """,
         // Not partial: the compiler's own errors (CS0751 and friends) come too, and used to hide every CG diagnostic.
         ["CG0002"] = """
             public class NotPartialType(HybridCache cache)

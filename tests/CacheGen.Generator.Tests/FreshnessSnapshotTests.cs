@@ -1,0 +1,50 @@
+using CacheGen.Generator.Tests.Infrastructure;
+
+namespace CacheGen.Generator.Tests;
+
+/// <summary>
+/// The generated code of the freshness arguments, compared with committed snapshots: the method's descriptor carries
+/// them (made once per method), and a write-through's descriptor carries its target's. Each test also requires the
+/// generator to be silent and the compilation with the generated code to have no errors and no warnings.
+/// </summary>
+public sealed class FreshnessSnapshotTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using CacheGen;
+        using Microsoft.Extensions.Caching.Hybrid;
+
+        """;
+
+    private static GeneratorRun RunClean(string source)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Usings + source);
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+        return run;
+    }
+
+    [Fact]
+    public void Jitter() => Snapshot.Verify(RunClean("""
+        namespace Fresh;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Rates(string Currency, decimal Usd);
+
+        public sealed partial class RateService(HybridCache cache)
+        {
+            // Entries written together expire spread over the last tenth of their minute.
+            [Cached("rates", Key = "rates:{currency}", TtlSeconds = 60, JitterPercent = 10)]
+            public partial Task<Rates> GetRatesAsync(string currency, CancellationToken ct = default);
+            private Task<Rates> GetRatesCoreAsync(string currency, CancellationToken ct) => Task.FromResult(new Rates(currency, 1m));
+
+            // A write-through stores the entry as GetRatesAsync does, jitter included.
+            [UpdatesCache(nameof(GetRatesAsync))]
+            public partial Task<Rates> PublishAsync(string currency, CancellationToken ct = default);
+            private Task<Rates> PublishCoreAsync(string currency, CancellationToken ct) => Task.FromResult(new Rates(currency, 2m));
+        }
+        """));
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using CacheGen.Infrastructure;
+using CacheGen.Redis.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CacheGen.Redis.Tests;
+
+/// <summary>
+/// Freshness as generated code asks for it through IMethodCache, on a real redis-server and a fake clock: jitter
+/// shortens each stored entry's lifetime at random within its share, in Redis (the key's TTL) and in-process alike.
+/// </summary>
+public sealed class FreshnessTests(RedisFixture redis) : IClassFixture<RedisFixture>
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(100);
+
+    private static readonly CachedMethod Jittered = new("Rates.RateService.GetRatesAsync", "rates", new() { Expiration = Lifetime }) { JitterPercent = 20 };
+
+    private static readonly CachedMethod Plain = new("Rates.RateService.GetPlainAsync", "rates", new() { Expiration = Lifetime });
+
+    private static FakeTimeProvider Clock() => new(DateTimeOffset.Parse("2026-11-30T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string[] Tags(string key) => ["rates", "{rates}:" + key];
+
+    private static IMethodCache Methods(CacheInstance instance) => (IMethodCache)instance.Cache;
+
+    /// <summary>As generated code calls it: the state carries the data call and the key, the tags are built from it on a fill.</summary>
+    private static ValueTask<string> Read(CacheInstance instance, CachedMethod method, string key, Func<string> source) =>
+        Methods(instance).GetOrCreateAsync(method, key, (Source: source, Key: key), static (s, _) => new ValueTask<string>(s.Source()), static s => Tags(s.Key), null, default);
+
+    private async Task<long[]> PttlsAsync(IEnumerable<string> keys)
+    {
+        var ttls = new List<long>();
+        foreach (string key in keys)
+        {
+            TimeSpan? ttl = await redis.Database.KeyTimeToLiveAsync(Entry.RedisKey(key));
+            Assert.NotNull(ttl);
+            ttls.Add((long)ttl.Value.TotalMilliseconds);
+        }
+        return [.. ttls];
+    }
+
+    [Fact]
+    public async Task Jitter_spreads_the_Redis_TTLs_of_entries_written_together_within_its_share()
+    {
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: Clock());
+        string[] jittered = [.. Enumerable.Range(0, 200).Select(_ => Entry.UniqueKey("rates"))];
+        string[] plain = [.. Enumerable.Range(0, 20).Select(_ => Entry.UniqueKey("rates"))];
+        var written = Stopwatch.StartNew();
+        foreach (string key in jittered)
+            Assert.Equal("v", await Read(instance, Jittered, key, () => "v"));
+        foreach (string key in plain)
+            Assert.Equal("v", await Read(instance, Plain, key, () => "v"));
+        await instance.SettledAsync();
+
+        long[] ttls = await PttlsAsync(jittered);
+        long elapsed = written.ElapsedMilliseconds + 1;
+        // Up to 20% shorter than the method's 100 s, never longer; Redis counts down in real time since the write.
+        Assert.All(ttls, ttl => Assert.InRange(ttl, 80_000 - elapsed, 100_000));
+        // Spread over the share, not one shortened lifetime for all: 200 draws from 80-100 s land far apart.
+        Assert.True(ttls.Distinct().Count() > 100, $"{ttls.Distinct().Count()} distinct TTLs");
+        Assert.True(ttls.Max() - ttls.Min() > 10_000, $"TTLs from {ttls.Min()} to {ttls.Max()} ms");
+        Assert.Contains(ttls, ttl => ttl < 90_000);
+        // A method without jitter keeps its whole lifetime.
+        Assert.All(await PttlsAsync(plain), ttl => Assert.InRange(ttl, 100_000 - elapsed, 100_000));
+    }
+
+    [Fact]
+    public async Task Jitter_shortens_in_process_lifetimes_by_the_same_share()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance instance = CacheInstance.Create(redis: null, time: clock);
+        string[] keys = [.. Enumerable.Range(0, 100).Select(_ => Entry.UniqueKey("rates"))];
+        foreach (string key in keys)
+            await Read(instance, Jittered, key, () => "v1");
+
+        async Task<int> HitsAsync()
+        {
+            int hits = 0;
+            foreach (string key in keys)
+                hits += await Read(instance, Jittered, key, () => "v2") == "v1" ? 1 : 0;
+            return hits;
+        }
+
+        // Every entry lives at least 80 s: all still there just before.
+        clock.Advance(TimeSpan.FromSeconds(79.9));
+        Assert.Equal(100, await HitsAsync());
+        // Between 80 and 100 s they expire one by one (the ones that expired were just filled again with v2).
+        clock.Advance(TimeSpan.FromSeconds(10));
+        int left = await HitsAsync();
+        Assert.InRange(left, 1, 99);
+        // None outlives the method's lifetime: every v1 is gone 100 s after it was stored.
+        clock.Advance(TimeSpan.FromSeconds(10.2));
+        foreach (string key in keys)
+            Assert.NotEqual("v1", await Read(instance, Jittered, key, () => "v3"));
+    }
+
+    [Fact]
+    public async Task A_Redis_entry_read_by_another_instance_expires_at_its_jittered_time()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance a = CacheInstance.Create(redis.Configuration, time: clock);
+        await using CacheInstance b = CacheInstance.Create(redis.Configuration, time: clock);
+        string[] keys = [.. Enumerable.Range(0, 60).Select(_ => Entry.UniqueKey("rates"))];
+        foreach (string key in keys)
+            await Read(a, Jittered, key, () => "v1");
+        await a.SettledAsync();
+
+        // The envelope's expiry is the jittered one: some of the entries have expired for B at 90 s, none at 79 s.
+        clock.Advance(TimeSpan.FromSeconds(79));
+        foreach (string key in keys)
+            Assert.Equal("v1", await Read(b, Jittered, key, () => "v2"));
+        clock.Advance(TimeSpan.FromSeconds(11));
+        await using CacheInstance c = CacheInstance.Create(redis.Configuration, time: clock);
+        int stillThere = 0;
+        foreach (string key in keys)
+            stillThere += await Read(c, Jittered, key, () => "v2") == "v1" ? 1 : 0;
+        Assert.InRange(stillThere, 1, keys.Length - 1);
+    }
+
+    [Fact]
+    public async Task A_write_through_stores_its_value_with_jitter()
+    {
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: Clock());
+        string[] keys = [.. Enumerable.Range(0, 100).Select(_ => Entry.UniqueKey("rates"))];
+        var written = Stopwatch.StartNew();
+        foreach (string key in keys)
+        {
+            using CacheUpdate update = await Methods(instance).BeginUpdateAsync(Jittered, key, Tags(key));
+            await Methods(instance).CompleteUpdateAsync(update, "written", null);
+        }
+        foreach (string key in keys)
+            Assert.Equal("written", await Read(instance, Jittered, key, () => "filled"));
+
+        long[] ttls = await PttlsAsync(keys);
+        long elapsed = written.ElapsedMilliseconds + 1;
+        Assert.All(ttls, ttl => Assert.InRange(ttl, 80_000 - elapsed, 100_000));
+        Assert.True(ttls.Max() - ttls.Min() > 5_000, $"TTLs from {ttls.Min()} to {ttls.Max()} ms");
+    }
+}
