@@ -102,14 +102,15 @@ internal sealed partial class RedisHybridCache
         }
         _metrics.FillDuration(Stopwatch.GetElapsedTime(started), region, settings.Method);
 
-        // CacheNull = false or Unless: every caller gets the result, no cache keeps it (joiners still get their own copy).
-        if (settings.Rejects(value))
+        // CacheNull = false, Unless, or a lifetime of zero or less (TtlFrom): every caller gets the result, no cache keeps
+        // it (joiners still get their own copy). Else the value's own lifetime (TtlFrom, jitter).
+        EntrySettings? storing = settings.Rejects(value) ? null : ForStoring(settings, value);
+        if (storing is null)
         {
             byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
             return new FlightResult<T>(value, copy, copyOffset);
         }
-        // This value's own lifetime (jitter).
-        settings = ForStoring(settings, value);
+        settings = storing;
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.

@@ -159,7 +159,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
     // The method is the generated method when the call came through IMethodCache: its name labels the metrics, and it
     // brings the fail-safe, the soft timeout and the conditions (with unless, the Func<T, bool> of the call).
-    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method = null, Delegate? unless = null)
+    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method = null, Delegate? unless = null,
+        Delegate? lifetime = null)
     {
         string[] localTags = MaterializeTags(tags);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
@@ -185,6 +186,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             Unless: unless)
         {
             JitterPercent = method?.JitterPercent ?? 0,
+            Lifetime = lifetime,
         };
     }
 
@@ -278,6 +280,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
         /// <summary>The most, in percent, by which a stored entry's lifetime is shortened at random (RedisHybridCache.Freshness.cs).</summary>
         public int JitterPercent { get; init; }
+
+        /// <summary>The method's TtlFrom as a Func&lt;T, TimeSpan&gt;: each value's own lifetime (RedisHybridCache.Freshness.cs).</summary>
+        public Delegate? Lifetime { get; init; }
 
         /// <summary>Whether a result is returned to the callers but not stored (CacheNull = false, Unless).</summary>
         public bool Rejects<T>(T value) =>

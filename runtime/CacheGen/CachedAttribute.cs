@@ -62,4 +62,11 @@ public sealed class CachedAttribute : Attribute
     /// entries written together (after a deploy, a clear, a warm-up) do not expire together. 0 (the default): off.
     /// </summary>
     public int JitterPercent { get; set; }
+
+    /// <summary>
+    /// <c>nameof</c> a static method of this type, <c>TimeSpan M(T result)</c>: each entry lives as long as it says for
+    /// its value (a token until it expires, say), shortened by <see cref="JitterPercent"/> if set; zero or less: the
+    /// value is returned to every caller but not cached. Instead of <see cref="TtlSeconds"/>, not with it.
+    /// </summary>
+    public string? TtlFrom { get; set; }
 }

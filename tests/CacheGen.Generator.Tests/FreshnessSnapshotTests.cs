@@ -47,4 +47,33 @@ public sealed class FreshnessSnapshotTests
             private Task<Rates> PublishCoreAsync(string currency, CancellationToken ct) => Task.FromResult(new Rates(currency, 2m));
         }
         """));
+
+    [Fact]
+    public void TtlFrom() => Snapshot.Verify(RunClean("""
+        namespace Tokens;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Token(string Value, DateTimeOffset ExpiresAt);
+
+        public sealed partial class TokenService(HybridCache cache)
+        {
+            // Each token is kept until 30 s before it expires, and one that expires sooner is not kept at all.
+            [Cached("tokens", Key = "token:{audience}", TtlFrom = nameof(LifetimeOf))]
+            public partial Task<Token> GetTokenAsync(string audience, CancellationToken ct = default);
+            private Task<Token> GetTokenCoreAsync(string audience, CancellationToken ct) => Task.FromResult(new Token(audience, DateTimeOffset.UnixEpoch));
+
+            // With Unless and jitter, on a synchronous method.
+            [Cached("tokens", Key = "sync:{audience}", TtlFrom = nameof(LifetimeOf), Unless = nameof(IsAnonymous), JitterPercent = 5)]
+            public partial Token GetToken(string audience);
+            private Token GetTokenCore(string audience) => new(audience, DateTimeOffset.UnixEpoch);
+
+            // A write-through stores its value for the value's own lifetime too.
+            [UpdatesCache(nameof(GetTokenAsync))]
+            public partial Task<Token> RotateAsync(string audience, CancellationToken ct = default);
+            private Task<Token> RotateCoreAsync(string audience, CancellationToken ct) => Task.FromResult(new Token(audience, DateTimeOffset.UnixEpoch));
+
+            private static TimeSpan LifetimeOf(Token token) => token.ExpiresAt - DateTimeOffset.UtcNow - TimeSpan.FromSeconds(30);
+            private static bool IsAnonymous(Token token) => token.Value.Length == 0;
+        }
+        """));
 }

@@ -7,7 +7,8 @@ namespace CacheGen.Redis.Tests;
 
 /// <summary>
 /// Freshness as generated code asks for it through IMethodCache, on a real redis-server and a fake clock: jitter
-/// shortens each stored entry's lifetime at random within its share, in Redis (the key's TTL) and in-process alike.
+/// shortens each stored entry's lifetime at random within its share, in Redis (the key's TTL) and in-process alike;
+/// TtlFrom gives each value its own lifetime, and none (zero or less) means it is not stored.
 /// </summary>
 public sealed class FreshnessTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
@@ -16,6 +17,17 @@ public sealed class FreshnessTests(RedisFixture redis) : IClassFixture<RedisFixt
     private static readonly CachedMethod Jittered = new("Rates.RateService.GetRatesAsync", "rates", new() { Expiration = Lifetime }) { JitterPercent = 20 };
 
     private static readonly CachedMethod Plain = new("Rates.RateService.GetPlainAsync", "rates", new() { Expiration = Lifetime });
+
+    // No TtlSeconds: the value's own lifetime applies (a value "ttl:90" lives 90 s).
+    private static readonly CachedMethod Tokens = new("Auth.TokenService.GetTokenAsync", "rates", null);
+
+    private static readonly CachedMethod JitteredTokens = new("Auth.TokenService.GetJitteredAsync", "rates", null) { JitterPercent = 20 };
+
+    private static TimeSpan LifetimeOf(string value) => TimeSpan.FromSeconds(int.Parse(value.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+
+    private static ValueTask<string> ReadToken(CacheInstance instance, CachedMethod method, string key, Func<string> source) =>
+        Methods(instance).GetOrCreateAsync(method, key, (Source: source, Key: key), static (s, _) => new ValueTask<string>(s.Source()), static s => Tags(s.Key),
+            new ResultRules<string>(null, static v => LifetimeOf(v)), default);
 
     private static FakeTimeProvider Clock() => new(DateTimeOffset.Parse("2026-11-30T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
@@ -135,5 +147,99 @@ public sealed class FreshnessTests(RedisFixture redis) : IClassFixture<RedisFixt
         long elapsed = written.ElapsedMilliseconds + 1;
         Assert.All(ttls, ttl => Assert.InRange(ttl, 80_000 - elapsed, 100_000));
         Assert.True(ttls.Max() - ttls.Min() > 5_000, $"TTLs from {ttls.Min()} to {ttls.Max()} ms");
+    }
+
+    [Fact]
+    public async Task TtlFrom_sets_each_entrys_Redis_TTL_from_its_value()
+    {
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: Clock());
+        string short1 = Entry.UniqueKey("rates"), long1 = Entry.UniqueKey("rates");
+        var written = Stopwatch.StartNew();
+        Assert.Equal("ttl:30", await ReadToken(instance, Tokens, short1, () => "ttl:30"));
+        Assert.Equal("ttl:3000", await ReadToken(instance, Tokens, long1, () => "ttl:3000"));
+        await instance.SettledAsync();
+
+        long[] ttls = await PttlsAsync([short1, long1]);
+        long elapsed = written.ElapsedMilliseconds + 1;
+        Assert.InRange(ttls[0], 30_000 - elapsed, 30_000);
+        // Longer than the runtime's default expiration (300 s): the value's own lifetime, not a cap.
+        Assert.InRange(ttls[1], 3_000_000 - elapsed, 3_000_000);
+    }
+
+    [Fact]
+    public async Task TtlFrom_entries_expire_at_their_own_time_on_every_instance()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance a = CacheInstance.Create(redis.Configuration, time: clock);
+        string key = Entry.UniqueKey("rates");
+        await ReadToken(a, Tokens, key, () => "ttl:30");
+        await a.SettledAsync();
+
+        clock.Advance(TimeSpan.FromSeconds(29));
+        await using CacheInstance b = CacheInstance.Create(redis.Configuration, time: clock);
+        Assert.Equal("ttl:30", await ReadToken(b, Tokens, key, () => "ttl:31"));   // from Redis
+        Assert.Equal("ttl:30", await ReadToken(a, Tokens, key, () => "ttl:31"));
+        clock.Advance(TimeSpan.FromSeconds(1.1));
+        // Expired by its envelope for both, though Redis still holds the key (Redis counts real time).
+        Assert.Equal("ttl:31", await ReadToken(b, Tokens, key, () => "ttl:31"));
+        await b.SettledAsync();
+        Assert.Equal("ttl:31", await ReadToken(a, Tokens, key, () => "ttl:32"));
+    }
+
+    [Theory]
+    [InlineData("ttl:0")]
+    [InlineData("ttl:-5")]
+    public async Task A_value_whose_lifetime_is_zero_or_less_is_returned_and_not_stored(string value)
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: clock);
+        string key = Entry.UniqueKey("rates");
+        int calls = 0;
+        Assert.Equal(value, await ReadToken(instance, Tokens, key, () => { calls++; return value; }));
+        await instance.SettledAsync();
+        Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
+        Assert.Equal(value, await ReadToken(instance, Tokens, key, () => { calls++; return value; }));
+        Assert.Equal(2, calls);
+
+        // Nor does a write-through store it: the entry it would replace goes.
+        Assert.Equal("ttl:60", await ReadToken(instance, Tokens, key, () => "ttl:60"));
+        await instance.SettledAsync();
+        using (CacheUpdate update = await Methods(instance).BeginUpdateAsync(Tokens, key, Tags(key)))
+            await Methods(instance).CompleteUpdateAsync(update, value, new ResultRules<string>(null, static v => LifetimeOf(v)));
+        // (An eviction leaves a tombstone under the key, not the value: a miss here and on every instance.)
+        Assert.Equal("ttl:61", await ReadToken(instance, Tokens, key, () => "ttl:61"));
+        await using CacheInstance other = CacheInstance.Create(redis.Configuration, time: clock);
+        await instance.SettledAsync();
+        Assert.Equal("ttl:61", await ReadToken(other, Tokens, key, () => "ttl:62"));
+    }
+
+    [Fact]
+    public async Task A_write_through_stores_its_value_for_the_values_own_lifetime()
+    {
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: Clock());
+        string key = Entry.UniqueKey("rates");
+        await ReadToken(instance, Tokens, key, () => "ttl:30");
+        await instance.SettledAsync();
+        var written = Stopwatch.StartNew();
+        using (CacheUpdate update = await Methods(instance).BeginUpdateAsync(Tokens, key, Tags(key)))
+            await Methods(instance).CompleteUpdateAsync(update, "ttl:600", new ResultRules<string>(null, static v => LifetimeOf(v)));
+        long ttl = (await PttlsAsync([key]))[0];
+        Assert.InRange(ttl, 600_000 - written.ElapsedMilliseconds - 1, 600_000);
+        Assert.Equal("ttl:600", await ReadToken(instance, Tokens, key, () => "filled"));
+    }
+
+    [Fact]
+    public async Task TtlFrom_combines_with_jitter()
+    {
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: Clock());
+        string[] keys = [.. Enumerable.Range(0, 100).Select(_ => Entry.UniqueKey("rates"))];
+        var written = Stopwatch.StartNew();
+        foreach (string key in keys)
+            await ReadToken(instance, JitteredTokens, key, () => "ttl:50");
+        await instance.SettledAsync();
+        long[] ttls = await PttlsAsync(keys);
+        long elapsed = written.ElapsedMilliseconds + 1;
+        Assert.All(ttls, ttl => Assert.InRange(ttl, 40_000 - elapsed, 50_000));
+        Assert.True(ttls.Max() - ttls.Min() > 3_000, $"TTLs from {ttls.Min()} to {ttls.Max()} ms");
     }
 }

@@ -200,6 +200,16 @@ internal static class DiagnosticDescriptors
         "A freshness percentage is out of range",
         "'{0}' has {1}");
 
+    public static readonly DiagnosticDescriptor TtlFromWithTtlSeconds = Error(
+        "CG0051",
+        "TtlFrom and TtlSeconds are both set",
+        "'{0}' takes each entry's lifetime from its value (TtlFrom = \"{1}\") and also sets TtlSeconds = {2}; one lifetime applies, so remove TtlSeconds (or TtlFrom)");
+
+    public static readonly DiagnosticDescriptor InvalidTtlFrom = Error(
+        "CG0052",
+        "TtlFrom does not name a usable lifetime function",
+        "TtlFrom = \"{0}\" on '{1}' must name a static method of '{2}' that takes the cached '{3}' and returns TimeSpan ({4})");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -235,7 +245,9 @@ internal static class DiagnosticDescriptors
         InvalidUnlessPredicate,
         InvalidResilience,
         BackgroundFillUsesScopedContext,
-        PercentOutOfRange);
+        PercentOutOfRange,
+        TtlFromWithTtlSeconds,
+        InvalidTtlFrom);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -119,6 +119,9 @@ internal static class Emitter
             : $"static __state => __CacheGenTags({string.Join(", ", tagParameters.Select(p => StateAccess(p.Name)))})";
         // A static lambda in the method's own body may call a private predicate; a file-local class could not.
         string unless = cached.Resilience.Unless is { } predicate ? $"static __result => {Parsing.Parser.Escape(predicate)}(__result)" : "null";
+        // A method that decides more from its value (its lifetime) hands the cache its rules of a value instead.
+        if (cached.Resilience.Freshness.DecidesFromValue)
+            unless = ResultRules(method.ResultType!, unless, cached.Resilience.Freshness, "__result");
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
         bool fixedKey = !literalKey && IsBoundedKey(cached.Key);
@@ -174,6 +177,13 @@ internal static class Emitter
             features.Add($"JitterPercent = {resilience.Freshness.JitterPercent.ToString(CultureInfo.InvariantCulture)}");
         string initializer = features.Count == 0 ? "" : " { " + string.Join(", ", features) + " }";
         return $"new({Literal(label)}, {Literal(region)}, {options}){initializer}";
+    }
+
+    /// <summary>The rules of a value (<c>ResultRules&lt;T&gt;</c>): the Unless predicate given, and the TtlFrom lifetime function.</summary>
+    private static string ResultRules(string resultType, string unless, Freshness freshness, string parameter)
+    {
+        string lifetime = freshness.TtlFrom is { } function ? $"static {parameter} => {Parsing.Parser.Escape(function)}({parameter})" : "null";
+        return $"new global::CacheGen.Infrastructure.ResultRules<{resultType}>({unless}, {lifetime})";
     }
 
     /// <summary>An entry's tags: its region, then each tag template's text within the region, into <c>__tags</c>.</summary>
@@ -275,6 +285,8 @@ internal static class Emitter
         if (invalidation.Update is { } completed)
         {
             string unless = completed.Resilience.Unless is { } predicate ? $"static __value => {Parsing.Parser.Escape(predicate)}(__value)" : "null";
+            if (completed.Resilience.Freshness.DecidesFromValue)
+                unless = ResultRules(method.ResultType!, unless, completed.Resilience.Freshness, "__value");
             writer.WriteLine(isAsync
                 ? $"await {GeneratedCache}.CompleteUpdateAsync({cache}, __update, __result, {unless}).ConfigureAwait(false);"
                 : $"{SyncCache}.CompleteUpdate({cache}, __update, __result, {unless});");

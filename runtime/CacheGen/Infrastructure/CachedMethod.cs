@@ -54,7 +54,7 @@ public sealed class CachedMethod
     /// On a cache without <see cref="IMethodCache"/>, reports once what of this method it cannot honour (the method then
     /// reads through plainly).
     /// </summary>
-    internal void ReportDegradationOnce(HybridCache cache, bool hasUnless)
+    internal void ReportDegradationOnce(HybridCache cache, bool hasUnless, bool hasLifetime = false)
     {
         if (Volatile.Read(ref _degradationReported) != 0)
             return;
@@ -65,6 +65,7 @@ public sealed class CachedMethod
             CacheNull ? null : "CacheNull = false",
             hasUnless ? "Unless" : null,
             JitterPercent > 0 ? "JitterPercent" : null,
+            hasLifetime ? "TtlFrom (so it is not cached)" : null,
         }.Where(f => f is not null));
         if (features.Length > 0 && Interlocked.Exchange(ref _degradationReported, 1) == 0)
             CacheGenEventSource.Log.FeaturesNotSupported(Name, features, cache.GetType().FullName ?? cache.GetType().Name);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CacheGen.Generator.Tests.Behaviour;
 
 /// <summary>
-/// JitterPercent as generated code does it against CacheGen's in-process HybridCache, on a fake clock; and what a
+/// JitterPercent and TtlFrom as generated code does them against CacheGen's in-process HybridCache, on a fake clock; and what a
 /// cache that cannot do it says.
 /// </summary>
 public sealed class FreshnessTests : IDisposable
@@ -15,11 +15,14 @@ public sealed class FreshnessTests : IDisposable
     private readonly FakeTimeProvider _clock = new();
     private readonly ServiceProvider _services;
     private readonly RateBoard _rates;
+    private readonly TokenDesk _tokens;
 
     public FreshnessTests()
     {
         _services = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(_clock).AddCacheGen().BuildServiceProvider();
         _rates = new RateBoard(_services.GetRequiredService<HybridCache>());
+        TokenDesk.Clock = _clock;
+        _tokens = new TokenDesk(_services.GetRequiredService<HybridCache>(), _clock);
     }
 
     public void Dispose() => _services.Dispose();
@@ -48,6 +51,77 @@ public sealed class FreshnessTests : IDisposable
         Assert.InRange(await StillCachedAsync(currencies, "v1"), 1, 99);
         _clock.Advance(TimeSpan.FromSeconds(25.2));
         Assert.Equal(0, await StillCachedAsync(currencies, "v1"));
+    }
+
+    [Fact]
+    public async Task A_token_is_kept_as_long_as_it_is_valid_and_an_expired_one_is_not_kept()
+    {
+        Token first = await _tokens.TokenAsync("api");
+        Assert.Equal(first, await _tokens.TokenAsync("api"));
+
+        // Valid for 30 s: a hit until then, a new token right after.
+        _clock.Advance(TimeSpan.FromSeconds(29.9));
+        Assert.Equal(first, await _tokens.TokenAsync("api"));
+        _clock.Advance(TimeSpan.FromSeconds(0.2));
+        Token second = await _tokens.TokenAsync("api");
+        Assert.NotEqual(first, second);
+
+        // A token that is already expired (a lifetime of zero or less) is returned, not kept.
+        _tokens.ValidFor = TimeSpan.Zero;
+        int calls = _tokens.Calls;
+        Token expired = await _tokens.TokenAsync("web");
+        Assert.NotEqual(expired, await _tokens.TokenAsync("web"));
+        Assert.NotEqual(_tokens.Token("web"), _tokens.Token("web"));
+        Assert.Equal(calls + 4, _tokens.Calls);
+    }
+
+    [Fact]
+    public void A_synchronous_method_keeps_each_value_for_its_own_lifetime()
+    {
+        _tokens.ValidFor = TimeSpan.FromSeconds(10);
+        Token short1 = _tokens.Token("short");
+        _tokens.ValidFor = TimeSpan.FromSeconds(100);
+        Token long1 = _tokens.Token("long");
+
+        _clock.Advance(TimeSpan.FromSeconds(50));
+        Assert.NotEqual(short1, _tokens.Token("short"));
+        Assert.Equal(long1, _tokens.Token("long"));
+    }
+
+    [Fact]
+    public async Task A_write_through_keeps_its_value_for_the_values_own_lifetime_and_evicts_when_it_has_none()
+    {
+        Token read = await _tokens.TokenAsync("api");
+        _tokens.ValidFor = TimeSpan.FromSeconds(60);
+        Token rotated = await _tokens.RotateAsync("api");
+        Assert.NotEqual(read, rotated);
+        Assert.Equal(rotated, await _tokens.TokenAsync("api"));
+        _clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(rotated, await _tokens.TokenAsync("api"));
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotEqual(rotated, await _tokens.TokenAsync("api"));
+
+        // A rotation to a token with no lifetime left replaces nothing: the old entry goes.
+        Token current = await _tokens.TokenAsync("api");
+        _tokens.ValidFor = TimeSpan.FromSeconds(-1);
+        await _tokens.RotateAsync("api");
+        _tokens.ValidFor = TimeSpan.FromSeconds(60);
+        Assert.NotEqual(current, await _tokens.TokenAsync("api"));
+    }
+
+    [Fact]
+    public async Task On_Microsofts_HybridCache_a_TtlFrom_method_is_not_cached_and_warns_once()
+    {
+        using var warnings = new FeatureWarnings();
+        await using ServiceProvider services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
+        var tokens = new TokenDesk(services.GetRequiredService<HybridCache>(), _clock);
+
+        // A fixed lifetime could outlive the token, so every call runs the core method.
+        Assert.NotEqual(await tokens.TokenAsync("api"), await tokens.TokenAsync("api"));
+        Assert.Equal(2, tokens.Calls);
+
+        EventWrittenEventArgs warning = Assert.Single(warnings.For("TokenDesk.TokenAsync"));
+        Assert.Equal("TtlFrom (so it is not cached)", warning.Payload![1]);
     }
 
     [Fact]

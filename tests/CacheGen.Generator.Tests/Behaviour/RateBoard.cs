@@ -26,3 +26,41 @@ public sealed partial class RateBoard(HybridCache cache)
         return Task.FromResult(Next);
     }
 }
+
+/// <summary>
+/// A method whose values carry their own lifetime, as a user would write it: each token is kept until it expires, and
+/// one already expired is returned but not kept. The core counts its calls.
+/// </summary>
+public sealed partial class TokenDesk(HybridCache cache, TimeProvider clock)
+{
+    private int _calls;
+
+    /// <summary>How long the next token issued is valid.</summary>
+    public TimeSpan ValidFor { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a [Cached] method's core ran.</summary>
+    public int Calls => _calls;
+
+    /// <summary>The clock every token's expiry is compared with.</summary>
+    public static TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    [Cached("fresh-tokens", Key = "token:{audience}", TtlFrom = nameof(LifetimeOf))]
+    public partial Task<Token> TokenAsync(string audience);
+    private Task<Token> TokenCoreAsync(string audience) =>
+        Task.FromResult(new Token(audience + "#" + Interlocked.Increment(ref _calls), clock.GetUtcNow() + ValidFor));
+
+    [Cached("fresh-tokens", Key = "sync:{audience}", TtlFrom = nameof(LifetimeOf))]
+    public partial Token Token(string audience);
+    private Token TokenCore(string audience) => new(audience + "#" + Interlocked.Increment(ref _calls), clock.GetUtcNow() + ValidFor);
+
+    [UpdatesCache(nameof(TokenAsync))]
+    public partial Task<Token> RotateAsync(string audience);
+    private Task<Token> RotateCoreAsync(string audience) =>
+        Task.FromResult(new Token(audience + "#" + Interlocked.Increment(ref _calls), clock.GetUtcNow() + ValidFor));
+
+    private static TimeSpan LifetimeOf(Token token) => token.ExpiresAt - Clock.GetUtcNow();
+}
+
+/// <summary>A token valid until <see cref="ExpiresAt"/>.</summary>
+[System.ComponentModel.ImmutableObject(true)]
+public sealed record Token(string Value, DateTimeOffset ExpiresAt);
