@@ -27,7 +27,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
         return TryLocalHit(key, method.Options, tags: null, method, out T value)
             ? new ValueTask<T>(value)
             : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
-                rules.Unless, rules.Lifetime);
+                rules.Unless, rules.Lifetime, rules.Tags);
     }
 
     /// <inheritdoc />
@@ -77,7 +77,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
             // less) replaces nothing: the write changed the row, so the old entry goes.
             EntrySettings? storing = mine.Settings.Rejects(value) || (rules.Unless is { } unless && unless(value))
                 ? null
-                : ForStoring(mine.Settings with { Lifetime = rules.Lifetime }, value);
+                : ForStoring(mine.Settings with { Lifetime = rules.Lifetime, ValueTags = rules.Tags }, value);
             if (storing is null || !await TryStoreUpdateAsync(mine, value, storing).ConfigureAwait(false))
             {
                 Log.UpdateEvicted(_logger, mine.Key);
@@ -103,6 +103,8 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// </summary>
     private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value, EntrySettings settings)
     {
+        if (settings.HasValueTags)
+            return await TryStoreValueTaggedUpdateAsync(update, value, settings).ConfigureAwait(false);
         if (update.Ticket.IsInvalidated || !_local.IsCurrent(update.Validity))
             return false;
         bool writeRedis = settings.WriteRedis;

@@ -10,10 +10,10 @@ internal sealed partial class RedisHybridCache
 {
     private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, CachedMethod? method = null, Delegate? unless = null,
-        Delegate? lifetime = null)
+        Delegate? lifetime = null, Delegate? valueTags = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EntrySettings settings = Settings(options, tags, method, unless, lifetime);
+        EntrySettings settings = Settings(options, tags, method, unless, lifetime, valueTags);
 
         if (!settings.RunsFactory)
             return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);

@@ -26,9 +26,10 @@ public static class GeneratedCache
     }
 
     /// <summary>
-    /// Read-through for a method that decides from its value (<c>TtlFrom</c>); see <see cref="IMethodCache"/>. On another
-    /// cache the lifetime cannot be set from the value, and a fixed one could outlive it (a token kept past its expiry),
-    /// so the method is not cached there: every call runs the core method, and that is said once per method.
+    /// Read-through for a method that decides from its value (<c>TtlFrom</c>, tags from the result); see
+    /// <see cref="IMethodCache"/>. On another cache neither the lifetime nor the tags can be set from the value, and
+    /// without them a value could outlive it (a token kept past its expiry) or miss the eviction of a tag it carries, so
+    /// the method is not cached there: every call runs the core method, and that is said once per method.
     /// </summary>
     public static ValueTask<T> GetOrCreateAsync<TState, T>(HybridCache cache, CachedMethod method, ReadOnlySpan<char> key, TState state,
         Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, ResultRules<T> rules, CancellationToken cancellationToken)
@@ -36,7 +37,8 @@ public static class GeneratedCache
         if (cache is IMethodCache own)
             return own.GetOrCreateAsync(method, key, state, factory, tags, rules, cancellationToken);
         method.ReportDegradationOnce(cache, rules.Unless is not null, rules.Lifetime is not null);
-        if (rules.Lifetime is not null)
+        // Without its own lifetime, or without the tags its eviction names, a value could be served after it should not.
+        if (rules.Lifetime is not null || method.ValueTagFences is { Length: > 0 })
             return factory(state, cancellationToken);
         return cache.GetOrCreateAsync(key, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken);
     }
