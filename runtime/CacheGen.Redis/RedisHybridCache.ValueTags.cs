@@ -10,8 +10,9 @@ namespace CacheGen.Redis;
 //   call's tags and the fences as the fill read them before the data call, and the value's tags as read right after
 //   it: an eviction of one of the value's tags while the data call ran moved its template's fence, so that value is
 //   not stored (a fill of another entry of the method in flight then is not stored either: returned, not cached);
-// - in-process, the entry is valid under the call's tags and fences as captured before the data call, and the value's
-//   tags as captured before they were read from Redis.
+// - in-process, the entry is valid under the call's tags as captured before the data call and the value's tags as
+//   captured before they were read from Redis; not under the fences (an eviction of one category would drop every
+//   product in L1), which are checked once more after the copy is stored instead: moved by then, the copy goes.
 internal sealed partial class RedisHybridCache
 {
     private static readonly string[] NoValueTags = [];
@@ -53,7 +54,8 @@ internal sealed partial class RedisHybridCache
         if (valueTags.Length != more)
             return null;
         byte[] bytes = read.Value!;
-        LocalValidity validity = flight.Validity;
+        // A value read from Redis was checked against every tag it carries: the fences (which guard writes) play no part.
+        LocalValidity validity = flight.Validity.WithoutLast(settings.FenceCount);
         if (more > 0)
         {
             // Captured before the second read: an eviction of one of them from here on makes the in-process copy stale.
@@ -80,7 +82,7 @@ internal sealed partial class RedisHybridCache
         string key = flight.Key;
         string[] valueTags = ValueTagsOf(settings, value);
         // Captured before the value's tags are read from Redis, as a reader does.
-        LocalValidity validity = valueTags.Length == 0 ? flight.Validity : flight.Validity.With(_local.Capture(valueTags));
+        LocalValidity validity = EntryValidity(flight.Validity, settings, valueTags);
         string[] carried = valueTags.Length == 0 ? CallTags(settings) : [.. CallTags(settings), .. valueTags];
         RedisRead guard = settings.WriteRedis && read.Succeeded
             ? await GuardOfAsync(key, settings, read, valueTags, flight.Token).ConfigureAwait(false)
@@ -89,6 +91,12 @@ internal sealed partial class RedisHybridCache
         byte[]? buffer = _codec.TrySerialize(key, value, writeRedis ? carried.Length : 0, _codec.ExpiryFor(settings.Expiration), out int jsonOffset);
         var result = new FlightResult<T>(value, buffer, jsonOffset);
         LocalEntry? stored = StoreLocalValueTagged(flight, settings, value, buffer, jsonOffset, validity);
+        // An eviction of a tag of a {result} template since the data call started (its fence moved): not kept here either.
+        if (stored is not null && !_local.IsCurrent(flight.Validity))
+        {
+            _local.RemoveExact(key, stored);
+            stored = null;
+        }
         if (!writeRedis || buffer is null)
             return result;
         Interlocked.Increment(ref _pendingWrites);
@@ -122,7 +130,7 @@ internal sealed partial class RedisHybridCache
         if (writeRedis && !update.Read.Succeeded)
             return false;
         string[] valueTags = ValueTagsOf(settings, value);
-        LocalValidity validity = valueTags.Length == 0 ? update.Validity : update.Validity.With(_local.Capture(valueTags));
+        LocalValidity validity = EntryValidity(update.Validity, settings, valueTags);
         string[] carried = valueTags.Length == 0 ? CallTags(settings) : [.. CallTags(settings), .. valueTags];
         RedisRead guard = RedisRead.Failed;
         if (writeRedis)
@@ -148,11 +156,22 @@ internal sealed partial class RedisHybridCache
         LocalEntry? entry = settings.WriteLocal ? NewLocalEntry(settings, validity, value, buffer, jsonOffset, update.StartedAt) : null;
         if (entry is null || !update.Ticket.StoreUnlessInvalidated(_local, update.Key, entry))
             _local.Remove(update.Key);
-        if (update.Ticket.IsInvalidated || !_local.IsCurrent(validity))
+        // Fences included: an eviction of a tag of a {result} template since the write began evicts the entry.
+        if (update.Ticket.IsInvalidated || !_local.IsCurrent(validity) || !_local.IsCurrent(update.Validity))
             return false;
         if (_backplane is not null)
             await _backplane.PublishKeyAsync(update.Key, CancellationToken.None).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// What an in-process copy is valid under: the call's tags as <paramref name="captured"/> before the data call (its
+    /// fences left out) and the value's tags, captured now.
+    /// </summary>
+    private LocalValidity EntryValidity(LocalValidity captured, EntrySettings settings, string[] valueTags)
+    {
+        LocalValidity validity = captured.WithoutLast(settings.FenceCount);
+        return valueTags.Length == 0 ? validity : validity.With(_local.Capture(valueTags));
     }
 
     /// <summary>

@@ -23,6 +23,11 @@ public sealed class FreshnessDiagnosticTests
         [System.ComponentModel.ImmutableObject(true)]
         public sealed record Token(string Value, DateTimeOffset ExpiresAt);
 
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Product(int Id, int CategoryId, Shelf? Shelf);
+
+        public sealed class Shelf { public int Row { get; init; } }
+
         """;
 
     // ---- CG0050: a percentage out of range ----------------------------------------------------------------------------
@@ -173,6 +178,119 @@ public sealed class FreshnessDiagnosticTests
         Assert.Empty(run.CacheGenDiagnostics);
         Assert.Empty(run.CompilationDiagnostics);
         Assert.Single(run.Sources);
+    }
+
+    // ---- CG0053: a {result} placeholder misused -----------------------------------------------------------------------
+
+    [Fact]
+    public void CG0053_result_is_not_in_the_key() => Check("CG0053",
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", [|Key = "product:{result.Id}"|], Tags = ["category:{result.CategoryId}"])]
+            public partial Task<Product?> GetAsync(int id);
+            private Task<Product?> GetCoreAsync(int id) => Task.FromResult<Product?>(null);
+        }
+        """,
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", Key = "product:{id}", Tags = ["category:{result.CategoryId}"])]
+            public partial Task<Product?> GetAsync(int id);
+            private Task<Product?> GetCoreAsync(int id) => Task.FromResult<Product?>(null);
+        }
+        """,
+        ["'{result.Id}'", "'GetAsync'", "in Key"]);
+
+    [Fact]
+    public void CG0053_a_parameter_named_result_is_not_chosen_silently() => Check("CG0053",
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", Tags = [[|"category:{result.CategoryId}"|]])]
+            public partial Task<Product?> GetAsync(Product result);
+            private Task<Product?> GetCoreAsync(Product result) => Task.FromResult<Product?>(result);
+        }
+        """,
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", Tags = ["category:{result.CategoryId}"])]
+            public partial Task<Product?> GetAsync(Product probe);
+            private Task<Product?> GetCoreAsync(Product probe) => Task.FromResult<Product?>(probe);
+        }
+        """,
+        ["'{result.CategoryId}'", "'GetAsync'", "parameter named 'result'"]);
+
+    [Fact]
+    public void CG0053_a_tag_from_the_result_names_nothing_else() => Check("CG0053",
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", Tags = [[|"shelf:{result.CategoryId}:{storeId}"|]])]
+            public partial Task<Product?> GetAsync(int id, int storeId);
+            private Task<Product?> GetCoreAsync(int id, int storeId) => Task.FromResult<Product?>(null);
+        }
+        """,
+        """
+        public partial class ProductService(HybridCache cache)
+        {
+            [Cached("products", Tags = ["category:{result.CategoryId}", "store:{storeId}"])]
+            public partial Task<Product?> GetAsync(int id, int storeId);
+            private Task<Product?> GetCoreAsync(int id, int storeId) => Task.FromResult<Product?>(null);
+        }
+        """,
+        ["'shelf:{result.CategoryId}:{storeId}'", "mixes the result with parameters"]);
+
+    [Fact]
+    public void A_member_of_the_result_that_does_not_exist_is_CG0007_and_one_without_text_CG0012()
+    {
+        GeneratorRun missing = GeneratorHarness.Run(Prelude + """
+            public partial class ProductService(HybridCache cache)
+            {
+                [Cached("products", Tags = ["category:{result.Category}"])]
+                public partial Task<Product?> GetAsync(int id);
+                private Task<Product?> GetCoreAsync(int id) => Task.FromResult<Product?>(null);
+            }
+            """);
+        Diagnostic unknown = Assert.Single(missing.GeneratorDiagnostics);
+        Assert.Equal("CG0007", unknown.Id);
+        Assert.Contains("'{result.Category}'", unknown.GetMessage());
+        Assert.Contains("field 'Category' of 'Product?' (the cached value)", unknown.GetMessage());
+
+        GeneratorRun shelf = GeneratorHarness.Run(Prelude + """
+            public partial class ProductService(HybridCache cache)
+            {
+                [Cached("products", Tags = ["shelf:{result.Shelf}"])]
+                public partial Task<Product?> GetAsync(int id);
+                private Task<Product?> GetCoreAsync(int id) => Task.FromResult<Product?>(null);
+            }
+            """);
+        Assert.Equal("CG0012", Assert.Single(shelf.GeneratorDiagnostics).Id);
+    }
+
+    [Fact]
+    public void An_eviction_template_matches_a_tag_from_the_result_and_evicts_its_fence()
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + """
+            public partial class ProductService(HybridCache cache)
+            {
+                [Cached("products", Key = "product:{id}", Tags = ["category:{result.CategoryId}", "row:{result.Shelf.Row}"])]
+                public partial Task<Product?> GetAsync(int id);
+                private Task<Product?> GetCoreAsync(int id) => Task.FromResult<Product?>(null);
+
+                [InvalidatesCache(Tags = ["category:{categoryId}", "row:{row}"])]
+                public partial Task RepriceAsync(int categoryId, int? row);
+                private Task RepriceCoreAsync(int categoryId, int? row) => Task.CompletedTask;
+            }
+            """);
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+        string eviction = run.Sources.Single(s => s.HintName.Contains("RepriceAsync", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("\"{products}:#value-tag:category:~int~\"", eviction);
+        Assert.Contains("\"{products}:#value-tag:row:~int~\"", eviction);
+        string cached = run.Sources.Single(s => s.HintName.Contains("GetAsync", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("ValueTagFences = new string[] { \"{products}:#value-tag:category:~int~\", \"{products}:#value-tag:row:~int~\" }", cached);
     }
 
     private static void Check(string id, string misuse, string corrected, string[] named, DiagnosticSeverity severity = DiagnosticSeverity.Error) =>

@@ -76,4 +76,35 @@ public sealed class FreshnessSnapshotTests
             private static bool IsAnonymous(Token token) => token.Value.Length == 0;
         }
         """));
+
+    [Fact]
+    public void Tags_from_the_result() => Snapshot.Verify(RunClean("""
+        namespace Shop;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Product(int Id, int CategoryId, decimal Price);
+
+        public sealed partial class ProductService(HybridCache cache)
+        {
+            // What only the value knows: the category a product is in.
+            [Cached("products", Key = "product:{id}", Tags = ["product:{id}", "category:{result.CategoryId}"])]
+            public partial Task<Product?> GetProductAsync(int id, CancellationToken ct = default);
+            private Task<Product?> GetProductCoreAsync(int id, CancellationToken ct) => Task.FromResult<Product?>(new Product(id, 1, 10m));
+
+            // The whole result of a simple type, on a synchronous method.
+            [Cached("products", Key = "sku:{id}", Tags = ["sku:{result}"])]
+            public partial string Sku(int id);
+            private string SkuCore(int id) => "SKU" + id;
+
+            // A reprice of a category evicts exactly the products whose value is in it (and fills of them in flight).
+            [InvalidatesCache(Tags = ["category:{categoryId}"])]
+            public partial Task RepriceAsync(int categoryId, decimal factor);
+            private Task RepriceCoreAsync(int categoryId, decimal factor) => Task.CompletedTask;
+
+            // A move stores the product with its new category's tag.
+            [UpdatesCache(nameof(GetProductAsync))]
+            public partial Task<Product?> MoveAsync(int id, int categoryId, CancellationToken ct = default);
+            private Task<Product?> MoveCoreAsync(int id, int categoryId, CancellationToken ct) => Task.FromResult<Product?>(new Product(id, categoryId, 10m));
+        }
+        """));
 }

@@ -210,6 +210,11 @@ internal static class DiagnosticDescriptors
         "TtlFrom does not name a usable lifetime function",
         "TtlFrom = \"{0}\" on '{1}' must name a static method of '{2}' that takes the cached '{3}' and returns TimeSpan ({4})");
 
+    public static readonly DiagnosticDescriptor ResultPlaceholderMisused = Error(
+        "CG0053",
+        "A {result} placeholder is misused",
+        "'{0}' on '{1}' cannot take its value from the result: {2}");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -247,7 +252,8 @@ internal static class DiagnosticDescriptors
         BackgroundFillUsesScopedContext,
         PercentOutOfRange,
         TtlFromWithTtlSeconds,
-        InvalidTtlFrom);
+        InvalidTtlFrom,
+        ResultPlaceholderMisused);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -28,7 +28,8 @@ internal sealed partial class Parser
             else if (valueType is not null)
                 CheckLifetimeFunction(ttlFrom, valueType, location);
         }
-        return jitter == 0 && ttlFrom is null ? Freshness.None : new Freshness(jitter, ttlFrom);
+        bool mayBeNull = valueType is not null && MayBeNull(valueType);
+        return jitter == 0 && ttlFrom is null && !mayBeNull ? Freshness.None : new Freshness(jitter, ttlFrom, mayBeNull);
     }
 
     /// <summary>TtlFrom must name a static <c>TimeSpan M(T)</c> of this type, T the cached value type (the rule of Unless).</summary>

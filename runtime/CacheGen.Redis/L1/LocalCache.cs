@@ -71,6 +71,10 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
             : new LocalValidity(Epoch, [.. tags, .. more.CapturedTags], [.. generations, .. more.CapturedGenerations],
                 Math.Min(Volatile.Read(ref _currentAt), Volatile.Read(ref more._currentAt)));
 
+    /// <summary>This validity without its last <paramref name="count"/> tags.</summary>
+    public LocalValidity WithoutLast(int count) =>
+        count == 0 ? this : new LocalValidity(Epoch, tags[..^count], generations[..^count], Volatile.Read(ref _currentAt));
+
     private TagGeneration[] CapturedTags => tags;
 
     private long[] CapturedGenerations => generations;

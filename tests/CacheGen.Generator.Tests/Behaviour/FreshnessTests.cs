@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CacheGen.Generator.Tests.Behaviour;
 
 /// <summary>
-/// JitterPercent and TtlFrom as generated code does them against CacheGen's in-process HybridCache, on a fake clock; and what a
+/// JitterPercent, TtlFrom and tags from the result as generated code does them against CacheGen's in-process HybridCache, on a fake clock; and what a
 /// cache that cannot do it says.
 /// </summary>
 public sealed class FreshnessTests : IDisposable
@@ -122,6 +122,66 @@ public sealed class FreshnessTests : IDisposable
 
         EventWrittenEventArgs warning = Assert.Single(warnings.For("TokenDesk.TokenAsync"));
         Assert.Equal("TtlFrom (so it is not cached)", warning.Payload![1]);
+    }
+
+    [Fact]
+    public async Task A_reprice_evicts_the_products_in_its_category_and_no_other()
+    {
+        var shelf = new ProductShelf(_services.GetRequiredService<HybridCache>());
+        shelf.Rows[1] = (5, 10m);
+        shelf.Rows[2] = (5, 11m);
+        shelf.Rows[3] = (6, 12m);
+        foreach (int id in new[] { 1, 2, 3, 1, 2, 3 })
+            await shelf.GetAsync(id);
+        Assert.Equal(3, shelf.Calls);
+
+        await shelf.RepriceAsync(5, 20m);
+        Assert.Equal(20m, (await shelf.GetAsync(1))!.Price);
+        Assert.Equal(20m, (await shelf.GetAsync(2))!.Price);
+        Assert.Equal(12m, (await shelf.GetAsync(3))!.Price);
+        Assert.Equal(5, shelf.Calls);
+    }
+
+    [Fact]
+    public async Task After_a_move_the_product_is_evicted_by_its_new_category_not_its_old_one()
+    {
+        var shelf = new ProductShelf(_services.GetRequiredService<HybridCache>());
+        shelf.Rows[1] = (5, 10m);
+        await shelf.GetAsync(1);
+        Assert.Equal(6, (await shelf.MoveAsync(1, 6))!.CategoryId);
+        Assert.Equal(6, (await shelf.GetAsync(1))!.CategoryId);
+        Assert.Equal(1, shelf.Calls);   // the move stored it
+
+        await shelf.RepriceAsync(5, 99m);
+        Assert.Equal(10m, (await shelf.GetAsync(1))!.Price);
+        Assert.Equal(1, shelf.Calls);
+
+        await shelf.RepriceAsync(6, 30m);
+        Assert.Equal(30m, (await shelf.GetAsync(1))!.Price);
+        Assert.Equal(2, shelf.Calls);
+    }
+
+    [Fact]
+    public async Task A_product_not_found_carries_no_category_and_is_cached()
+    {
+        var shelf = new ProductShelf(_services.GetRequiredService<HybridCache>());
+        Assert.Null(await shelf.GetAsync(404));
+        Assert.Null(await shelf.GetAsync(404));
+        Assert.Equal(1, shelf.Calls);
+    }
+
+    [Fact]
+    public async Task On_Microsofts_HybridCache_a_method_tagged_from_its_result_is_not_cached_and_warns_once()
+    {
+        using var warnings = new FeatureWarnings();
+        await using ServiceProvider services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
+        var shelf = new ProductShelf(services.GetRequiredService<HybridCache>());
+        shelf.Rows[1] = (5, 10m);
+        await shelf.GetAsync(1);
+        await shelf.GetAsync(1);
+        Assert.Equal(2, shelf.Calls);
+        EventWrittenEventArgs warning = Assert.Single(warnings.For("ProductShelf.GetAsync"));
+        Assert.Equal("tags from the result (so it is not cached)", warning.Payload![1]);
     }
 
     [Fact]

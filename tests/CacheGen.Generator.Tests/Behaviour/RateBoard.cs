@@ -64,3 +64,48 @@ public sealed partial class TokenDesk(HybridCache cache, TimeProvider clock)
 /// <summary>A token valid until <see cref="ExpiresAt"/>.</summary>
 [System.ComponentModel.ImmutableObject(true)]
 public sealed record Token(string Value, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Products tagged with their category from the result, as a user would write them: a reprice evicts the products in
+/// that category and no other, and a move stores the product with its new category's tag. Prices and categories live in
+/// <see cref="Rows"/>; the core counts its calls.
+/// </summary>
+public sealed partial class ProductShelf(HybridCache cache)
+{
+    private int _calls;
+
+    /// <summary>The "database": id to (category, price); an id not there is not found.</summary>
+    public Dictionary<int, (int Category, decimal Price)> Rows { get; } = [];
+
+    /// <summary>How often a [Cached] method's core ran.</summary>
+    public int Calls => _calls;
+
+    [Cached("fresh-products", Key = "product:{id}", Tags = ["product:{id}", "category:{result.CategoryId}"])]
+    public partial Task<ShelfProduct?> GetAsync(int id);
+    private Task<ShelfProduct?> GetCoreAsync(int id)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(Rows.TryGetValue(id, out var row) ? new ShelfProduct(id, row.Category, row.Price) : null);
+    }
+
+    [InvalidatesCache(Tags = ["category:{category}"])]
+    public partial Task RepriceAsync(int category, decimal price);
+    private Task RepriceCoreAsync(int category, decimal price)
+    {
+        foreach (int id in Rows.Where(r => r.Value.Category == category).Select(r => r.Key).ToList())
+            Rows[id] = (category, price);
+        return Task.CompletedTask;
+    }
+
+    [UpdatesCache(nameof(GetAsync))]
+    public partial Task<ShelfProduct?> MoveAsync(int id, int category);
+    private Task<ShelfProduct?> MoveCoreAsync(int id, int category)
+    {
+        Rows[id] = (category, Rows[id].Price);
+        return Task.FromResult<ShelfProduct?>(new ShelfProduct(id, category, Rows[id].Price));
+    }
+}
+
+/// <summary>A product in a category.</summary>
+[System.ComponentModel.ImmutableObject(true)]
+public sealed record ShelfProduct(int Id, int CategoryId, decimal Price);

@@ -189,6 +189,14 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private TimeSpan LifetimeOf(int value) => TimeSpan.FromSeconds(value);
             }
             """,
+        ["CG0053"] = """
+            public partial class ResultInKey(HybridCache cache)
+            {
+                [Cached("items", Key = "item:{result}")]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            }
+            """,
         // Not partial: the compiler's own errors (CS0751 and friends) come too, and used to hide every CG diagnostic.
         ["CG0002"] = """
             public class NotPartialType(HybridCache cache)
