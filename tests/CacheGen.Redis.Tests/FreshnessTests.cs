@@ -242,4 +242,46 @@ public sealed class FreshnessTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.All(ttls, ttl => Assert.InRange(ttl, 40_000 - elapsed, 50_000));
         Assert.True(ttls.Max() - ttls.Min() > 3_000, $"TTLs from {ttls.Min()} to {ttls.Max()} ms");
     }
+
+    [Fact]
+    public async Task An_in_process_copy_lives_no_longer_than_its_values_own_lifetime()
+    {
+        FakeTimeProvider clock = Clock();
+        // The in-process lifetime (5 s by default) is longer than this value's 2 s.
+        await using CacheInstance instance = CacheInstance.Create(redis.Configuration, time: clock);
+        string key = Entry.UniqueKey("rates");
+        await ReadToken(instance, Tokens, key, () => "ttl:2");
+        clock.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.Equal("ttl:2", await ReadToken(instance, Tokens, key, () => "ttl:3"));
+        clock.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.Equal("ttl:3", await ReadToken(instance, Tokens, key, () => "ttl:3"));
+    }
+
+    [Fact]
+    public async Task With_StaleSeconds_the_stale_window_follows_the_values_own_expiry()
+    {
+        FakeTimeProvider clock = Clock();
+        var staleTokens = new CachedMethod("Auth.TokenService.GetStaleAsync", "rates", null) { StaleFor = TimeSpan.FromSeconds(60) };
+        await using CacheInstance a = CacheInstance.Create(redis.Configuration, time: clock);
+        string key = Entry.UniqueKey("rates");
+        var written = Stopwatch.StartNew();
+        await Methods(a).GetOrCreateAsync(staleTokens, key, key, static (_, _) => new ValueTask<string>("ttl:30"), static k => Tags(k),
+            new ResultRules<string>(null, static v => LifetimeOf(v)), default);
+        await a.SettledAsync();
+        // Redis keeps it for its own 30 s and the 60 s window after.
+        Assert.InRange((await PttlsAsync([key]))[0], 90_000 - written.ElapsedMilliseconds - 1, 90_000);
+
+        // 40 s on: expired 10 s ago, within the window: served when the data call fails, from Redis on another instance.
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await using CacheInstance b = CacheInstance.Create(redis.Configuration, time: clock);
+        Assert.Equal("ttl:30", await Methods(b).GetOrCreateAsync<string, string>(staleTokens, key, key,
+            static (_, _) => throw new InvalidOperationException("the issuer is down"), static k => Tags(k),
+            new ResultRules<string>(null, static v => LifetimeOf(v)), default));
+        // 95 s on: past its expiry and the window: the failure is the caller's.
+        clock.Advance(TimeSpan.FromSeconds(55));
+        await using CacheInstance c = CacheInstance.Create(redis.Configuration, time: clock);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Methods(c).GetOrCreateAsync<string, string>(staleTokens, key, key,
+            static (_, _) => throw new InvalidOperationException("the issuer is down"), static k => Tags(k),
+            new ResultRules<string>(null, static v => LifetimeOf(v)), default).AsTask());
+    }
 }
