@@ -2,7 +2,8 @@ namespace CacheGen.Redis;
 
 // Tags from the result: an entry carries, after the tags its call's arguments give, tags only its value knows (a
 // product's category). They are known once the data call has returned, and to a reader once it has read the value, so:
-// - the entry's envelope holds their generations after the call's own (the clear epoch last of those), and a reader
+// - the entry's envelope holds their generations after the call's own tags and before the clear epoch (last, as in every
+//   entry, so `cachegen show` reads it where it always does), and a reader
 //   that finds such an entry reads the value, builds its tags, and reads the entry again with them (one more round
 //   trip, only for an entry that has some): a hit only if they are current too;
 // - a fill reads, besides the call's tags, the method's fences (CachedMethod.ValueTagFences): one tag per {result...}
@@ -36,6 +37,10 @@ internal sealed partial class RedisHybridCache
 
     private static string[] Fences(EntrySettings settings) => settings.FenceCount == 0 ? NoValueTags : settings.Tags[^settings.FenceCount..];
 
+    /// <summary>The tags an entry in Redis carries: the call's, then the value's, then the clear epoch (last, as always).</summary>
+    private static string[] Carried(string[] callTags, string[] valueTags) =>
+        valueTags.Length == 0 ? callTags : [.. callTags[..^1], .. valueTags, callTags[^1]];
+
     /// <summary>The tags <paramref name="value"/> carries (none for a null result, as generated code builds them).</summary>
     private static string[] ValueTagsOf<T>(EntrySettings settings, T value) =>
         settings.ValueTags is Func<T, string[]?> tagsOf && tagsOf(value) is { Length: > 0 } tags ? tags : NoValueTags;
@@ -60,7 +65,7 @@ internal sealed partial class RedisHybridCache
         {
             // Captured before the second read: an eviction of one of them from here on makes the in-process copy stale.
             validity = validity.With(_local.Capture(valueTags));
-            string[] all = [.. callTags, .. valueTags];
+            string[] all = Carried(callTags, valueTags);
             RedisRead again = await _store!.ReadAsync(key, all, flight.Token).ConfigureAwait(false);
             // Read anew with every tag; the entry may have been replaced since, by a value with other tags.
             if (!_codec.TryRead(key, all, again, out value, out jsonOffset) || !ValueTagsOf(settings, value).AsSpan().SequenceEqual(valueTags))
@@ -83,8 +88,9 @@ internal sealed partial class RedisHybridCache
         string[] valueTags = ValueTagsOf(settings, value);
         // Captured before the value's tags are read from Redis, as a reader does.
         LocalValidity validity = EntryValidity(flight.Validity, settings, valueTags);
-        string[] carried = valueTags.Length == 0 ? CallTags(settings) : [.. CallTags(settings), .. valueTags];
-        RedisRead guard = settings.WriteRedis && read.Succeeded
+        bool redisTags = settings.WriteRedis && read.Succeeded;
+        string[] carried = redisTags ? Carried(CallTags(settings), valueTags) : NoValueTags;
+        RedisRead guard = redisTags
             ? await GuardOfAsync(key, settings, read, valueTags, flight.Token).ConfigureAwait(false)
             : RedisRead.Failed;
         bool writeRedis = guard.Succeeded;
@@ -131,7 +137,7 @@ internal sealed partial class RedisHybridCache
             return false;
         string[] valueTags = ValueTagsOf(settings, value);
         LocalValidity validity = EntryValidity(update.Validity, settings, valueTags);
-        string[] carried = valueTags.Length == 0 ? CallTags(settings) : [.. CallTags(settings), .. valueTags];
+        string[] carried = writeRedis ? Carried(CallTags(settings), valueTags) : NoValueTags;
         RedisRead guard = RedisRead.Failed;
         if (writeRedis)
         {
@@ -175,20 +181,27 @@ internal sealed partial class RedisHybridCache
     }
 
     /// <summary>
-    /// What a value-tagged write is guarded with: the entry's stamp, the call's tags and the fences as
-    /// <paramref name="read"/> (before the data call) found them, and the value's tags as they are now (read here, created
-    /// when missing). Keys and generations in the order of the write's tags: the carried ones, then the fences.
+    /// What a value-tagged write is guarded with: the entry's stamp, the call's tags (the clear epoch among them) and the
+    /// fences as <paramref name="read"/> (before the data call) found them, and the value's tags as they are now (read
+    /// here, created when missing). Keys and generations in the order of the write's tags: the carried ones
+    /// (<see cref="Carried"/>), then the fences.
     /// </summary>
     private async ValueTask<RedisRead> GuardOfAsync(string key, EntrySettings settings, RedisRead read, string[] valueTags, CancellationToken token)
     {
         if (valueTags.Length == 0)
             return read;
-        int own = settings.Tags.Length - settings.FenceCount;
-        string[] all = [.. settings.Tags[..own], .. valueTags, .. Fences(settings)];
+        int own = settings.Tags.Length - settings.FenceCount;   // the call's tags, the clear epoch last
+        string[] all = [.. Carried(settings.Tags[..own], valueTags), .. Fences(settings)];
         RedisRead now = await _store!.ReadAsync(key, all, token).ConfigureAwait(false);
         if (!now.Succeeded)
             return RedisRead.Failed;
-        long[] generations = [.. read.Generations.AsSpan(0, own), .. now.Generations.AsSpan(own, valueTags.Length), .. read.Generations.AsSpan(own)];
+        long[] generations =
+        [
+            .. read.Generations.AsSpan(0, own - 1),
+            .. now.Generations.AsSpan(own - 1, valueTags.Length),
+            read.Generations[own - 1],
+            .. read.Generations.AsSpan(own),
+        ];
         return new RedisRead { Succeeded = true, Value = read.Value, Generations = generations, Keys = now.Keys };
     }
 

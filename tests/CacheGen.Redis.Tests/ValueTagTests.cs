@@ -167,4 +167,25 @@ public sealed class ValueTagTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await using CacheInstance c = CacheInstance.Create(redis.Configuration);
         Assert.Equal($"{id}|{category}|v1", await Read(c, id, () => "a miss"));
     }
+
+    [Fact]
+    public async Task The_values_tags_come_before_the_clear_epoch_which_stays_last_and_clears_it()
+    {
+        await using CacheInstance a = CacheInstance.Create(redis.Configuration);
+        string category = NextId().ToString();
+        int id = NextId();
+        await Read(a, id, () => $"{id}|{category}|10");
+        await a.SettledAsync();
+
+        byte[] envelope = (byte[])(await redis.Database.StringGetAsync(Entry.RedisKey(Key(id))))!;
+        Assert.Equal(EnvelopeKind.Value, Envelope.Parse(envelope, out int tagCount, out _, out _));
+        // products, product:id, category:c, then the clear epoch; no fence.
+        Assert.Equal(4, tagCount);
+        Assert.Equal((long)await redis.Database.StringGetAsync("example:1:#tag:" + Category(category)), Envelope.GetGeneration(envelope, 2));
+        Assert.Equal((long)await redis.Database.StringGetAsync("example:1:#clear"), Envelope.GetGeneration(envelope, 3));
+
+        await a.Cache.RemoveByTagAsync("*");
+        await using CacheInstance b = CacheInstance.Create(redis.Configuration);
+        Assert.Equal($"{id}|{category}|11", await Read(b, id, () => $"{id}|{category}|11"));
+    }
 }

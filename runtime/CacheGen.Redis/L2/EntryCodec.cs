@@ -100,8 +100,9 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         TryDecode(key, tags, read, TimeSpan.Zero, out value, out jsonOffset);
 
     /// <summary>
-    /// As <see cref="TryRead{T}"/>, for an entry that may carry more tags than <paramref name="tags"/> after them (tags
-    /// from its value): only <paramref name="tags"/> are checked; <paramref name="moreTags"/> says how many more it has.
+    /// As <see cref="TryRead{T}"/>, for an entry that may carry more tags than <paramref name="tags"/> (tags from its
+    /// value), before the last of them (the clear epoch, last in every entry): only <paramref name="tags"/> are checked;
+    /// <paramref name="moreTags"/> says how many more it has.
     /// </summary>
     public bool TryReadWithMoreTags<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset, out int moreTags)
     {
@@ -139,7 +140,9 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             return false;
         for (int i = 0; i < tags.Length; i++)
         {
-            if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
+            // Tags from the value come before the last tag, the clear epoch, which stays last.
+            int at = allowMoreTags && i == tags.Length - 1 ? tagCount - 1 : i;
+            if (Envelope.GetGeneration(bytes, at) != read.Generations[i])
                 return false;
         }
         // Past its logical expiry (Redis expires it a moment later, or keeps it for a stale window): a miss, not corrupt.
