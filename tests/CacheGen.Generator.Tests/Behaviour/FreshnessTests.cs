@@ -162,6 +162,24 @@ public sealed class FreshnessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_reprice_while_the_product_is_being_read_wins()
+    {
+        var shelf = new ProductShelf(_services.GetRequiredService<HybridCache>());
+        shelf.Rows[1] = (5, 10m);
+        shelf.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<ShelfProduct?> reading = shelf.GetAsync(1);   // has read the old price, not returned yet
+
+        await shelf.RepriceAsync(5, 20m);
+        shelf.Gate.SetResult();
+        Assert.Equal(10m, (await reading)!.Price);   // its caller gets what it read
+        shelf.Gate = null;
+
+        // Not kept: the next read sees the new price.
+        Assert.Equal(20m, (await shelf.GetAsync(1))!.Price);
+        Assert.Equal(2, shelf.Calls);
+    }
+
+    [Fact]
     public async Task A_product_not_found_carries_no_category_and_is_cached()
     {
         var shelf = new ProductShelf(_services.GetRequiredService<HybridCache>());

@@ -80,12 +80,18 @@ public sealed partial class ProductShelf(HybridCache cache)
     /// <summary>How often a [Cached] method's core ran.</summary>
     public int Calls => _calls;
 
+    /// <summary>When set, the next core call reads its row, then waits for it (to run a write while it is in flight).</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
     [Cached("fresh-products", Key = "product:{id}", Tags = ["product:{id}", "category:{result.CategoryId}"])]
     public partial Task<ShelfProduct?> GetAsync(int id);
-    private Task<ShelfProduct?> GetCoreAsync(int id)
+    private async Task<ShelfProduct?> GetCoreAsync(int id)
     {
         Interlocked.Increment(ref _calls);
-        return Task.FromResult(Rows.TryGetValue(id, out var row) ? new ShelfProduct(id, row.Category, row.Price) : null);
+        ShelfProduct? product = Rows.TryGetValue(id, out var row) ? new ShelfProduct(id, row.Category, row.Price) : null;
+        if (Gate is { } gate)
+            await gate.Task;
+        return product;
     }
 
     [InvalidatesCache(Tags = ["category:{category}"])]
