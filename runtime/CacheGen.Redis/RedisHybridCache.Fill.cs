@@ -21,17 +21,20 @@ internal sealed partial class RedisHybridCache
             read = await _store.ReadAsync(key, tags, token).ConfigureAwait(false);
             if (Hooks.AfterRedisRead is { } hook)
                 await hook(key).ConfigureAwait(false);
-            if (settings.ReadRedis && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
+            if (settings.ReadRedis && !settings.HasValueTags && _codec.TryRead(key, tags, read, out T cached, out int cachedJsonOffset))
             {
                 _metrics.RedisHit(CacheMetrics.RegionOf(tags), settings.Method);
                 Log.RedisHit(_logger, key);
                 StoreLocal(flight, settings, cached, read.Value, cachedJsonOffset);
                 return new FlightResult<T>(cached, read.Value, cachedJsonOffset);
             }
+            if (settings.ReadRedis && settings.HasValueTags && await ReadValueTaggedAsync<T>(flight, settings, read).ConfigureAwait(false) is { } tagged)
+                return tagged;
         }
 
         string? lease = null;
-        if (_options.DistributedStampedeProtection && read.Succeeded && settings.ReadRedis && settings.WriteRedis)
+        // (Not for an entry whose tags depend on its value: the lease's wait reads the entry without them.)
+        if (_options.DistributedStampedeProtection && read.Succeeded && settings.ReadRedis && settings.WriteRedis && !settings.HasValueTags)
         {
             LeaseOutcome<T> outcome = await AcquireOrWaitAsync<T>(key, tags, read, token).ConfigureAwait(false);
             if (outcome.Hit)
@@ -113,12 +116,17 @@ internal sealed partial class RedisHybridCache
         string key = flight.Key;
         string[] tags = settings.Tags;
 
-        // CacheNull = false or Unless: every caller gets the result, no cache keeps it (joiners still get their own copy).
-        if (settings.Rejects(value))
+        // CacheNull = false, Unless, or a lifetime of zero or less (TtlFrom): every caller gets the result, no cache keeps
+        // it (joiners still get their own copy). Else the value's own lifetime (TtlFrom, jitter).
+        EntrySettings? storing = settings.Rejects(value) ? null : ForStoring(settings, value);
+        if (storing is null)
         {
             byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
             return Task.FromResult(new FlightResult<T>(value, copy, copyOffset));
         }
+        settings = storing;
+        if (settings.HasValueTags)
+            return StoreValueTaggedAsync(flight, settings, read, value);
 
         // Serialize once: the same bytes go to Redis, to L1 (whose byte budget counts them) and to joiners' copies of a
         // mutable value. No bytes (too large, not serializable, or of a type that does not read back): returned, not cached.

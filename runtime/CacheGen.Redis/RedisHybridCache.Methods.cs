@@ -14,14 +14,20 @@ internal sealed partial class RedisHybridCache : IMethodCache
 
     /// <inheritdoc />
     public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
-        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken) =>
+        GetOrCreateAsync(method, key, state, factory, tags, new ResultRules<T>(unless, lifetime: null), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, ResultRules<T> rules, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(factory);
         // A hit is checked against the tags the entry captured when it was filled: it needs none built here.
         return TryLocalHit(key, method.Options, tags: null, method, out T value)
             ? new ValueTask<T>(value)
-            : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method, unless);
+            : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
+                rules.Unless, rules.Lifetime, rules.Tags);
     }
 
     /// <inheritdoc />
@@ -53,7 +59,11 @@ internal sealed partial class RedisHybridCache : IMethodCache
     }
 
     /// <inheritdoc />
-    public async ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, Func<T, bool>? unless)
+    public ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, Func<T, bool>? unless) =>
+        CompleteUpdateAsync(update, value, new ResultRules<T>(unless, lifetime: null));
+
+    /// <inheritdoc />
+    public async ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, ResultRules<T> rules)
     {
         ArgumentNullException.ThrowIfNull(update);
         if (update is not Update mine)
@@ -63,9 +73,12 @@ internal sealed partial class RedisHybridCache : IMethodCache
         }
         try
         {
-            // A value the method would not cache (null with CacheNull = false, one Unless rejects) replaces nothing: the
-            // write changed the row, so the old entry goes.
-            if (mine.Settings.Rejects(value) || (unless is not null && unless(value)) || !await TryStoreUpdateAsync(mine, value).ConfigureAwait(false))
+            // A value the method would not cache (null with CacheNull = false, one Unless rejects, a lifetime of zero or
+            // less) replaces nothing: the write changed the row, so the old entry goes.
+            EntrySettings? storing = mine.Settings.Rejects(value) || (rules.Unless is { } unless && unless(value))
+                ? null
+                : ForStoring(mine.Settings with { Lifetime = rules.Lifetime, ValueTags = rules.Tags }, value);
+            if (storing is null || !await TryStoreUpdateAsync(mine, value, storing).ConfigureAwait(false))
             {
                 Log.UpdateEvicted(_logger, mine.Key);
                 await RemoveAsync(mine.Key, CancellationToken.None).ConfigureAwait(false);
@@ -88,9 +101,10 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// Stores the update's value as the entry if nothing else wrote or evicted it since the update began; false when in
     /// doubt (an overlap, a rejected or failed guarded write, a value that cannot be cached), and the caller evicts.
     /// </summary>
-    private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value)
+    private async ValueTask<bool> TryStoreUpdateAsync<T>(Update update, T value, EntrySettings settings)
     {
-        EntrySettings settings = update.Settings;
+        if (settings.HasValueTags)
+            return await TryStoreValueTaggedUpdateAsync(update, value, settings).ConfigureAwait(false);
         if (update.Ticket.IsInvalidated || !_local.IsCurrent(update.Validity))
             return false;
         bool writeRedis = settings.WriteRedis;

@@ -9,10 +9,11 @@ namespace CacheGen.Redis;
 internal sealed partial class RedisHybridCache
 {
     private async ValueTask<T> GetOrCreateSlowAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
-        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, CachedMethod? method = null, Delegate? unless = null)
+        HybridCacheEntryOptions? options, IEnumerable<string>? tags, CancellationToken cancellationToken, CachedMethod? method = null, Delegate? unless = null,
+        Delegate? lifetime = null, Delegate? valueTags = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        EntrySettings settings = Settings(options, tags, method, unless);
+        EntrySettings settings = Settings(options, tags, method, unless, lifetime, valueTags);
 
         if (!settings.RunsFactory)
             return await ReadOnlyAsync<T>(key, settings, cancellationToken).ConfigureAwait(false);

@@ -160,7 +160,8 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
     // The method is the generated method when the call came through IMethodCache: its name labels the metrics, and it
     // brings the fail-safe, the soft timeout and the conditions (with unless, the Func<T, bool> of the call).
-    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method = null, Delegate? unless = null)
+    private EntrySettings Settings(HybridCacheEntryOptions? options, IEnumerable<string>? tags, CachedMethod? method = null, Delegate? unless = null,
+        Delegate? lifetime = null, Delegate? valueTags = null)
     {
         string[] localTags = MaterializeTags(tags);
         TimeSpan expiration = options?.Expiration ?? _options.DefaultExpiration;
@@ -169,7 +170,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             localExpiration = expiration;
         HybridCacheEntryFlags flags = options?.Flags ?? HybridCacheEntryFlags.None;
         bool positive = expiration > TimeSpan.Zero;
-        return new EntrySettings(
+        return WithValueTags(new EntrySettings(
             _store is null ? localTags : WithClearEpoch(localTags),
             localTags,
             expiration,
@@ -183,7 +184,11 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             StaleFor: method?.StaleFor ?? TimeSpan.Zero,
             Timeout: method?.Timeout ?? TimeSpan.Zero,
             CacheNull: method?.CacheNull ?? true,
-            Unless: unless);
+            Unless: unless)
+        {
+            JitterPercent = method?.JitterPercent ?? 0,
+            Lifetime = lifetime,
+        }, method?.ValueTagFences, valueTags);
     }
 
     /// <summary>The entry's tags as given (generated code passes a static array, used as it is).</summary>
@@ -273,6 +278,21 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     {
         /// <summary>How long Redis keeps the entry: its lifetime, then its stale window (the envelope says when it expired).</summary>
         public TimeSpan RedisLifetime => Expiration + StaleFor;
+
+        /// <summary>The most, in percent, by which a stored entry's lifetime is shortened at random (RedisHybridCache.Freshness.cs).</summary>
+        public int JitterPercent { get; init; }
+
+        /// <summary>The method's TtlFrom as a Func&lt;T, TimeSpan&gt;: each value's own lifetime (RedisHybridCache.Freshness.cs).</summary>
+        public Delegate? Lifetime { get; init; }
+
+        /// <summary>The method's tags from the result as a Func&lt;T, string[]?&gt; (RedisHybridCache.ValueTags.cs).</summary>
+        public Delegate? ValueTags { get; init; }
+
+        /// <summary>How many of the last <see cref="Tags"/> and <see cref="LocalTags"/> are fences, read and guarded but carried by no entry.</summary>
+        public int FenceCount { get; init; }
+
+        /// <summary>Whether the entry's tags depend on its value: it is read and stored as RedisHybridCache.ValueTags.cs says.</summary>
+        public bool HasValueTags => FenceCount > 0 || ValueTags is not null;
 
         /// <summary>Whether a result is returned to the callers but not stored (CacheNull = false, Unless).</summary>
         public bool Rejects<T>(T value) =>

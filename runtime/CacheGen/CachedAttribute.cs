@@ -56,4 +56,17 @@ public sealed class CachedAttribute : Attribute
     /// returned to every caller but not cached.
     /// </summary>
     public string? Unless { get; set; }
+
+    /// <summary>
+    /// Shortens each stored entry's lifetime at random by up to this share (0 to 99), in Redis and in-process alike, so
+    /// entries written together (after a deploy, a clear, a warm-up) do not expire together. 0 (the default): off.
+    /// </summary>
+    public int JitterPercent { get; set; }
+
+    /// <summary>
+    /// <c>nameof</c> a static method of this type, <c>TimeSpan M(T result)</c>: each entry lives as long as it says for
+    /// its value (a token until it expires, say), shortened by <see cref="JitterPercent"/> if set; zero or less: the
+    /// value is returned to every caller but not cached. Instead of <see cref="TtlSeconds"/>, not with it.
+    /// </summary>
+    public string? TtlFrom { get; set; }
 }

@@ -225,6 +225,26 @@ internal static class DiagnosticDescriptors
         "A [CachedBatch] method cannot also be [Cached]",
         "'{0}' has both [CachedBatch] and [Cached]: a batch stores each value as its target's entry, not the whole dictionary as one; remove [Cached]");
 
+    public static readonly DiagnosticDescriptor PercentOutOfRange = Error(
+        "CG0050",
+        "A freshness percentage is out of range",
+        "'{0}' has {1}");
+
+    public static readonly DiagnosticDescriptor TtlFromWithTtlSeconds = Error(
+        "CG0051",
+        "TtlFrom and TtlSeconds are both set",
+        "'{0}' takes each entry's lifetime from its value (TtlFrom = \"{1}\") and also sets TtlSeconds = {2}; one lifetime applies, so remove TtlSeconds (or TtlFrom)");
+
+    public static readonly DiagnosticDescriptor InvalidTtlFrom = Error(
+        "CG0052",
+        "TtlFrom does not name a usable lifetime function",
+        "TtlFrom = \"{0}\" on '{1}' must name a static method of '{2}' that takes the cached '{3}' and returns TimeSpan ({4})");
+
+    public static readonly DiagnosticDescriptor ResultPlaceholderMisused = Error(
+        "CG0053",
+        "A {result} placeholder is misused",
+        "'{0}' on '{1}' cannot take its value from the result: {2}");
+
     public static readonly DiagnosticDescriptor NoHybridCacheRegistered = Warning(
         "CG0070",
         "The app registers no HybridCache for its cached services",
@@ -276,6 +296,10 @@ internal static class DiagnosticDescriptors
         BatchValueTypeMismatch,
         BatchUnsupportedType,
         BatchIsCached,
+        PercentOutOfRange,
+        TtlFromWithTtlSeconds,
+        InvalidTtlFrom,
+        ResultPlaceholderMisused,
         NoHybridCacheRegistered,
         EvictionBeforeEfCoreCommit);
 

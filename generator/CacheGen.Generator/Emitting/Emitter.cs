@@ -86,7 +86,7 @@ internal static partial class Emitter
 
     private static void WriteCachedBody(SourceWriter writer, MethodModel method, CachedModel cached, List<string> statics)
     {
-        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience)};");
+        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience, cached.Tags)};");
 
         // The state carries 'this' and the arguments into a static lambda: no closure is allocated per call.
         var stateItems = new List<string>();
@@ -112,13 +112,19 @@ internal static partial class Emitter
         string factoryResult = method.Shape == ReturnShape.ValueTaskOfT ? coreCall : $"new {ValueTask}<{method.ResultType}>({coreCall})";
         string factory = $"static (__state, __cancellationToken) => {factoryResult}";
         string cancellation = token?.Name ?? "default";
-        // Tags are built by the cache only when it fills the entry: a hit builds none.
+        // Tags are built by the cache only when it fills the entry: a hit builds none. Tags from the result are built
+        // from the value, by their own function.
         List<ParameterModel> tagParameters = method.Parameters.Where(p => !p.IsCancellationToken).ToList();
-        string tags = cached.Tags.Count == 0
+        EquatableArray<TagModel> callTags = cached.Tags.Where(t => !t.FromResult).ToEquatableArray();
+        EquatableArray<TagModel> valueTags = cached.Tags.Where(t => t.FromResult).ToEquatableArray();
+        string tags = callTags.Count == 0
             ? "null"
             : $"static __state => __CacheGenTags({string.Join(", ", tagParameters.Select(p => StateAccess(p.Name)))})";
         // A static lambda in the method's own body may call a private predicate; a file-local class could not.
         string unless = cached.Resilience.Unless is { } predicate ? $"static __result => {Parsing.Parser.Escape(predicate)}(__result)" : "null";
+        // A method that decides more from its value (its lifetime) hands the cache its rules of a value instead.
+        if (cached.Resilience.Freshness.DecidesFromValue || valueTags.Count > 0)
+            unless = ResultRules(method.ResultType!, unless, cached.Resilience.Freshness, "__result", valueTags.Count > 0);
 
         bool literalKey = cached.Key.All(p => p.Kind == KeyPartKind.Literal);
         bool fixedKey = !literalKey && IsBoundedKey(cached.Key);
@@ -148,17 +154,38 @@ internal static partial class Emitter
                 WithKeyBuilder(writer, cached.Key, $"var __result = {call};");
         }
 
-        if (cached.Tags.Count > 0)
+        if (callTags.Count > 0)
         {
             // Static, with the arguments as parameters: the lambda above stays static, so nothing is captured per call.
             writer.WriteLine();
             writer.OpenBlock($"static string[] __CacheGenTags({string.Join(", ", tagParameters.Select(p => $"{p.Type} {p.Name}"))})");
-            WriteTagArray(writer, cached.Region, cached.Tags);
+            WriteTagArray(writer, cached.Region, callTags);
             writer.CloseBlock();
         }
+        if (valueTags.Count > 0)
+            WriteValueTags(writer, method.ResultType!, cached.Region, valueTags, cached.Resilience.Freshness.ResultMayBeNull);
     }
 
-    private static string NewCachedMethod(string label, string region, int ttlSeconds, Resilience resilience)
+    /// <summary>The tags a value carries (its tags from the result), none for a null value: <c>__CacheGenValueTags</c>.</summary>
+    private static void WriteValueTags(SourceWriter writer, string resultType, string region, EquatableArray<TagModel> tags, bool mayBeNull)
+    {
+        writer.WriteLine();
+        writer.OpenBlock($"static string[]? __CacheGenValueTags({resultType} {Parsing.Parser.ResultExpression})");
+        if (mayBeNull)
+        {
+            writer.WriteLine($"if ({Parsing.Parser.ResultExpression} is null)");
+            writer.Indent();
+            writer.WriteLine("return null;");
+            writer.Unindent();
+        }
+        writer.WriteLine($"var __tags = new string[{tags.Count.ToString(CultureInfo.InvariantCulture)}];");
+        for (int i = 0; i < tags.Count; i++)
+            WriteBuild(writer, WithRegion(region, tags[i].Parts), $"__tags[{i.ToString(CultureInfo.InvariantCulture)}]");
+        writer.WriteLine("return __tags;");
+        writer.CloseBlock();
+    }
+
+    private static string NewCachedMethod(string label, string region, int ttlSeconds, Resilience resilience, EquatableArray<TagModel> tags)
     {
         string options = ttlSeconds > 0
             ? $"new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions {{ Expiration = global::System.TimeSpan.FromSeconds({ttlSeconds.ToString(CultureInfo.InvariantCulture)}) }}"
@@ -170,8 +197,22 @@ internal static partial class Emitter
             features.Add($"Timeout = global::System.TimeSpan.FromMilliseconds({resilience.TimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)})");
         if (!resilience.CacheNull)
             features.Add("CacheNull = false");
+        if (resilience.Freshness.JitterPercent > 0)
+            features.Add($"JitterPercent = {resilience.Freshness.JitterPercent.ToString(CultureInfo.InvariantCulture)}");
+        string[] fences = tags.Where(t => t.FromResult).Select(t => Freshness.FenceOf(region, t.Signature)).Distinct().ToArray();
+        if (fences.Length > 0)
+            features.Add($"ValueTagFences = new string[] {{ {string.Join(", ", fences.Select(Literal))} }}");
         string initializer = features.Count == 0 ? "" : " { " + string.Join(", ", features) + " }";
         return $"new({Literal(label)}, {Literal(region)}, {options}){initializer}";
+    }
+
+    /// <summary>The rules of a value (<c>ResultRules&lt;T&gt;</c>): the Unless predicate given, and the TtlFrom lifetime function.</summary>
+    private static string ResultRules(string resultType, string unless, Freshness freshness, string parameter, bool valueTagged)
+    {
+        string lifetime = freshness.TtlFrom is { } function ? $"static {parameter} => {Parsing.Parser.Escape(function)}({parameter})" : "null";
+        return valueTagged
+            ? $"new global::CacheGen.Infrastructure.ResultRules<{resultType}>({unless}, {lifetime}, static {parameter} => __CacheGenValueTags({parameter}))"
+            : $"new global::CacheGen.Infrastructure.ResultRules<{resultType}>({unless}, {lifetime})";
     }
 
     /// <summary>An entry's tags: its region, then each tag template's text within the region, into <c>__tags</c>.</summary>
@@ -257,7 +298,7 @@ internal static partial class Emitter
         if (invalidation.Update is { } update)
         {
             // The entry it writes is the cached method's: its lifetime and stale window, and only a value it would store.
-            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, update.Resilience)};");
+            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, update.Resilience, update.Tags)};");
             writer.WriteLine(isAsync
                 ? $"using var __update = await {GeneratedCache}.BeginUpdateAsync({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);"
                 : $"using var __update = {SyncCache}.BeginUpdate({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());");
@@ -273,6 +314,9 @@ internal static partial class Emitter
         if (invalidation.Update is { } completed)
         {
             string unless = completed.Resilience.Unless is { } predicate ? $"static __value => {Parsing.Parser.Escape(predicate)}(__value)" : "null";
+            bool valueTagged = completed.Tags.Any(t => t.FromResult);
+            if (completed.Resilience.Freshness.DecidesFromValue || valueTagged)
+                unless = ResultRules(method.ResultType!, unless, completed.Resilience.Freshness, "__value", valueTagged);
             writer.WriteLine(isAsync
                 ? $"await {GeneratedCache}.CompleteUpdateAsync({cache}, __update, __result, {unless}).ConfigureAwait(false);"
                 : $"{SyncCache}.CompleteUpdate({cache}, __update, __result, {unless});");
@@ -335,8 +379,10 @@ internal static partial class Emitter
             writer.CloseBlock();
             writer.WriteLine();
             writer.OpenBlock("string[] __CacheGenUpdateTags()");
-            WriteTagArray(writer, written.Region, written.Tags);
+            WriteTagArray(writer, written.Region, written.Tags.Where(t => !t.FromResult).ToEquatableArray());
             writer.CloseBlock();
+            if (written.Tags.Any(t => t.FromResult))
+                WriteValueTags(writer, method.ResultType!, written.Region, written.Tags.Where(t => t.FromResult).ToEquatableArray(), written.Resilience.Freshness.ResultMayBeNull);
         }
         if (tagged && invalidation.Tags.Any(t => t.Tag.Each is not null))
             WriteManyTags(writer, invalidation);
@@ -344,7 +390,7 @@ internal static partial class Emitter
         {
             writer.WriteLine();
             writer.OpenBlock("string[] __CacheGenEvictedTags()");
-            int count = invalidation.Regions.Count + invalidation.Tags.Sum(t => t.Regions.Count);
+            int count = invalidation.Regions.Count + invalidation.Tags.Sum(t => t.Regions.Count + t.FenceRegions.Count);
             writer.WriteLine($"var __tags = new string[{count.ToString(CultureInfo.InvariantCulture)}];");
             if (invalidation.Tags.Any(t => t.Regions.Count > 0 && !t.Tag.Parts.All(p => p.Kind == KeyPartKind.Literal)))
                 writer.WriteLine("string __tag;");
@@ -364,6 +410,9 @@ internal static partial class Emitter
                         : $"{Literal(KeyFormat.RegionPrefix(region))} + __tag";
                     writer.WriteLine($"__tags[{(index++).ToString(CultureInfo.InvariantCulture)}] = {text};");
                 }
+                // A cached method takes this tag from its result: a fill in flight may be computing a value that carries it.
+                foreach (string region in tag.FenceRegions)
+                    writer.WriteLine($"__tags[{(index++).ToString(CultureInfo.InvariantCulture)}] = {Literal(Freshness.FenceOf(region, tag.Tag.Signature))};");
             }
             writer.WriteLine("return __tags;");
             writer.CloseBlock();

@@ -29,7 +29,14 @@ internal static class EvictionLinker
                 .ToEquatableArray();
             if (regions.Count == 0)
                 diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownTag.Id, tag.Location, new[] { tag.Template, model.Name }.ToEquatableArray()));
-            tags.Add(tag with { Regions = regions });
+            // Where a cached method takes the tag from its result, the template's fence goes too (see CachedMethod.ValueTagFences).
+            EquatableArray<string> fenceRegions = declared
+                .Where(d => d.IsTag && d.FromResult && d.Signature == tag.Tag.Signature)
+                .Select(d => d.Region)
+                .Distinct()
+                .OrderBy(r => r, System.StringComparer.Ordinal)
+                .ToEquatableArray();
+            tags.Add(tag with { Regions = regions, FenceRegions = fenceRegions });
         }
         MethodModel linked = model with { Invalidation = invalidation with { Tags = tags.ToEquatableArray() } };
         return new LinkedWriter(linked, diagnostics.ToEquatableArray());

@@ -60,6 +60,9 @@ internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, i
 internal sealed record Resilience(int StaleSeconds, int TimeoutMilliseconds, bool CacheNull, string? Unless)
 {
     public static readonly Resilience None = new(0, 0, CacheNull: true, Unless: null);
+
+    /// <summary>How each stored value's lifetime is decided (jitter); see <see cref="Model.Freshness"/>.</summary>
+    public Freshness Freshness { get; init; } = Freshness.None;
 }
 
 /// <summary>
@@ -67,7 +70,7 @@ internal sealed record Resilience(int StaleSeconds, int TimeoutMilliseconds, boo
 /// <see cref="Signature"/>, the literal text with each placeholder replaced by its type, by which an eviction's template
 /// finds the cached methods that use the same one.
 /// </summary>
-internal sealed record TagModel(EquatableArray<KeyPart> Parts, string Signature, EachModel? Each = null);
+internal sealed record TagModel(EquatableArray<KeyPart> Parts, string Signature, EachModel? Each = null, bool FromResult = false);
 
 /// <summary>
 /// What a writing method's <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c> attributes ask for, all applied after
@@ -93,7 +96,8 @@ internal sealed record EachModel(string Collection, string Variable, string Elem
 /// A tag template to evict. <see cref="Regions"/> is filled in once the whole compilation's cached methods are known: the
 /// regions whose <c>[Cached]</c> methods declare a tag of the same <see cref="TagModel.Signature"/>.
 /// </summary>
-internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? Location, EquatableArray<string> Regions);
+internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? Location, EquatableArray<string> Regions,
+    EquatableArray<string> FenceRegions = default);
 
 /// <summary>
 /// A write-through: the target cached method as the runtime labels it, and its region, lifetime, key and tags built from
@@ -103,7 +107,7 @@ internal sealed record UpdateModel(string MethodName, string Region, int TtlSeco
     Resilience Resilience);
 
 /// <summary>A template a <c>[Cached]</c> method declares, for the cross-method checks of evictions.</summary>
-internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature);
+internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature, bool FromResult = false);
 
 /// <summary>
 /// One piece of a cache key: literal text, the argument separator, or a value written by a key builder method.

@@ -673,18 +673,25 @@ internal sealed partial class Parser
             key = DefaultKey(region ?? "", keySyntax);
         else
         {
+            _inCachedKey = true;
             key = TemplateKey(region ?? "", template, keySyntax, out string? signature);
+            _inCachedKey = false;
             if (signature is not null)
                 _templates.Add(new TemplateDeclaration(IsTag: false, region ?? "", signature));
         }
 
         _keyParameterCount = _usedParameters.Count;
         var tags = new List<TagModel>();
-        foreach ((TagModel tag, string _, SyntaxNode? _) in ParseTags(attribute, attributeSyntax))
+        // {result...} placeholders name the cached value here (Parser.ResultTags.cs).
+        _resultRoot = valueType;
+        foreach ((TagModel parsed, string tagTemplate, SyntaxNode? tagLocation) in ParseTags(attribute, attributeSyntax))
         {
+            if (ValueTag(parsed, tagTemplate, tagLocation) is not { } tag)
+                continue;
             tags.Add(tag);
-            _templates.Add(new TemplateDeclaration(IsTag: true, region ?? "", tag.Signature));
+            _templates.Add(new TemplateDeclaration(IsTag: true, region ?? "", tag.Signature, tag.FromResult));
         }
+        _resultRoot = null;
         return new CachedModel(region ?? "", key, ttl, tags.ToEquatableArray(), _method.ToDisplayString(LabelFormat),
             ParseResilience(attribute, attributeSyntax, valueType));
     }
@@ -711,7 +718,7 @@ internal sealed partial class Parser
         if (timeout > 0 && _includeWarnings && ScopedContextParameter() is { } context)
             Report(DiagnosticDescriptors.BackgroundFillUsesScopedContext, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax,
                 MethodName, _method.ContainingType.ToDisplayString(MessageFormat), context.ToDisplayString(MessageFormat));
-        return new Resilience(stale, timeout, cacheNull, unless);
+        return new Resilience(stale, timeout, cacheNull, unless) { Freshness = ParseFreshness(attribute, attributeSyntax, valueType) };
     }
 
     /// <summary>Unless must name a static <c>bool M(T)</c> of this type, T the cached value type.</summary>
@@ -1033,6 +1040,8 @@ internal sealed partial class Parser
     {
         valueType = null;
         string[] names = path.Split('.');
+        if (TryResolveResultPlaceholder(path, names, location, out KeyPart? resultPart, out valueType))
+            return resultPart;
         IParameterSymbol? parameter = _method.Parameters.FirstOrDefault(p => p.Name == names[0]);
         if (parameter is null)
         {

@@ -60,6 +60,24 @@ internal sealed class LocalValidity(long epoch, TagGeneration[] tags, long[] gen
         Volatile.Write(ref _currentAt, invalidations);
         return true;
     }
+
+    /// <summary>
+    /// This validity and <paramref name="more"/> (captured later, of tags known only then) as one: current while both are.
+    /// Its count is the earlier of the two, so its first check walks every tag.
+    /// </summary>
+    public LocalValidity With(LocalValidity more) =>
+        more.CapturedTags.Length == 0 && more.Epoch == Epoch
+            ? this
+            : new LocalValidity(Epoch, [.. tags, .. more.CapturedTags], [.. generations, .. more.CapturedGenerations],
+                Math.Min(Volatile.Read(ref _currentAt), Volatile.Read(ref more._currentAt)));
+
+    /// <summary>This validity without its last <paramref name="count"/> tags.</summary>
+    public LocalValidity WithoutLast(int count) =>
+        count == 0 ? this : new LocalValidity(Epoch, tags[..^count], generations[..^count], Volatile.Read(ref _currentAt));
+
+    private TagGeneration[] CapturedTags => tags;
+
+    private long[] CapturedGenerations => generations;
 }
 
 /// <summary>

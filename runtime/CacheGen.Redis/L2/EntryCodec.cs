@@ -100,6 +100,21 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         TryDecode(key, tags, read, TimeSpan.Zero, out value, out jsonOffset);
 
     /// <summary>
+    /// As <see cref="TryRead{T}"/>, for an entry that may carry more tags than <paramref name="tags"/> (tags from its
+    /// value), before the last of them (the clear epoch, last in every entry): only <paramref name="tags"/> are checked;
+    /// <paramref name="moreTags"/> says how many more it has.
+    /// </summary>
+    public bool TryReadWithMoreTags<T>(string key, string[] tags, RedisRead read, out T value, out int jsonOffset, out int moreTags)
+    {
+        moreTags = 0;
+        if (!TryDecode(key, tags, read, TimeSpan.Zero, out value, out jsonOffset, allowMoreTags: true))
+            return false;
+        Envelope.Parse(read.Value, out int tagCount, out _, out _);
+        moreTags = tagCount - tags.Length;
+        return true;
+    }
+
+    /// <summary>
     /// A fail-safe's fallback from Redis: a value envelope written under the tags' current generations (so never an
     /// evicted one) that expired less than <paramref name="staleFor"/> ago, read as a <typeparamref name="T"/>.
     /// </summary>
@@ -107,7 +122,7 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         TryDecode(key, tags, read, staleFor, out value, out jsonOffset);
 
     /// <summary>With <paramref name="staleFor"/> zero a hit; else only an entry within that long past its expiry.</summary>
-    private bool TryDecode<T>(string key, string[] tags, RedisRead read, TimeSpan staleFor, out T value, out int jsonOffset)
+    private bool TryDecode<T>(string key, string[] tags, RedisRead read, TimeSpan staleFor, out T value, out int jsonOffset, bool allowMoreTags = false)
     {
         value = default!;
         jsonOffset = 0;
@@ -121,11 +136,13 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
                 return Corrupt(key, CorruptKinds.Format, problem!);
         }
         // Written under other tags, or before an eviction of one of them: stale, not corrupt.
-        if (tagCount != tags.Length)
+        if (allowMoreTags ? tagCount < tags.Length : tagCount != tags.Length)
             return false;
-        for (int i = 0; i < tagCount; i++)
+        for (int i = 0; i < tags.Length; i++)
         {
-            if (Envelope.GetGeneration(bytes, i) != read.Generations[i])
+            // Tags from the value come before the last tag, the clear epoch, which stays last.
+            int at = allowMoreTags && i == tags.Length - 1 ? tagCount - 1 : i;
+            if (Envelope.GetGeneration(bytes, at) != read.Generations[i])
                 return false;
         }
         // Past its logical expiry (Redis expires it a moment later, or keeps it for a stale window): a miss, not corrupt.

@@ -44,6 +44,17 @@ public sealed class CachedMethod
     /// <summary>Whether a null result is stored.</summary>
     public bool CacheNull { get; init; } = true;
 
+    /// <summary>The most, in percent, by which each stored entry's lifetime is shortened at random; zero: never.</summary>
+    public int JitterPercent { get; init; }
+
+    /// <summary>
+    /// For a method whose values carry tags of their own (<c>{result...}</c> templates): one tag per such template that
+    /// no entry carries, but every fill reads and guards its write with, and every eviction of a tag of that template
+    /// evicts too. A value's own tags are known only once the core method has returned, so an eviction of one of them
+    /// while the core method runs could not be seen by that tag; it is seen by the fence. Null: none.
+    /// </summary>
+    public string[]? ValueTagFences { get; init; }
+
     // Set once the method's degradation on a cache without IMethodCache has been reported.
     private int _degradationReported;
 
@@ -51,7 +62,7 @@ public sealed class CachedMethod
     /// On a cache without <see cref="IMethodCache"/>, reports once what of this method it cannot honour (the method then
     /// reads through plainly).
     /// </summary>
-    internal void ReportDegradationOnce(HybridCache cache, bool hasUnless)
+    internal void ReportDegradationOnce(HybridCache cache, bool hasUnless, bool hasLifetime = false)
     {
         if (Volatile.Read(ref _degradationReported) != 0)
             return;
@@ -61,6 +72,9 @@ public sealed class CachedMethod
             Timeout > TimeSpan.Zero ? "TimeoutMilliseconds" : null,
             CacheNull ? null : "CacheNull = false",
             hasUnless ? "Unless" : null,
+            JitterPercent > 0 ? "JitterPercent" : null,
+            hasLifetime ? "TtlFrom (so it is not cached)" : null,
+            ValueTagFences is { Length: > 0 } ? "tags from the result (so it is not cached)" : null,
         }.Where(f => f is not null));
         if (features.Length > 0 && Interlocked.Exchange(ref _degradationReported, 1) == 0)
             CacheGenEventSource.Log.FeaturesNotSupported(Name, features, cache.GetType().FullName ?? cache.GetType().Name);

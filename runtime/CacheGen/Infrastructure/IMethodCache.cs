@@ -30,4 +30,17 @@ public interface IMethodCache
     /// <paramref name="unless"/> returns true for), evicts the entry instead.
     /// </summary>
     ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, Func<T, bool>? unless);
+
+    /// <summary>
+    /// Read-through as <see cref="GetOrCreateAsync{TState, T}(CachedMethod, ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, Func{TState, string[]}, Func{T, bool}, CancellationToken)"/>,
+    /// with what the method decides from the value: whether it is stored and for how long (<c>TtlFrom</c>).
+    /// </summary>
+    ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, ResultRules<T> rules, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes a write-through as <see cref="CompleteUpdateAsync{T}(CacheUpdate, T, Func{T, bool})"/>, with what the
+    /// cached method decides from the value: a value it would not store, or whose lifetime is zero or less, evicts the entry.
+    /// </summary>
+    ValueTask CompleteUpdateAsync<T>(CacheUpdate update, T value, ResultRules<T> rules);
 }

@@ -12,7 +12,7 @@ namespace CacheGen.Infrastructure;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class SyncCache
 {
-    /// <summary>Synchronous <see cref="HybridCache.GetOrCreateAsync{TState, T}(ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, HybridCacheEntryOptions?, IEnumerable{string}?, CancellationToken)"/>.</summary>
+    /// <summary>Synchronous <see cref="HybridCache.GetOrCreateAsync{TState, T}(ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, HybridCacheEntryOptions, IEnumerable{string}, CancellationToken)"/>.</summary>
     public static T GetOrCreate<TState, T>(
         HybridCache cache,
         ReadOnlySpan<char> key,
@@ -24,7 +24,7 @@ public static class SyncCache
         Run(key, (cache, state, factory, options, tags, cancellationToken),
             static (k, a) => a.cache.GetOrCreateAsync(k, a.state, a.factory, a.options, a.tags, a.cancellationToken));
 
-    /// <summary>Synchronous <see cref="GeneratedCache.GetOrCreateAsync"/>.</summary>
+    /// <summary>Synchronous <see cref="GeneratedCache.GetOrCreateAsync{TState, T}(HybridCache, CachedMethod, ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, Func{TState, string[]}, Func{T, bool}, CancellationToken)"/>.</summary>
     public static T GetOrCreate<TState, T>(
         HybridCache cache,
         CachedMethod method,
@@ -37,11 +37,28 @@ public static class SyncCache
         Run(key, (cache, method, state, factory, tags, unless, cancellationToken),
             static (k, a) => GeneratedCache.GetOrCreateAsync(a.cache, a.method, k, a.state, a.factory, a.tags, a.unless, a.cancellationToken));
 
+    /// <summary>Synchronous <see cref="GeneratedCache.GetOrCreateAsync{TState, T}(HybridCache, CachedMethod, ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, Func{TState, string[]}, ResultRules{T}, CancellationToken)"/>.</summary>
+    public static T GetOrCreate<TState, T>(
+        HybridCache cache,
+        CachedMethod method,
+        ReadOnlySpan<char> key,
+        TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory,
+        Func<TState, string[]>? tags,
+        ResultRules<T> rules,
+        CancellationToken cancellationToken) =>
+        Run(key, (cache, method, state, factory, tags, rules, cancellationToken),
+            static (k, a) => GeneratedCache.GetOrCreateAsync(a.cache, a.method, k, a.state, a.factory, a.tags, a.rules, a.cancellationToken));
+
+    /// <summary>Synchronous <see cref="GeneratedCache.CompleteUpdateAsync{T}(HybridCache, CacheUpdate, T, ResultRules{T})"/>.</summary>
+    public static void CompleteUpdate<T>(HybridCache cache, CacheUpdate update, T value, ResultRules<T> rules) =>
+        Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value, s.rules), (cache, update, value, rules));
+
     /// <summary>Synchronous <see cref="GeneratedCache.BeginUpdateAsync"/>.</summary>
     public static CacheUpdate BeginUpdate(HybridCache cache, CachedMethod method, string key, string[] tags) =>
         Result(static s => GeneratedCache.BeginUpdateAsync(s.cache, s.method, s.key, s.tags), (cache, method, key, tags));
 
-    /// <summary>Synchronous <see cref="GeneratedCache.CompleteUpdateAsync"/>.</summary>
+    /// <summary>Synchronous <see cref="GeneratedCache.CompleteUpdateAsync{T}(HybridCache, CacheUpdate, T, Func{T, bool})"/>.</summary>
     public static void CompleteUpdate<T>(HybridCache cache, CacheUpdate update, T value, Func<T, bool>? unless) =>
         Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value, s.unless), (cache, update, value, unless));
 

@@ -182,6 +182,40 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyCoreAsync(System.Collections.Generic.IReadOnlyList<long> ids) => null!;
             }
             """,
+        ["CG0050"] = """
+            public partial class JitterOutOfRange(HybridCache cache)
+            {
+                [Cached("items", TtlSeconds = 60, JitterPercent = 100)]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            }
+            """,
+        ["CG0051"] = """
+            public partial class TtlFromWithTtl(HybridCache cache)
+            {
+                [Cached("items", TtlSeconds = 60, TtlFrom = nameof(LifetimeOf))]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                private static TimeSpan LifetimeOf(int value) => TimeSpan.FromSeconds(value);
+            }
+            """,
+        ["CG0052"] = """
+            public partial class TtlFromNotStatic(HybridCache cache)
+            {
+                [Cached("items", TtlFrom = nameof(LifetimeOf))]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+                private TimeSpan LifetimeOf(int value) => TimeSpan.FromSeconds(value);
+            }
+            """,
+        ["CG0053"] = """
+            public partial class ResultInKey(HybridCache cache)
+            {
+                [Cached("items", Key = "item:{result}")]
+                public partial Task<int> GetAsync(int id);
+                private Task<int> GetCoreAsync(int id) => Task.FromResult(id);
+            }
+            """,
         // Not partial: the compiler's own errors (CS0751 and friends) come too, and used to hide every CG diagnostic.
         ["CG0002"] = """
             public class NotPartialType(HybridCache cache)
