@@ -4,7 +4,6 @@ using CacheGen.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Xunit.Abstractions;
 
 namespace CacheGen.Generator.Tests.Docs;
 
@@ -29,21 +28,8 @@ namespace CacheGen.Generator.Tests.Docs;
 /// and each of its lines must be a line of that file (<c>...</c> stands for the lines left out).
 /// </para>
 /// </summary>
-public sealed partial class DocsCodeTests(ITestOutputHelper output)
+public sealed partial class DocsCodeTests
 {
-    /// <summary>
-    /// Files whose failing blocks are written to the test output instead of failing the test, each with why. The test
-    /// fails when a listed file has no failing block left, so that the entry goes.
-    /// </summary>
-    private static readonly Dictionary<string, string> NotYetFixed = new(StringComparer.Ordinal)
-    {
-        ["README.md"] = "being split into docs/ pages; its blocks are made to compile there",
-        ["docs/diagnostics/CG0020.md"] = "its misuse example leaves out the core method",
-        ["docs/diagnostics/CG0021.md"] = "its misuse example leaves out the core method",
-        ["docs/diagnostics/CG0022.md"] = "its examples leave out the core method; the fixed Stats is not [ImmutableObject(true)] (CG0018)",
-        ["docs/diagnostics/CG0023.md"] = "its examples leave out the core method; the fixed Cell is not [ImmutableObject(true)] (CG0018)",
-    };
-
     [Fact]
     public void Every_csharp_block_in_the_docs_compiles_with_the_generator()
     {
@@ -56,14 +42,10 @@ public sealed partial class DocsCodeTests(ITestOutputHelper output)
         failures.AddRange(blocks.Where(b => b.ExpectedDiagnostic is { } id && DiagnosticPage().Match(b.File) is { Success: true } page && page.Groups[1].Value != id)
             .Select(b => (b, $"{b}: the misuse example of {Path.GetFileNameWithoutExtension(b.File)}'s page shows {b.ExpectedDiagnostic}")));
 
-        foreach ((DocBlock block, string failure) in failures.Where(f => NotYetFixed.ContainsKey(f.Block.File)))
-            output.WriteLine($"Not yet fixed ({NotYetFixed[block.File]}): {failure}\n");
-        string[] failing = [.. failures.Where(f => !NotYetFixed.ContainsKey(f.Block.File)).Select(f => f.Failure)];
+        string[] failing = [.. failures.Select(f => f.Failure)];
         Assert.True(failing.Length == 0,
             $"{failing.Length} C# block(s) in the docs do not compile (see {nameof(DocsCodeTests)}' summary for how to fix one):\n\n"
             + string.Join("\n\n", failing));
-        string[] fixedNow = [.. NotYetFixed.Keys.Where(file => !failures.Any(f => f.Block.File == file))];
-        Assert.True(fixedNow.Length == 0, $"Every block of {string.Join(", ", fixedNow)} compiles now: take it out of {nameof(NotYetFixed)}");
     }
 
     [Fact]

@@ -21,11 +21,18 @@ public sealed record PostDraft(string Title, string Content);
 public sealed class PostStore
 {
     public Task<IReadOnlyList<Post>> ListAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyList<Post>>([]);
+    public Task<IReadOnlyList<Post>> ListPageAsync(int page, int size, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<Post>>([]);
+    public Task<IReadOnlyList<Post>> SearchAsync(string text, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<Post>>([]);
     public Task<Post?> FindAsync(int id, CancellationToken ct = default) => Task.FromResult<Post?>(null);
+    public Task<IReadOnlyDictionary<int, Post>> FindManyAsync(IReadOnlyCollection<int> ids, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyDictionary<int, Post>>(new Dictionary<int, Post>());
     public Task<Post> SaveAsync(Post post, CancellationToken ct = default) => Task.FromResult(post);
     public Task<Post> SaveAsync(PostDraft draft, CancellationToken ct = default) => Task.FromResult(new Post(0, draft.Title, draft.Content));
     public Task<int> CountAsync(CancellationToken ct = default) => Task.FromResult(0);
     public Task RefreshAsync(int id, CancellationToken ct = default) => Task.CompletedTask;
+    public Task<Post?> UpdateAsync(int id, string title, string content, CancellationToken ct = default) => Task.FromResult<Post?>(null);
+    public Task<bool> DeleteAsync(int id, CancellationToken ct = default) => Task.FromResult(false);
+    public Task<int> ArchiveAsync(IReadOnlyList<int> ids, CancellationToken ct = default) => Task.FromResult(ids.Count);
 }
 
 /// <summary>The service the pages build up, for blocks that only call it (a block that declares its own hides this one).</summary>
@@ -60,3 +67,6 @@ public sealed class Book
     public int Id { get; set; }
     public string Title { get; set; } = "";
 }
+
+/// <summary>docs/diagnostics/CG0070.md's service, which its fixed example registers again.</summary>
+public sealed class BookService;
