@@ -31,6 +31,15 @@ public sealed class IncrementalityTests
             public partial Task<int> BumpAsync(int id);
             private Task<int> BumpCoreAsync(int id) => Task.FromResult(id + 1);
         }
+
+        public interface IStore { Task<int> GetAsync(int id); int Count { get; } }
+
+        [CacheDecorator(typeof(IStore))]
+        public partial class CachedStore(IStore inner, HybridCache cache)
+        {
+            [Cached("store")]
+            public partial Task<int> GetAsync(int id);
+        }
         """;
 
     [Fact]

@@ -195,6 +195,33 @@ internal static class DiagnosticDescriptors
         "A fill that finishes in the background uses the caller's DbContext",
         "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
 
+    // ---- [CacheDecorator] (CG0060-CG0069) ----
+
+    public static readonly DiagnosticDescriptor DecoratorNotInterface = Error(
+        "CG0060",
+        "A cache decorator decorates an interface",
+        "[CacheDecorator] on '{0}' names '{1}', which is not an interface: a decorator implements the interface of the service it wraps");
+
+    public static readonly DiagnosticDescriptor DecoratorInnerParameter = Error(
+        "CG0061",
+        "A cache decorator needs one inner constructor parameter",
+        "'{0}' needs exactly one primary-constructor parameter of type '{1}', the inner service its members forward to, e.g. 'class {0}({1} inner, HybridCache cache)'{2}");
+
+    public static readonly DiagnosticDescriptor DecoratorMethodNotInInterface = Error(
+        "CG0062",
+        "A decorator's method matches no member of the interface",
+        "'{0}' has no core method '{2}' and matches no member of '{1}' (same name, parameters and return type), so the inner service cannot do its work; match the interface member or write '{2}'");
+
+    public static readonly DiagnosticDescriptor DecoratorNotPartial = Error(
+        "CG0063",
+        "A cache decorator must be partial",
+        "Type '{0}' must be declared 'partial': [CacheDecorator] makes CacheGen implement '{1}' in it");
+
+    public static readonly DiagnosticDescriptor DecoratorOpenGeneric = Error(
+        "CG0064",
+        "A cache decorator cannot decorate an open generic interface",
+        "[CacheDecorator] on '{0}' names the open generic interface '{1}': registering a decorator of every instantiation needs reflection that Native AOT cannot do; decorate each closed interface (such as typeof({2})) with its own class");
+
     /// <summary>Every descriptor, in ID order (declared last: static fields initialise in textual order).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> All = System.Collections.Immutable.ImmutableArray.Create(
         NotPartialDeclaration,
@@ -229,7 +256,12 @@ internal static class DiagnosticDescriptors
         CachedEntityType,
         InvalidUnlessPredicate,
         InvalidResilience,
-        BackgroundFillUsesScopedContext);
+        BackgroundFillUsesScopedContext,
+        DecoratorNotInterface,
+        DecoratorInnerParameter,
+        DecoratorMethodNotInInterface,
+        DecoratorNotPartial,
+        DecoratorOpenGeneric);
 
     /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
     public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =

@@ -9,6 +9,7 @@ internal static class KnownNames
     public const string CachedAttribute = "CacheGen.CachedAttribute";
     public const string InvalidatesCacheAttribute = "CacheGen.InvalidatesCacheAttribute";
     public const string UpdatesCacheAttribute = "CacheGen.UpdatesCacheAttribute";
+    public const string CacheDecoratorAttribute = "CacheGen.CacheDecoratorAttribute";
 
     /// <summary>The tool name in the <c>[GeneratedCode]</c> attribute of every generated method.</summary>
     public const string GeneratorName = "CacheGen.Generator";
