@@ -259,6 +259,20 @@ public sealed class DecoratorTests(RedisFixture redis) : IClassFixture<RedisFixt
     }
 
     [Fact]
+    public async Task Decorating_twice_nests_the_decorators()
+    {
+        await using ServiceProvider services = Build(s => s
+            .AddScoped<IQuotes, Quotes>()
+            .AddCacheGenDecorator<IQuotes, CachedQuotes>()
+            .AddCacheGenDecorator<IQuotes, CachedQuotes>());
+
+        using IServiceScope scope = services.CreateScope();
+        var outer = Assert.IsType<CachedQuotes>(scope.ServiceProvider.GetRequiredService<IQuotes>());
+        var inner = Assert.IsType<CachedQuotes>(outer.Inner);
+        Assert.IsType<Quotes>(inner.Inner);
+    }
+
+    [Fact]
     public void Decorating_a_service_that_is_not_registered_says_so()
     {
         var services = new ServiceCollection().AddKeyedSingleton<IQuotes, Quotes>("eur");

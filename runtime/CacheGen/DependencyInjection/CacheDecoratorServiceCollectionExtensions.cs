@@ -47,7 +47,7 @@ public static class CacheDecoratorServiceCollectionExtensions
             ServiceDescriptor original = services[i];
             if (original.ServiceType != typeof(TService) || original.IsKeyedService != keyed || (keyed && !Equals(original.ServiceKey, serviceKey)))
                 continue;
-            var innerKey = new InnerServiceKey(typeof(TDecorator), original.ServiceKey, decorated);
+            var innerKey = new InnerServiceKey(typeof(TDecorator), original.ServiceKey);
             services.Add(WithKey(original, innerKey));
             services[i] = keyed
                 ? new ServiceDescriptor(typeof(TService), original.ServiceKey,
@@ -86,6 +86,12 @@ public static class CacheDecoratorServiceCollectionExtensions
         return new ServiceDescriptor(original.ServiceType, key, original.ImplementationType!, original.Lifetime);
     }
 
-    /// <summary>The private key a decorated registration is kept under: unique per decorator, original key and registration.</summary>
-    private sealed record InnerServiceKey(Type Decorator, object? ServiceKey, int Index);
+    /// <summary>
+    /// The private key a decorated registration is kept under. Compared by reference, so each is unique: decorating a
+    /// service twice with the same class nests the two instead of letting one resolve itself.
+    /// </summary>
+    private sealed class InnerServiceKey(Type decorator, object? serviceKey)
+    {
+        public override string ToString() => $"inner of {decorator.Name}" + (serviceKey is null ? "" : $" ({serviceKey})");
+    }
 }
