@@ -14,6 +14,8 @@ public interface IQuotes : IQuoteNames
 {
     Task<decimal> GetRateAsync(string from, string to, CancellationToken ct = default);
     Task SetRateAsync(string from, string to, decimal rate);
+    Task<decimal> PublishRateAsync(string from, string to, decimal rate);
+    Task ForgetRateAsync(string from, string to);
     T Echo<T>(T value) where T : notnull;
     bool TryGet(string code, out decimal rate);
     void Bump(ref int counter);
@@ -47,6 +49,18 @@ public sealed class Quotes(string source = "bank") : IQuotes, IDisposable
         return Task.CompletedTask;
     }
 
+    public Task<decimal> PublishRateAsync(string from, string to, decimal rate)
+    {
+        _rates[from + to] = rate;
+        return Task.FromResult(rate);
+    }
+
+    public Task ForgetRateAsync(string from, string to)
+    {
+        _rates.Remove(from + to);
+        return Task.CompletedTask;
+    }
+
     public string NameOf(string code) => "name of " + code;
     public T Echo<T>(T value) where T : notnull => value;
     public bool TryGet(string code, out decimal rate) => _rates.TryGetValue(code, out rate);
@@ -66,6 +80,14 @@ public sealed partial class CachedQuotes(IQuotes inner, HybridCache cache)
 
     [InvalidatesCache(Tags = ["currency:{from}"])]
     public partial Task SetRateAsync(string from, string to, decimal rate);
+
+    // Write-through: the inner service's result becomes GetRateAsync's entry.
+    [UpdatesCache(nameof(GetRateAsync))]
+    public partial Task<decimal> PublishRateAsync(string from, string to, decimal rate);
+
+    // Typed eviction: exactly GetRateAsync's entry for these arguments.
+    [InvalidatesCache(Method = nameof(GetRateAsync))]
+    public partial Task ForgetRateAsync(string from, string to);
 }
 
 /// <summary>
@@ -170,6 +192,29 @@ public sealed class DecoratorTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(2, quotesA.Lookups);
         await SettledAsync(a);
         await Eventually.Until(async () => await ratesB.GetRateAsync(from, "USD") == 2m, "B to drop its copy of the old rate");
+    }
+
+    [Fact]
+    public async Task Write_through_and_typed_eviction_work_through_the_decorator()
+    {
+        var quotes = new Quotes();
+        await using ServiceProvider services = Build(s => s.AddSingleton<IQuotes>(quotes).AddCacheGenDecorator<IQuotes, CachedQuotes>());
+        IQuotes rates = services.GetRequiredService<IQuotes>();
+        string from = Currency();
+        Assert.Equal(1m, await rates.GetRateAsync(from, "USD"));
+        Assert.Equal(1m, await rates.GetRateAsync(from, "EUR"));
+
+        Assert.Equal(3m, await rates.PublishRateAsync(from, "USD", 3m));
+        Assert.Equal(3m, await rates.GetRateAsync(from, "USD")); // the written entry: no lookup
+        Assert.Equal(2, quotes.Lookups);
+        await SettledAsync(services);
+        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey("{quotes}:" + from + ":USD")));
+
+        await rates.ForgetRateAsync(from, "USD");
+        Assert.Equal(1m, await rates.GetRateAsync(from, "USD")); // evicted: asked again
+        Assert.Equal(3, quotes.Lookups);
+        Assert.Equal(1m, await rates.GetRateAsync(from, "EUR")); // the other entry stays
+        Assert.Equal(3, quotes.Lookups);
     }
 
     [Theory]
