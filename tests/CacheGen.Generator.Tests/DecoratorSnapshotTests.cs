@@ -69,6 +69,7 @@ public sealed class DecoratorSnapshotTests
             ref int Slot(int index);
             int Capacity { get; set; }
             string Label { set; }
+            string Code { get; init; }
             string this[int id] { get; set; }
             event EventHandler? Changed;
             void Describe(IStore inner);

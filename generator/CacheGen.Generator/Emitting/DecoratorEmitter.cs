@@ -118,7 +118,11 @@ internal static class DecoratorEmitter
                 writer.OpenBlock($"{member.Type} {declared}");
                 if (member.HasGet)
                     writer.WriteLine($"get => {access};");
-                if (member.HasSet)
+                // Only an object initializer of the class itself could call an explicit init accessor, and a decorator
+                // has no parameterless constructor; the inner service's init accessor cannot be called from here.
+                if (member.HasInit)
+                    writer.WriteLine($"init => throw new global::System.NotSupportedException({Literal($"'{member.Name}' is init-only: it is set when the inner service is created, not through a decorator.")});");
+                else if (member.HasSet)
                     writer.WriteLine($"set => {access} = value;");
                 writer.CloseBlock();
                 break;

@@ -33,7 +33,8 @@ internal enum ForwardedKind
 /// <summary>
 /// An interface member the user did not declare, implemented explicitly by forwarding to <see cref="Target"/>: the
 /// inner service (cast to <see cref="Interface"/> when it is inherited, so members of the same name in two interfaces
-/// stay apart) or <c>this</c> for a method the class declares without making it public.
+/// stay apart) or <c>this</c> for a method the class declares without making it public. <see cref="HasInit"/>: the
+/// property's setter is an <c>init</c> accessor.
 /// </summary>
 internal sealed record ForwardedMember(
     ForwardedKind Kind,
@@ -46,7 +47,8 @@ internal sealed record ForwardedMember(
     EquatableArray<ParameterModel> Parameters,
     bool HasGet,
     bool HasSet,
-    string Target);
+    string Target,
+    bool HasInit = false);
 
 /// <summary>The core method of an attributed method the user wrote no core for: a call of the inner service's member.</summary>
 internal sealed record InnerCore(

@@ -182,7 +182,8 @@ internal static class DecoratorParser
                 return new ForwardedMember(property.IsIndexer ? ForwardedKind.Indexer : ForwardedKind.Property, @interface, Parser.Escape(property.Name),
                     property.Type.ToDisplayString(TypeFormat), RefKindOf(property.RefKind), "", EquatableArray<string>.Empty,
                     property.IsIndexer ? ParametersOf(property.Parameters, innerName) : EquatableArray<ParameterModel>.Empty,
-                    HasGet: property.GetMethod is not null, HasSet: property.SetMethod is not null, Target: target);
+                    HasGet: property.GetMethod is not null, HasSet: property.SetMethod is not null, Target: target,
+                    HasInit: property.SetMethod is { IsInitOnly: true });
             }
             case IEventSymbol @event:
                 if (type.GetMembers(@event.Name).Any(m => m is IEventSymbol { IsStatic: false }))

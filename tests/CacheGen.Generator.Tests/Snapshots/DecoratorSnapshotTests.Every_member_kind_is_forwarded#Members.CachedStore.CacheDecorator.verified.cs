@@ -70,6 +70,13 @@ namespace Members
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
+        string global::Members.IStore.Code
+        {
+            get => inner.Code;
+            init => throw new global::System.NotSupportedException("'Code' is init-only: it is set when the inner service is created, not through a decorator.");
+        }
+
+        [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
         string global::Members.IStore.this[int id]
         {
             get => inner[id];
