@@ -26,6 +26,10 @@ internal static class PostEndpoints
         posts.MapDelete("/{id}", DeleteAsync)
             .WithName("DeletePost")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        posts.MapGet("/{id}/related", RelatedAsync)
+            .WithName("RelatedPosts")
+            .WithSummary("Up to three posts related to this one, from IRelatedPosts through its generated caching decorator (region \"related\").")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
@@ -91,6 +95,16 @@ internal static class PostEndpoints
         if (!IsValidId(id, out ValidationProblem? invalid))
             return invalid;
         return await service.DeleteAsync(id, ct) ? TypedResults.NoContent() : NotFound(id);
+    }
+
+    private static async Task<Results<Ok<RelatedPostList>, ValidationProblem, ProblemHttpResult>> RelatedAsync(int id, PostService service,
+        IRelatedPosts related, CancellationToken ct)
+    {
+        if (!IsValidId(id, out ValidationProblem? invalid))
+            return invalid;
+        if (await service.GetAsync(id, ct) is null)
+            return NotFound(id);
+        return TypedResults.Ok(new RelatedPostList(related.Source, await related.GetRelatedAsync(id, ct)));
     }
 
     // Ids come from SQLite's AUTOINCREMENT, so zero and negatives can never exist: refuse them before any lookup.

@@ -70,6 +70,10 @@ public static partial class SampleApp
         string database = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["Posts:Database"] ?? "posts.db");
         services.AddSingleton(new PostStore(database));
         services.AddSingleton<PostService>();
+        // A service the app would not own, cached by a generated decorator instead of by editing it; the decorator
+        // takes the place of the registration above it, with its lifetime.
+        services.AddSingleton<IRelatedPosts, NearbyRelatedPosts>();
+        services.AddCacheGenDecorator<IRelatedPosts, CachedRelatedPosts>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
@@ -134,5 +138,6 @@ public static partial class SampleApp
 [JsonSerializable(typeof(Post))]
 [JsonSerializable(typeof(PostInput))]
 [JsonSerializable(typeof(Dictionary<string, Post>))]
+[JsonSerializable(typeof(RelatedPostList))]
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 internal sealed partial class SampleJsonContext : JsonSerializerContext;

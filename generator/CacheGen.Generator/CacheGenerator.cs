@@ -11,7 +11,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace CacheGen.Generator;
 
 /// <summary>
-/// Implements partial methods marked <c>[Cached]</c>, <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c>. Parsing turns symbols into
+/// Implements partial methods marked <c>[Cached]</c>, <c>[InvalidatesCache]</c> and <c>[UpdatesCache]</c>, and <c>[CacheDecorator]</c> classes. Parsing turns symbols into
 /// equatable models; the emitter sees only models, so unrelated edits re-use cached output.
 /// </summary>
 /// <remarks>
@@ -72,6 +72,7 @@ public sealed class CacheGenerator : IIncrementalGenerator
             static (spc, errors) => ReportErrors(spc, errors.Left.Left.AddRange(errors.Left.Right).AddRange(errors.Right.Left).AddRange(errors.Right.Right)));
 
         InitializeBatches(context);
+        InitializeDecorators(context);
     }
 
     /// <summary>[CachedBatch]: its own step, reading its target's declaration through the semantic model.</summary>
@@ -90,6 +91,27 @@ public sealed class CacheGenerator : IIncrementalGenerator
                 foreach (DiagnosticInfo error in errors)
                     spc.ReportDiagnostic(error.ToDiagnostic());
             });
+    }
+
+    // [CacheDecorator] classes: their own step, model and emitter; their attributed methods go through the steps above.
+    private static void InitializeDecorators(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<DecoratorResult> decorators = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownNames.CacheDecoratorAttribute, static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax,
+                DecoratorParser.Parse)
+            .WithTrackingName(TrackingNames.Decorators);
+        IncrementalValuesProvider<DecoratorModel> models = decorators
+            .Where(static r => r.Model is not null).Select(static (r, _) => r.Model!)
+            .WithTrackingName(TrackingNames.DecoratorModels);
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.HintName, DecoratorEmitter.Emit(model)));
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> errors = decorators
+            .Select(static (r, _) => r.Diagnostics)
+            .WithTrackingName(TrackingNames.DecoratorErrors);
+        context.RegisterSourceOutput(errors, static (spc, diagnostics) =>
+        {
+            foreach (DiagnosticInfo diagnostic in diagnostics)
+                spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
     }
 
     private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> groups)
@@ -125,8 +147,12 @@ public static class TrackingNames
     public const string BatchMethods = nameof(BatchMethods);
     public const string BatchModels = nameof(BatchModels);
     public const string BatchErrors = nameof(BatchErrors);
+    public const string Decorators = nameof(Decorators);
+    public const string DecoratorModels = nameof(DecoratorModels);
+    public const string DecoratorErrors = nameof(DecoratorErrors);
 
     /// <summary>Every step, for tests that check them all.</summary>
     public static readonly string[] All = [CachedMethods, InvalidatingMethods, UpdatingMethods, CachedModels, DeclaredTemplates, InvalidatingModels,
-        UpdatingModels, CachedErrors, InvalidatingErrors, UpdatingErrors, LinkErrors, BatchMethods, BatchModels, BatchErrors];
+        UpdatingModels, CachedErrors, InvalidatingErrors, UpdatingErrors, LinkErrors, BatchMethods, BatchModels, BatchErrors, Decorators,
+        DecoratorModels, DecoratorErrors];
 }

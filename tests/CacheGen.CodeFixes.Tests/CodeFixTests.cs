@@ -81,6 +81,29 @@ public sealed class CodeFixTests
         """, iterations: 1);
 
     [Fact]
+    public Task CG0063_makes_the_decorator_and_its_containing_types_partial() => CodeFixTest<MakeTypesPartialCodeFixProvider>.RunAsync(Usings + """
+        public interface IRates { Task<decimal> GetRateAsync(string from, string to); }
+
+        public static class {|CG0063:Decorators|}
+        {
+            [CacheDecorator(typeof(IRates))]
+            public sealed class {|CG0063:CachedRates|}(IRates inner, HybridCache cache)
+            {
+            }
+        }
+        """, Usings + """
+        public interface IRates { Task<decimal> GetRateAsync(string from, string to); }
+
+        public static partial class Decorators
+        {
+            [CacheDecorator(typeof(IRates))]
+            public sealed partial class CachedRates(IRates inner, HybridCache cache)
+            {
+            }
+        }
+        """, iterations: 1);
+
+    [Fact]
     public Task CG0003_generates_the_core_method_stub() => CodeFixTest<AddCoreMethodCodeFixProvider>.RunAsync(Usings + """
         public partial class Service(HybridCache cache)
         {

@@ -36,6 +36,15 @@ public sealed class IncrementalityTests
             private Task<System.Collections.Generic.IReadOnlyDictionary<int, int>> GetManyCoreAsync(System.Collections.Generic.IReadOnlyList<int> ids) =>
                 Task.FromResult<System.Collections.Generic.IReadOnlyDictionary<int, int>>(new System.Collections.Generic.Dictionary<int, int>());
         }
+
+        public interface IStore { Task<int> GetAsync(int id); int Count { get; } }
+
+        [CacheDecorator(typeof(IStore))]
+        public partial class CachedStore(IStore inner, HybridCache cache)
+        {
+            [Cached("store")]
+            public partial Task<int> GetAsync(int id);
+        }
         """;
 
     [Fact]

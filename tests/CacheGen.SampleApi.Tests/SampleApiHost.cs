@@ -40,6 +40,8 @@ public sealed class SampleApiHost : IAsyncDisposable
 
     public PostStore Store => _app.Services.GetRequiredService<PostStore>();
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The configuration arguments that point the app (or the addpost command) at this host's database and Redis.</summary>
     public string[] ConfigArguments => ConfigArgumentsFor(DatabasePath, Redis);
 

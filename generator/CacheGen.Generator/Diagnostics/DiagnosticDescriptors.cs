@@ -245,6 +245,31 @@ internal static class DiagnosticDescriptors
         "A {result} placeholder is misused",
         "'{0}' on '{1}' cannot take its value from the result: {2}");
 
+    public static readonly DiagnosticDescriptor DecoratorNotInterface = Error(
+        "CG0060",
+        "A cache decorator decorates an interface",
+        "[CacheDecorator] on '{0}' names '{1}', which is not an interface: a decorator implements the interface of the service it wraps");
+
+    public static readonly DiagnosticDescriptor DecoratorInnerParameter = Error(
+        "CG0061",
+        "A cache decorator needs one inner constructor parameter",
+        "'{0}' needs exactly one primary-constructor parameter of type '{1}', the inner service its members forward to, e.g. 'class {0}({1} inner, HybridCache cache)'{2}");
+
+    public static readonly DiagnosticDescriptor DecoratorMethodNotInInterface = Error(
+        "CG0062",
+        "A decorator's method matches no member of the interface",
+        "'{0}' has no core method '{2}' and matches no member of '{1}' (same name, parameters and return type), so the inner service cannot do its work; match the interface member or write '{2}'");
+
+    public static readonly DiagnosticDescriptor DecoratorNotPartial = Error(
+        "CG0063",
+        "A cache decorator must be partial",
+        "Type '{0}' must be declared 'partial': [CacheDecorator] makes CacheGen implement '{1}' in it");
+
+    public static readonly DiagnosticDescriptor DecoratorOpenGeneric = Error(
+        "CG0064",
+        "A cache decorator cannot decorate an open generic interface",
+        "[CacheDecorator] on '{0}' names the open generic interface '{1}': registering a decorator of every instantiation needs reflection that Native AOT cannot do; decorate each closed interface (such as typeof({2})) with its own class");
+
     public static readonly DiagnosticDescriptor NoHybridCacheRegistered = Warning(
         "CG0070",
         "The app registers no HybridCache for its cached services",
@@ -300,6 +325,11 @@ internal static class DiagnosticDescriptors
         TtlFromWithTtlSeconds,
         InvalidTtlFrom,
         ResultPlaceholderMisused,
+        DecoratorNotInterface,
+        DecoratorInnerParameter,
+        DecoratorMethodNotInInterface,
+        DecoratorNotPartial,
+        DecoratorOpenGeneric,
         NoHybridCacheRegistered,
         EvictionBeforeEfCoreCommit);
 

@@ -10,6 +10,7 @@ internal static class KnownNames
     public const string InvalidatesCacheAttribute = "CacheGen.InvalidatesCacheAttribute";
     public const string UpdatesCacheAttribute = "CacheGen.UpdatesCacheAttribute";
     public const string CachedBatchAttribute = "CacheGen.CachedBatchAttribute";
+    public const string CacheDecoratorAttribute = "CacheGen.CacheDecoratorAttribute";
 
     /// <summary>The tool name in the <c>[GeneratedCode]</c> attribute of every generated method.</summary>
     public const string GeneratorName = "CacheGen.Generator";

@@ -217,7 +217,9 @@ internal sealed partial class Parser
         {
             if (!type.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
-                Report(DiagnosticDescriptors.ContainingTypeNotPartial, type.Identifier, type.Identifier.Text, MethodName);
+                // A decorator's own step reports its types that are not partial (CG0063), once, not per method.
+                if (!IsDecoratorMember)
+                    Report(DiagnosticDescriptors.ContainingTypeNotPartial, type.Identifier, type.Identifier.Text, MethodName);
                 ok = false;
             }
         }
@@ -470,7 +472,7 @@ internal sealed partial class Parser
 
     private bool IsCancellationToken(ITypeSymbol type) => SymbolEqualityComparer.Default.Equals(type, _known.CancellationToken);
 
-    private static string? ConstraintClause(ITypeParameterSymbol parameter)
+    internal static string? ConstraintClause(ITypeParameterSymbol parameter)
     {
         var parts = new List<string>();
         if (parameter.HasReferenceTypeConstraint)
@@ -502,6 +504,11 @@ internal sealed partial class Parser
             }
         }
         // The expected signature (display strings) is built only when a diagnostic needs it.
+        if (candidates.Count == 0 && IsDecoratorMember)
+        {
+            CheckInnerCore();
+            return;
+        }
         if (candidates.Count == 0)
         {
             Report(DiagnosticDescriptors.MissingCoreMethod, _syntax.Identifier, MethodName, coreName, ExpectedCoreSignature(coreName));
