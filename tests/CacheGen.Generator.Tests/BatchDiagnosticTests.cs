@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis;
 namespace CacheGen.Generator.Tests;
 
 /// <summary>
-/// [CachedBatch] misuses: CG0040-CG0045 fire from the generator at the user's code with a message naming what to change,
+/// [CachedBatch] misuses: CG0040-CG0046 fire from the generator at the user's code with a message naming what to change,
 /// and the corrected code is silent and compiles cleanly.
 /// </summary>
 public sealed class BatchDiagnosticTests
@@ -153,6 +153,25 @@ public sealed class BatchDiagnosticTests
         """,
         Valid,
         ["'GetManyAsync'", "remove [Cached]"]);
+
+    [Theory]
+    [InlineData("TtlFrom = nameof(LifetimeOf)", "TtlFrom = \"LifetimeOf\"")]
+    [InlineData("Tags = [\"letter:{result}\"]", "tags from the result")]
+    public void CG0046_batch_target_takes_its_lifetime_or_tags_from_the_value(string fromValue, string named) => Check("CG0046",
+        $$"""
+        public partial class Service(HybridCache cache)
+        {
+            [Cached("posts", Key = "post:{id}", {{fromValue}})]
+            public partial Task<string> GetAsync(int id);
+            private Task<string> GetCoreAsync(int id) => Task.FromResult("");
+            private static TimeSpan LifetimeOf(string value) => TimeSpan.FromSeconds(value.Length);
+            [CachedBatch([|nameof(GetAsync)|])]
+            public partial Task<IReadOnlyDictionary<int, string>> GetManyAsync(IReadOnlyList<int> ids);
+            private Task<IReadOnlyDictionary<int, string>> GetManyCoreAsync(IReadOnlyList<int> ids) => Task.FromResult<IReadOnlyDictionary<int, string>>(new Dictionary<int, string>());
+        }
+        """,
+        Valid,
+        ["'GetManyAsync'", "'GetAsync'", named, "one by one"]);
 
     private static void Check(string id, string misuse, string corrected, string[] named) =>
         DiagnosticCheck.Check(Prelude, id, misuse, corrected, named, DiagnosticSeverity.Error);

@@ -40,6 +40,7 @@ internal static class ReadmeCommands
 
     private const string LongForm = "the long form of a test whose short form every CI run executes (./test.sh); it takes many minutes";
     private const string Benchmark = "a benchmark: it measures rather than checks, and takes minutes; bench/README.md documents its runs";
+    private const string Part = "a filtered part of the suite that every CI run executes whole (./test.sh), to run those tests alone";
 
     public static readonly IReadOnlyList<ReadmeCommand> All =
     [
@@ -73,5 +74,9 @@ internal static class ReadmeCommands
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*L1Hit*' '*Wrapper*' --warmupCount 5 --iterationCount 20", null, Benchmark),
         new("ROUNDS=3 SECONDS_PER_RUN=8 bench/load/run.sh", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario put-under-read-load", null, Benchmark),
+        new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*BatchBenchmarks*' --job short", null, Benchmark),
+        new("dotnet test tests/CacheGen.Contract.Tests -c Release --filter \"DisplayName~Garnet\"", null, Part),
+        new("dotnet test tests/CacheGen.Redis.Tests -c Release --filter \"FullyQualifiedName~GarnetTests\"", null, Part),
+        new("dotnet test tests/CacheGen.Consistency.Tests -c Release --filter \"FullyQualifiedName~Under_faults\" --logger \"console;verbosity=detailed\"", null, Part),
     ];
 }

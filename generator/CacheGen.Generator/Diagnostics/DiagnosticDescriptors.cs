@@ -225,6 +225,11 @@ internal static class DiagnosticDescriptors
         "A [CachedBatch] method cannot also be [Cached]",
         "'{0}' has both [CachedBatch] and [Cached]: a batch stores each value as its target's entry, not the whole dictionary as one; remove [Cached]");
 
+    public static readonly DiagnosticDescriptor BatchTargetDecidesFromValue = Error(
+        "CG0046",
+        "A batch cannot read a method whose entries are shaped by their value",
+        "[CachedBatch] on '{0}' reads '{1}', which has {2}: a batch does not apply what each value decides to the entries it stores yet; read those ids through '{1}' one by one, or take the lifetime and tags from the arguments");
+
     public static readonly DiagnosticDescriptor PercentOutOfRange = Error(
         "CG0050",
         "A freshness percentage is out of range",
@@ -321,6 +326,7 @@ internal static class DiagnosticDescriptors
         BatchValueTypeMismatch,
         BatchUnsupportedType,
         BatchIsCached,
+        BatchTargetDecidesFromValue,
         PercentOutOfRange,
         TtlFromWithTtlSeconds,
         InvalidTtlFrom,

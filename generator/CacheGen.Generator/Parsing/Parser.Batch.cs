@@ -195,6 +195,15 @@ internal sealed partial class Parser
             return null;
         }
 
+        // What only each value decides (its lifetime, its tags) is applied by the single read's fill, not yet by a batch's.
+        string? fromValue = target.Resilience.Freshness.TtlFrom is { } ttlFrom ? $"TtlFrom = \"{ttlFrom}\""
+            : target.Tags.Any(t => t.FromResult) ? "tags from the result ({result...})" : null;
+        if (fromValue is not null)
+        {
+            Report(DiagnosticDescriptors.BatchTargetDecidesFromValue, location, MethodName, name, fromValue);
+            return null;
+        }
+
         cached = new CachedModel(target.Region, target.Key, target.TtlSeconds, target.Tags, target.Label, target.Resilience);
         return new BatchModel(
             Method: null!,
