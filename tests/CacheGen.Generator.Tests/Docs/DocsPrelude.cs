@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json.Serialization;
 using CacheGen;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Hybrid;
 
 // The app's own types that the docs' C# blocks take for granted (DocsCodeTests compiles the blocks against them).
 // Add a type or member here only when a block uses it without declaring it; keep bodies trivial.
@@ -70,3 +71,61 @@ public sealed class Book
 
 /// <summary>docs/diagnostics/CG0070.md's service, which its fixed example registers again.</summary>
 public sealed class BookService;
+
+/// <summary>docs/freshness.md's and docs/diagnostics/CG0050-CG0053.md's values and the sources they come from.</summary>
+[ImmutableObject(true)]
+public sealed record Rates(string Currency, IReadOnlyDictionary<string, decimal> PerUnit);
+
+public sealed class RateSource
+{
+    public Task<Rates> LoadAsync(string currency, CancellationToken ct = default) =>
+        Task.FromResult(new Rates(currency, new Dictionary<string, decimal>()));
+}
+
+[ImmutableObject(true)]
+public sealed record Token(string AccessToken, DateTimeOffset ExpiresAt);
+
+public sealed class TokenIssuer
+{
+    public Task<Token> IssueAsync(string audience, CancellationToken ct = default) =>
+        Task.FromResult(new Token(audience, DateTimeOffset.UtcNow.AddHours(1)));
+}
+
+[ImmutableObject(true)]
+public sealed record Product(int Id, int CategoryId, decimal Price);
+
+public sealed class Catalog
+{
+    public Task<Product?> FindAsync(int id, CancellationToken ct = default) => Task.FromResult<Product?>(null);
+    public Task RepriceAsync(int categoryId, decimal factor, CancellationToken ct = default) => Task.CompletedTask;
+    public Task<Product?> MoveAsync(int id, int categoryId, CancellationToken ct = default) => Task.FromResult<Product?>(null);
+}
+
+/// <summary>docs/decorators.md's vendor service and its decorator, which the registration blocks and CG0061-CG0064 use.</summary>
+public interface IExchangeRates
+{
+    Task<decimal> GetRateAsync(string from, string to, CancellationToken ct = default);
+    Task SetRateAsync(string from, string to, decimal rate, CancellationToken ct = default);
+    Task<IReadOnlyList<string>> CurrenciesAsync(CancellationToken ct = default);
+    event EventHandler<string>? RateChanged;
+}
+
+public sealed class HttpExchangeRates : IExchangeRates
+{
+    public event EventHandler<string>? RateChanged { add { } remove { } }
+    public Task<decimal> GetRateAsync(string from, string to, CancellationToken ct = default) => Task.FromResult(1m);
+    public Task SetRateAsync(string from, string to, decimal rate, CancellationToken ct = default) => Task.CompletedTask;
+    public Task<IReadOnlyList<string>> CurrenciesAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyList<string>>([]);
+}
+
+[CacheDecorator(typeof(IExchangeRates))]
+public sealed partial class CachedExchangeRates(IExchangeRates inner, HybridCache cache)
+{
+    [Cached("rates", Key = "{from}:{to}", TtlSeconds = 60)]
+    public partial Task<decimal> GetRateAsync(string from, string to, CancellationToken ct = default);
+}
+
+public interface IRepository<T>
+{
+    Task<T?> FindAsync(int id);
+}
