@@ -49,6 +49,37 @@ public sealed class DecoratorSnapshotTests
         """));
 
     [Fact]
+    public void A_batch_on_a_decorator_reads_through_the_inner_services_batch_method()
+    {
+        GeneratorRun run = RunClean("""
+            namespace Catalogue;
+
+            [System.ComponentModel.ImmutableObject(true)]
+            public sealed record Product(int Id, string Name);
+
+            public interface IProducts
+            {
+                Task<Product?> GetAsync(int id, CancellationToken ct = default);
+                Task<IReadOnlyDictionary<int, Product>> GetManyAsync(IReadOnlyCollection<int> ids, CancellationToken ct = default);
+            }
+
+            [CacheDecorator(typeof(IProducts))]
+            public sealed partial class CachedProducts(IProducts inner, HybridCache cache)
+            {
+                [Cached("products", Key = "product:{id}")]
+                public partial Task<Product?> GetAsync(int id, CancellationToken ct = default);
+
+                [CachedBatch(nameof(GetAsync))]
+                public partial Task<IReadOnlyDictionary<int, Product>> GetManyAsync(IReadOnlyCollection<int> ids, CancellationToken ct = default);
+            }
+            """);
+        string decorator = string.Concat(run.Sources.Select(s => s.SourceText.ToString()));
+        // The batch's core is the inner service's batch method, as a single method's core is its single method.
+        Assert.Contains("GetManyCoreAsync(global::System.Collections.Generic.IReadOnlyCollection<int> ids, global::System.Threading.CancellationToken ct)", decorator);
+        Assert.Contains("=> inner.GetManyAsync(ids, ct);", decorator);
+    }
+
+    [Fact]
     public void Every_member_kind_is_forwarded() => Snapshot.Verify(RunClean("""
         namespace Members;
 

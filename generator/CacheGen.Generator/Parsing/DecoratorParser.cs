@@ -139,7 +139,7 @@ internal static class DecoratorParser
 
     private static bool HasCacheGenAttribute(IMethodSymbol method) =>
         method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is KnownNames.CachedAttribute or KnownNames.InvalidatesCacheAttribute
-            or KnownNames.UpdatesCacheAttribute);
+            or KnownNames.UpdatesCacheAttribute or KnownNames.CachedBatchAttribute);
 
     // The same candidates Parser.CheckCoreMethod looks at: a method of that name the type can call.
     private static bool HasCoreMethod(INamedTypeSymbol type, string coreName, Compilation compilation)
