@@ -76,34 +76,6 @@ public sealed class FreezeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_request_that_makes_several_Redis_calls_in_a_row_through_a_freeze_waits_out_one_stall_not_one_per_call()
-    {
-        using RedisServer server = RedisServer.Start();
-        await using CacheInstance instance = Instance(server);
-        Assert.Equal(Expected(1), await Read(instance, 1));
-        await instance.SettledAsync();
-
-        // A write as the sample's PUT makes it, alone (no other caller to open the breaker sooner): the region's tag
-        // eviction, the entry's eviction, then the read that refills it; each call goes to Redis, one after the other.
-        server.Freeze();
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            await instance.Cache.RemoveByTagAsync("lists");
-            await instance.Cache.RemoveAsync("{posts}:post:1");
-            Assert.Equal(Expected(1), await Read(instance, 1));
-            double took = clock.Elapsed.TotalMilliseconds;
-            output.WriteLine($"three Redis calls in a row through a freeze: {took:F0} ms");
-            // One stall (100 ms) decides that Redis answers nothing: the calls after it do not wait it out again.
-            Assert.True(took < 250, $"three calls in a row through a freeze took {took:F0} ms: each waited out the stall on its own");
-        }
-        finally
-        {
-            server.Thaw();
-        }
-    }
-
-    [Fact]
     public async Task A_healthy_redis_serving_80_KB_values_to_concurrent_callers_never_trips_the_breaker()
     {
         const int Values = 20;

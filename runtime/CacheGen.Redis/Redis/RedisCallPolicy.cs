@@ -53,12 +53,9 @@ internal sealed class RedisCallPolicy
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private long _openedAt;
-    // Stopwatch timestamps: the latest answer from Redis, from when silence counts again after a late wake-up, and when
-    // the oldest call still waiting for Redis's first answer since then was sent (see Sent).
+    // Stopwatch timestamps: the latest answer from Redis, and from when silence counts again after a late wake-up.
     private long _lastAnswerAt;
     private long _countsSilenceFrom;
-    private long _waitingSince;
-    private readonly long _timeoutTicks;
 
     public RedisCallPolicy(RedisConnection connection, CacheGenOptions options, ILogger logger, CacheMetrics metrics)
     {
@@ -66,7 +63,6 @@ internal sealed class RedisCallPolicy
         _timeout = options.RedisTimeout;
         _stallTimeout = options.RedisStallTimeout;
         _stallTicks = (long)(_stallTimeout.TotalSeconds * Stopwatch.Frequency);
-        _timeoutTicks = (long)(_timeout.TotalSeconds * Stopwatch.Frequency);
         _breakDuration = options.CircuitBreakerDuration;
         _failuresToOpen = options.CircuitBreakerFailures;
         _breaker = new CircuitBreaker(options.CircuitBreakerFailures);
@@ -106,7 +102,7 @@ internal sealed class RedisCallPolicy
                 return new(CallStatus.NotSent, default!);
             // Bounded here rather than through BoundedAsync: one state machine less on every call, a hit included.
             T value;
-            long sentAt = Sent();
+            long sentAt = Stopwatch.GetTimestamp();
             try
             {
                 while (callerWaits && !pending.IsCompleted)
@@ -156,7 +152,7 @@ internal sealed class RedisCallPolicy
     public async Task<TResult> BoundedAsync<TResult>(Task<TResult> pending, CancellationToken cancellationToken, TimeSpan? bound = null)
     {
         TResult value;
-        long sentAt = Sent();
+        long sentAt = Stopwatch.GetTimestamp();
         try
         {
             while (!pending.IsCompleted)
@@ -189,41 +185,12 @@ internal sealed class RedisCallPolicy
         long deadline = sentAt + (long)(limit.TotalSeconds * Stopwatch.Frequency);
         if (now >= deadline)
             throw new TimeoutException($"Redis did not answer within {(long)limit.TotalMilliseconds} ms.");
-        long lastAnswer = Volatile.Read(ref _lastAnswerAt);
-        // Silence counts from this call's send, or from an older call's that is still waiting for any answer: a request
-        // that makes its calls one after the other through a freeze waits the stall out once, not once per call. Each
-        // call still gets a quarter of the stall of its own: an answer that arrived while this process was starved of
-        // CPU is not yet seen, and a moment lets it be processed before Redis is blamed.
-        long waitingSince = Volatile.Read(ref _waitingSince);
-        long asked = WaitsForAnswer(waitingSince, lastAnswer, sentAt)
-            ? Math.Max(Math.Min(sentAt, waitingSince), sentAt - _stallTicks + _stallTicks / 4)
-            : sentAt;
-        long silentSince = Math.Max(asked, Math.Max(lastAnswer, Volatile.Read(ref _countsSilenceFrom)));
+        long silentSince = Math.Max(sentAt, Math.Max(Volatile.Read(ref _lastAnswerAt), Volatile.Read(ref _countsSilenceFrom)));
         long stallsAt = silentSince + _stallTicks;
         if (now >= stallsAt)
             throw new TimeoutException($"Redis answered nothing for {(long)_stallTimeout.TotalMilliseconds} ms: frozen or unreachable.");
         return Math.Min(deadline, stallsAt);
     }
-
-    /// <summary>
-    /// A call is being sent now: unless an older one is still waiting for Redis's next answer, it is the oldest such,
-    /// and silence counts from here for every call sent before Redis answers again.
-    /// </summary>
-    private long Sent()
-    {
-        long now = Stopwatch.GetTimestamp();
-        long waitingSince = Volatile.Read(ref _waitingSince);
-        if (!WaitsForAnswer(waitingSince, Volatile.Read(ref _lastAnswerAt), now))
-            Interlocked.CompareExchange(ref _waitingSince, now, waitingSince);
-        return now;
-    }
-
-    /// <summary>
-    /// Whether a call sent at <paramref name="since"/> still waits for the first answer after it. Only within the Redis
-    /// timeout: by then the client itself has given that call up, so an old call lost with a dropped connection (or
-    /// sent before the breaker opened) never makes a later call look late.
-    /// </summary>
-    private bool WaitsForAnswer(long since, long lastAnswer, long now) => since > lastAnswer && now - since < _timeoutTicks;
 
     private static TimeSpan Until(long timestamp) => Stopwatch.GetElapsedTime(Math.Min(Stopwatch.GetTimestamp(), timestamp), timestamp);
 
