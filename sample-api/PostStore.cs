@@ -101,7 +101,9 @@ public sealed class PostStore
     /// <summary>The posts with these ids, by id, in one query; ids with no post are absent.</summary>
     public async Task<IReadOnlyDictionary<int, Post>> FindManyAsync(IReadOnlyCollection<int> ids, CancellationToken ct = default)
     {
-        (int[] wanted, CancellationToken token) = ([.. ids], ct);
+        // A List, not an array: under C# 14 an array's Contains binds to MemoryExtensions' span overload, which EF Core's
+        // query precompilation (Native AOT) cannot translate; List<T>.Contains it can.
+        (List<int> wanted, CancellationToken token) = ([.. ids], ct);
         await using PostsContext db = _contexts.CreateDbContext();
         return await db.Posts.Where(p => wanted.Contains(p.Id)).Select(p => new Post(p.Id, p.Title, p.Content, p.Version)).ToDictionaryAsync(p => p.Id, token);
     }

@@ -133,18 +133,41 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         || reply.StartsWith("CLUSTERDOWN", StringComparison.Ordinal);
 
     /// <summary>
-    /// Whether the server refuses scripts. The first calls, made while the probe is still out, wait for its answer
-    /// (at most the Redis timeout) rather than fail on a script and miss what the probe is about to tell.
+    /// Whether the server runs scripts. The first calls, made while the probe is still out, wait for its answer rather
+    /// than fail on a script and miss what the probe is about to tell: first for the connection, as any call would (at
+    /// most the Redis timeout), then for the probe on it. A connection still not made by then is <see cref="Scripts.Unreachable"/>:
+    /// the call gives Redis up at once instead of waiting for the connection a second time in the policy.
     /// </summary>
-    private async ValueTask<bool> RefusesScriptsAsync()
+    private async ValueTask<Scripts> ScriptsAsync()
     {
         int scripting = Volatile.Read(ref _scripting);
         if (scripting != ScriptsUnknown)
-            return scripting == ScriptsRefused;
+            return scripting == ScriptsRefused ? Scripts.Refused : Scripts.Run;
         Task probe = _probe;
         if (!probe.IsCompleted)
+        {
+            // An open breaker sends nothing, and so waits for nothing.
+            if (!_policy.AllowsCalls)
+                return Scripts.Unreachable;
+            Task connecting = _connection.WaitAsync();
+            if (!connecting.IsCompleted)
+                await connecting.WaitAsync(_timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!connecting.IsCompleted)
+            {
+                // Counted as the call's own wait for the connection would have been: a failure toward the breaker.
+                _policy.Failed(new TimeoutException($"Redis was not connected within {(long)_timeout.TotalMilliseconds} ms."));
+                return Scripts.Unreachable;
+            }
             await probe.WaitAsync(_timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return ScriptingRefused;
+        }
+        return ScriptingRefused ? Scripts.Refused : Scripts.Run;
+    }
+
+    private enum Scripts
+    {
+        Run,
+        Refused,
+        Unreachable,
     }
 
     /// <summary>
@@ -167,7 +190,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>One round trip: the entry's bytes and its tags' current generations (created when missing).</summary>
     public async ValueTask<RedisRead> ReadAsync(string key, string[] tags, CancellationToken cancellationToken)
     {
-        if (_recovery.MustSkip(key, tags) || await RefusesScriptsAsync().ConfigureAwait(false))
+        if (_recovery.MustSkip(key, tags) || await ScriptsAsync().ConfigureAwait(false) != Scripts.Run)
             return RedisRead.Failed;
         CallResult<RedisRead> result = await _policy.RunAsync(CallKind.Read, key, (Store: this, Key: key, Tags: tags),
             static (database, s, token) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null,
@@ -328,7 +351,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// </summary>
     public async ValueTask<long[]?> GetGenerationsAsync(string key, string[] tags, TimeSpan expiration, CancellationToken cancellationToken)
     {
-        if (_recovery.MustSkip(key, tags) || await RefusesScriptsAsync().ConfigureAwait(false))
+        if (_recovery.MustSkip(key, tags) || await ScriptsAsync().ConfigureAwait(false) != Scripts.Run)
             return null;
         if (tags.Length == 0)
             return [];
@@ -381,9 +404,16 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
 
     private async ValueTask<bool> EvictAsync(PendingEviction eviction, CancellationToken cancellationToken)
     {
-        // Without scripts nothing of this cache is in Redis: confirmed, so the other instances are told at once.
-        if (await RefusesScriptsAsync().ConfigureAwait(false))
-            return true;
+        switch (await ScriptsAsync().ConfigureAwait(false))
+        {
+            case Scripts.Refused:
+                // Without scripts nothing of this cache is in Redis: confirmed, so the other instances are told at once.
+                return true;
+            case Scripts.Unreachable:
+                // Not connected yet: owed, and replayed once Redis answers, as a failed eviction is.
+                _recovery.Defer(eviction.IsTag, eviction.Name, eviction.Lifetime, null);
+                return false;
+        }
         CallResult<bool> result;
         try
         {
