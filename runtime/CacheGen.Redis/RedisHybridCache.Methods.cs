@@ -15,11 +15,18 @@ internal sealed partial class RedisHybridCache : IMethodCache
     /// <inheritdoc />
     public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
         Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Func<T, bool>? unless, CancellationToken cancellationToken) =>
-        GetOrCreateAsync(method, key, state, factory, tags, new ResultRules<T>(unless, lifetime: null), cancellationToken);
+        ReadThrough(method, key, state, factory, tags, unless, lifetime: null, valueTags: null, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<T> GetOrCreateAsync<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
-        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, ResultRules<T> rules, CancellationToken cancellationToken)
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, ResultRules<T> rules, CancellationToken cancellationToken) =>
+        ReadThrough(method, key, state, factory, tags, rules.Unless, rules.Lifetime, rules.Tags, cancellationToken);
+
+    // Inlined into both overloads: the hit of every generated method is one call, with no rules built for it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ValueTask<T> ReadThrough<TState, T>(CachedMethod method, ReadOnlySpan<char> key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Delegate? unless, Delegate? lifetime, Delegate? valueTags,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(factory);
@@ -27,7 +34,7 @@ internal sealed partial class RedisHybridCache : IMethodCache
         return TryLocalHit(key, method.Options, tags: null, method, out T value)
             ? new ValueTask<T>(value)
             : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
-                rules.Unless, rules.Lifetime, rules.Tags);
+                unless, lifetime, valueTags);
     }
 
     /// <inheritdoc />
