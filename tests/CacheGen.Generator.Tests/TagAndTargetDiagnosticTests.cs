@@ -535,8 +535,8 @@ public sealed class TagAndTargetDiagnosticTests
     public static TheoryData<string, string, string, string> BadTags() => new()
     {
         // attribute text before the tags, the bad tag, the diagnostic, a word its message must hold
-        { "Cached(\"posts\", ", "\"post:{postId}\"", "CG0007", "'{postId}'" },
-        { "InvalidatesCache(", "\"post:{query.Title}\"", "CG0007", "'Title'" },
+        { "Cached(\"posts\", ", "\"post:{postId}\"", "CG0007", "Tag placeholder '{postId}'" },
+        { "InvalidatesCache(", "\"post:{query.Title}\"", "CG0007", "Tag placeholder '{query.Title}'" },
         { "Cached(\"posts\", ", "\"post:{query}\"", "CG0012", "'Query'" },
         { "InvalidatesCache(", "\"post:{query}\"", "CG0012", "'Query'" },
         { "Cached(\"posts\", ", "\"post:{id\"", "CG0016", "not closed" },

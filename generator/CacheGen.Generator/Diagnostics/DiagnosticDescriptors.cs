@@ -57,8 +57,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnknownKeyPlaceholder = Error(
         "CG0007",
-        "A key placeholder names no parameter or member",
-        "Key placeholder '{{{0}}}' of '{1}' does not name {2}");
+        "A placeholder names no parameter or member",
+        "{0} placeholder '{{{1}}}' of '{2}' does not name {3}");
 
     public static readonly DiagnosticDescriptor MissingHybridCache = Error(
         "CG0008",

@@ -54,7 +54,7 @@ internal sealed partial class Parser
             ISymbol? member = FindReadableMember(lookupType, name);
             if (member is null)
             {
-                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, path, MethodName,
+                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, "Tag", path, MethodName,
                     $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}' (the cached value)");
                 return true;
             }

@@ -940,7 +940,7 @@ internal sealed partial class Parser
                 Report(DiagnosticDescriptors.MalformedKeyTemplate, location, template ?? "null", MethodName, "a tag template must not be empty");
                 continue;
             }
-            if (TemplateParts(template!, location, out string signature) is { } parts)
+            if (TemplateParts(template!, "Tag", location, out string signature) is { } parts)
                 tags.Add((new TagModel(MergeLiterals(parts), signature, TakeEach()), template!, location));
         }
         return tags;
@@ -992,7 +992,7 @@ internal sealed partial class Parser
     private EquatableArray<KeyPart> TemplateKey(string region, string template, SyntaxNode? location, out string? signature)
     {
         signature = null;
-        if (TemplateParts(template, location, out string text) is not { } parts)
+        if (TemplateParts(template, "Key", location, out string text) is not { } parts)
             return EquatableArray<KeyPart>.Empty;
         signature = text;
         parts.Insert(0, new KeyPart(KeyPartKind.Literal, KeyFormat.RegionPrefix(region)));
@@ -1004,7 +1004,7 @@ internal sealed partial class Parser
     /// text with each placeholder written as its value's type (nullable or not): two templates with the same signature
     /// write the same text for the same values, whatever their parameters are called.
     /// </summary>
-    private List<KeyPart>? TemplateParts(string template, SyntaxNode? location, out string signature)
+    private List<KeyPart>? TemplateParts(string template, string kind, SyntaxNode? location, out string signature)
     {
         signature = "";
         List<KeyTemplate.Segment>? segments = KeyTemplate.Parse(template, out string? error);
@@ -1024,7 +1024,7 @@ internal sealed partial class Parser
                 text.Append(segment.Text.Replace("\u0001", "\u0001\u0001"));
                 continue;
             }
-            if (ResolvePlaceholder(segment.Text, location, out ITypeSymbol? type) is { } part)
+            if (ResolvePlaceholder(segment.Text, kind, location, out ITypeSymbol? type) is { } part)
             {
                 parts.Add(part);
                 text.Append('\u0001').Append(SignatureOf(UnderlyingIfNullable(type!))).Append('\u0001');
@@ -1043,7 +1043,7 @@ internal sealed partial class Parser
             ? parameter.Name + "@" + parameter.ContainingSymbol.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
             : type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
-    private KeyPart? ResolvePlaceholder(string path, SyntaxNode? location, out ITypeSymbol? valueType)
+    private KeyPart? ResolvePlaceholder(string path, string kind, SyntaxNode? location, out ITypeSymbol? valueType)
     {
         valueType = null;
         string[] names = path.Split('.');
@@ -1053,12 +1053,12 @@ internal sealed partial class Parser
         if (parameter is null)
         {
             string known = _method.Parameters.Length == 0 ? "" : " (parameters: " + string.Join(", ", _method.Parameters.Select(p => p.Name)) + ")";
-            Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, path, MethodName, $"a parameter of '{MethodName}'{known}");
+            Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, kind, path, MethodName, $"a parameter of '{MethodName}'{known}");
             return null;
         }
         if (parameter.RefKind != RefKind.None || IsCancellationToken(parameter.Type))
         {
-            Report(DiagnosticDescriptors.NoStableTextForm, location, $"Key placeholder '{{{path}}}'", parameter.Type.ToDisplayString(MessageFormat), MethodName);
+            Report(DiagnosticDescriptors.NoStableTextForm, location, $"{kind} placeholder '{{{path}}}'", parameter.Type.ToDisplayString(MessageFormat), MethodName);
             return null;
         }
 
@@ -1078,7 +1078,7 @@ internal sealed partial class Parser
             ISymbol? member = FindReadableMember(lookupType, name);
             if (member is null)
             {
-                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, path, MethodName,
+                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, kind, path, MethodName,
                     $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}'");
                 return null;
             }
@@ -1096,7 +1096,7 @@ internal sealed partial class Parser
 
         KeyPart? part = ValuePart(expression, type);
         if (part is null)
-            Report(DiagnosticDescriptors.NoStableTextForm, location, $"Key placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
+            Report(DiagnosticDescriptors.NoStableTextForm, location, $"{kind} placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
         valueType = type;
         return part;
     }
