@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using CacheGen.Generator.Diagnostics;
@@ -15,10 +16,11 @@ namespace CacheGen.Generator;
 /// equatable models; the emitter sees only models, so unrelated edits re-use cached output.
 /// </summary>
 /// <remarks>
-/// The generator reports every error-severity CacheGen diagnostic itself. Analyzers do not run on a compilation that
-/// already has errors (nor with <c>RunAnalyzers=false</c>), so a misuse reported only by an analyzer would vanish
-/// behind one unrelated C# error. Warnings stay with <see cref="Analysis.CacheGenAnalyzer"/>, which reports nothing
-/// of error severity: each diagnostic comes from exactly one of the two.
+/// The generator reports CacheGen's diagnostics itself, warnings too: analyzers do not run on a compilation that already
+/// has errors (nor with <c>RunAnalyzers=false</c>), so a misuse reported only by an analyzer would vanish behind one
+/// unrelated C# error. Each is reported in the user's syntax tree (see <see cref="LocationInfo"/>), so
+/// <c>#pragma warning disable</c> and <c>.editorconfig</c> severities apply. <see cref="Analysis.CacheGenAnalyzer"/>
+/// reports only <see cref="DiagnosticDescriptors.ReportedByAnalyzer"/>: each diagnostic comes from exactly one of the two.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class CacheGenerator : IIncrementalGenerator
@@ -55,21 +57,30 @@ public sealed class CacheGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(linkedUpdates, static (spc, writer) => spc.AddSource(writer.Model!.HintName, Emitter.Emit(writer.Model)));
 
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> cachedErrors = cached
-            .Select(static (r, _) => r.Errors())
+            .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(TrackingNames.CachedErrors);
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> invalidatingErrors = invalidating
-            .Select(static (r, _) => r.Errors())
+            .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(TrackingNames.InvalidatingErrors);
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> updatingErrors = updating
-            .Select(static (r, _) => r.Errors())
+            .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(TrackingNames.UpdatingErrors);
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> linkErrors = linked.Select(static (w, _) => w.Diagnostics)
             .Collect().Combine(linkedUpdates.Select(static (w, _) => w.Diagnostics).Collect())
             .SelectMany(static (pair, _) => pair.Left.AddRange(pair.Right))
             .WithTrackingName(TrackingNames.LinkErrors);
+        IncrementalValueProvider<EquatableArray<DiagnosticInfo>> crossMethod = CrossMethodUses(cached, invalidating, updating)
+            .Select(static (uses, _) => CrossMethodChecks.Check(uses))
+            .WithTrackingName(TrackingNames.CrossMethodWarnings);
         context.RegisterSourceOutput(
-            cachedErrors.Collect().Combine(invalidatingErrors.Collect()).Combine(updatingErrors.Collect().Combine(linkErrors.Collect())),
-            static (spc, errors) => ReportErrors(spc, errors.Left.Left.AddRange(errors.Left.Right).AddRange(errors.Right.Left).AddRange(errors.Right.Right)));
+            cachedErrors.Collect().Combine(invalidatingErrors.Collect()).Combine(updatingErrors.Collect().Combine(linkErrors.Collect()))
+                .Combine(crossMethod),
+            static (spc, input) =>
+            {
+                var (((cachedDiagnostics, invalidatingDiagnostics), (updatingDiagnostics, linkDiagnostics)), crossMethodDiagnostics) = input;
+                Report(spc, cachedDiagnostics.AddRange(invalidatingDiagnostics).AddRange(updatingDiagnostics).AddRange(linkDiagnostics)
+                    .Add(crossMethodDiagnostics));
+            });
 
         InitializeBatches(context);
         InitializeDecorators(context);
@@ -86,11 +97,7 @@ public sealed class CacheGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.BatchModels);
         context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.Method.HintName, Emitter.EmitBatch(model)));
         context.RegisterSourceOutput(batches.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.BatchErrors),
-            static (spc, errors) =>
-            {
-                foreach (DiagnosticInfo error in errors)
-                    spc.ReportDiagnostic(error.ToDiagnostic());
-            });
+            static (spc, diagnostics) => Report(spc, ImmutableArray.Create(diagnostics)));
     }
 
     // [CacheDecorator] classes: their own step, model and emitter; their attributed methods go through the steps above.
@@ -107,24 +114,37 @@ public sealed class CacheGenerator : IIncrementalGenerator
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> errors = decorators
             .Select(static (r, _) => r.Diagnostics)
             .WithTrackingName(TrackingNames.DecoratorErrors);
-        context.RegisterSourceOutput(errors, static (spc, diagnostics) =>
-        {
-            foreach (DiagnosticInfo diagnostic in diagnostics)
-                spc.ReportDiagnostic(diagnostic.ToDiagnostic());
-        });
+        context.RegisterSourceOutput(errors, static (spc, diagnostics) => Report(spc, ImmutableArray.Create(diagnostics)));
     }
 
-    private static void ReportErrors(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> groups)
+    /// <summary>
+    /// What the cross-method warnings compare: every region named, every template a cached method declares, every key
+    /// template a writing method evicts, across the three attribute steps.
+    /// </summary>
+    private static IncrementalValueProvider<CrossMethodUses> CrossMethodUses(IncrementalValuesProvider<ParseResult> cached,
+        IncrementalValuesProvider<ParseResult> invalidating, IncrementalValuesProvider<ParseResult> updating)
+    {
+        return Gather(static r => r.Regions).Combine(Gather(static r => r.Templates)).Combine(Gather(static r => r.KeyUses))
+            .Select(static (all, _) => new CrossMethodUses(all.Left.Left, all.Left.Right, all.Right));
+
+        IncrementalValueProvider<EquatableArray<T>> Gather<T>(Func<ParseResult, EquatableArray<T>> pick) where T : IEquatable<T> =>
+            cached.SelectMany((r, _) => pick(r)).Collect()
+                .Combine(invalidating.SelectMany((r, _) => pick(r)).Collect())
+                .Combine(updating.SelectMany((r, _) => pick(r)).Collect())
+                .Select(static (all, _) => all.Left.Left.AddRange(all.Left.Right).AddRange(all.Right).ToEquatableArray());
+    }
+
+    private static void Report(SourceProductionContext context, ImmutableArray<EquatableArray<DiagnosticInfo>> groups)
     {
         // CG0002 is found once per method of a type that is not partial; it is one misuse, so it is reported once. Other
         // errors at one place are separate misuses (two bad placeholders of one key template) and are all reported.
         var reportedTypes = new HashSet<LocationInfo?>();
-        foreach (EquatableArray<DiagnosticInfo> errors in groups)
+        foreach (EquatableArray<DiagnosticInfo> diagnostics in groups)
         {
-            foreach (DiagnosticInfo error in errors)
+            foreach (DiagnosticInfo diagnostic in diagnostics)
             {
-                if (error.Id != DiagnosticDescriptors.ContainingTypeNotPartial.Id || reportedTypes.Add(error.Location))
-                    context.ReportDiagnostic(error.ToDiagnostic());
+                if (diagnostic.Id != DiagnosticDescriptors.ContainingTypeNotPartial.Id || reportedTypes.Add(diagnostic.Location))
+                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
             }
         }
     }
@@ -138,6 +158,7 @@ public static class TrackingNames
     public const string UpdatingMethods = nameof(UpdatingMethods);
     public const string CachedModels = nameof(CachedModels);
     public const string DeclaredTemplates = nameof(DeclaredTemplates);
+    public const string CrossMethodWarnings = nameof(CrossMethodWarnings);
     public const string InvalidatingModels = nameof(InvalidatingModels);
     public const string UpdatingModels = nameof(UpdatingModels);
     public const string CachedErrors = nameof(CachedErrors);

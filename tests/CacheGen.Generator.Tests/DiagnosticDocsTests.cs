@@ -31,11 +31,12 @@ public sealed class DiagnosticDocsTests
     }
 
     [Fact]
-    public void Analyzer_supports_every_warning_and_ids_are_unique()
+    public void Analyzer_supports_only_what_needs_the_whole_app_and_ids_are_unique()
     {
-        // Errors are the generator's to report, so the analyzer declares (and reports) only the rest.
+        // The generator reports the rest (so they show beside C# errors); the analyzer's are warnings about a running app.
         var supported = new CacheGenAnalyzer().SupportedDiagnostics.Select(d => d.Id).ToArray();
-        Assert.Equal(DiagnosticDescriptors.All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).Select(d => d.Id), supported);
+        Assert.Equal(["CG0030", "CG0070", "CG0071"], supported);
+        Assert.All(new CacheGenAnalyzer().SupportedDiagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.DefaultSeverity));
         var all = DiagnosticDescriptors.All.Select(d => d.Id).ToArray();
         Assert.Equal(all.Length, all.Distinct().Count());
         Assert.Equal(typeof(DiagnosticDescriptors).GetFields().Count(f => f.FieldType == typeof(DiagnosticDescriptor)), all.Length);

@@ -318,7 +318,7 @@ public sealed class ResilienceDiagnosticTests
                 private Task<Post?> GetCoreAsync(int id) => Task.FromResult<Post?>(null);
             }
             """, EfCore);
-        Diagnostic warning = Assert.Single(run.AnalyzerDiagnostics, d => d.Id == "CG0033");
+        Diagnostic warning = Assert.Single(run.GeneratorDiagnostics, d => d.Id == "CG0033");
         Assert.Contains("'DbContext'", warning.GetMessage());
     }
 

@@ -31,8 +31,8 @@ public sealed class RoundTripDiagnosticTests
             }
             """);
         Assert.Empty(run.CompilationDiagnostics);
-        Assert.Empty(run.GeneratorDiagnostics);
-        Diagnostic[] found = run.AnalyzerDiagnostics.Where(d => d.Id is "CG0020" or "CG0021" or "CG0022" or "CG0023").ToArray();
+        Assert.Empty(run.AnalyzerDiagnostics);
+        Diagnostic[] found = run.GeneratorDiagnostics.Where(d => d.Id is "CG0020" or "CG0021" or "CG0022" or "CG0023").ToArray();
         Assert.All(found, d =>
         {
             Assert.Equal(DiagnosticSeverity.Warning, d.Severity);

@@ -205,8 +205,8 @@ public sealed class TagAndTargetDiagnosticTests
                 private Task SaveCoreAsync(int id) => Task.CompletedTask;
             }
             """);
-        Assert.Empty(run.GeneratorDiagnostics);
-        Diagnostic warning = Assert.Single(run.AnalyzerDiagnostics);
+        Assert.Empty(run.AnalyzerDiagnostics);
+        Diagnostic warning = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal("CG0025", warning.Id);
         Assert.Same(run.Input.SyntaxTrees.Single(), warning.Location.SourceTree);
     }

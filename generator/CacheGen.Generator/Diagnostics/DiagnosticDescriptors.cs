@@ -339,9 +339,13 @@ internal static class DiagnosticDescriptors
         NoHybridCacheRegistered,
         EvictionBeforeEfCoreCommit);
 
-    /// <summary>The descriptors the analyzer reports: every one that is not an error (the generator reports those).</summary>
-    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> Warnings =
-        All.Where(d => d.DefaultSeverity != DiagnosticSeverity.Error).ToImmutableArray();
+    /// <summary>
+    /// The descriptors the analyzer reports; the generator reports every other one. These three need what no attributed
+    /// method holds (the app's DbContexts, its service registrations, its transactions), and they are warnings about how
+    /// the app runs, which matters only once it compiles.
+    /// </summary>
+    public static readonly System.Collections.Immutable.ImmutableArray<DiagnosticDescriptor> ReportedByAnalyzer =
+        System.Collections.Immutable.ImmutableArray.Create(CachedEntityType, NoHybridCacheRegistered, EvictionBeforeEfCoreCommit);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = All.ToDictionary(d => d.Id);
 

@@ -36,7 +36,8 @@ internal static class EvictionLinker
                 .Distinct()
                 .OrderBy(r => r, System.StringComparer.Ordinal)
                 .ToEquatableArray();
-            tags.Add(tag with { Regions = regions, FenceRegions = fenceRegions });
+            // The location is for the diagnostic only: without it, an edit elsewhere in the file leaves the model equal.
+            tags.Add(tag with { Location = null, Regions = regions, FenceRegions = fenceRegions });
         }
         MethodModel linked = model with { Invalidation = invalidation with { Tags = tags.ToEquatableArray() } };
         return new LinkedWriter(linked, diagnostics.ToEquatableArray());

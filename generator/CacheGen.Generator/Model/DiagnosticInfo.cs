@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using CacheGen.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -15,28 +14,29 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
 
     public bool IsError() => GetDescriptor().DefaultSeverity == DiagnosticSeverity.Error;
 
-    /// <param name="trees">The compilation's trees by path, when the caller has them (the analyzer): a location in one
-    /// of them gets that tree, so <c>#pragma</c> and editorconfig severities apply. The generator has none at hand, and
-    /// rebuilds the location from the path and spans, as a location outside the compilation's trees.</param>
-    public Diagnostic ToDiagnostic(IReadOnlyDictionary<string, SyntaxTree>? trees = null)
+    public Diagnostic ToDiagnostic()
     {
         object?[] arguments = new object?[Arguments.Count];
         for (int i = 0; i < arguments.Length; i++)
             arguments[i] = Arguments[i];
-        return Diagnostic.Create(GetDescriptor(), Location?.ToLocation(trees), arguments);
+        return Diagnostic.Create(GetDescriptor(), Location?.ToLocation(), arguments);
     }
 }
 
-/// <summary>A source location as a file path, a span and the line span (for a path that is not one of the trees).</summary>
-internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+/// <summary>
+/// A source location: the user's syntax tree and a span. The tree, not only its path, so that a diagnostic lands in the
+/// compilation's own tree, where <c>#pragma warning</c> and <c>.editorconfig</c> severities apply (at a bare path they
+/// would not). A tree is compared by reference and stays the same object until its file is edited, so an unrelated
+/// edit leaves the location equal and the step cached; it holds no compilation or symbol.
+/// </summary>
+internal sealed record LocationInfo(SyntaxTree Tree, TextSpan Span)
 {
+    public string FilePath => Tree.FilePath;
+
     public static LocationInfo? From(SyntaxNode? node) => node is null ? null : From(node.GetLocation());
 
     public static LocationInfo? From(Location? location) =>
-        location?.SourceTree is { } tree ? new LocationInfo(tree.FilePath, location.SourceSpan, location.GetLineSpan().Span) : null;
+        location?.SourceTree is { } tree ? new LocationInfo(tree, location.SourceSpan) : null;
 
-    public Location ToLocation(IReadOnlyDictionary<string, SyntaxTree>? trees) =>
-        trees is not null && trees.TryGetValue(FilePath, out SyntaxTree? tree) && Span.End <= tree.Length
-            ? Microsoft.CodeAnalysis.Location.Create(tree, Span)
-            : Microsoft.CodeAnalysis.Location.Create(FilePath, Span, LineSpan);
+    public Location ToLocation() => Microsoft.CodeAnalysis.Location.Create(Tree, Span);
 }

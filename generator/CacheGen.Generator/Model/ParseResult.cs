@@ -17,9 +17,6 @@ internal sealed record ParseResult(
     /// <summary>Nothing: the method belongs to another attribute's step of the pipeline.</summary>
     public static readonly ParseResult None = new(null, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<RegionUse>.Empty,
         EquatableArray<TemplateDeclaration>.Empty, EquatableArray<KeyTemplateUse>.Empty);
-
-    /// <summary>The diagnostics the generator reports (errors); the analyzer reports the rest.</summary>
-    public EquatableArray<DiagnosticInfo> Errors() => Diagnostics.Where(static d => d.IsError()).ToEquatableArray();
 }
 
 /// <summary>A region named by an attribute, with where it is written (for the unused-region warning).</summary>

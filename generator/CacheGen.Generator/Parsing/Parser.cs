@@ -75,8 +75,8 @@ internal sealed partial class Parser
 
     /// <summary>
     /// Parses the method declared by <paramref name="syntax"/> with the CacheGen attributes written on that declaration,
-    /// as the generator and the analyzer both see it. The generator reports only errors, so it asks for no warnings and
-    /// skips the checks that only find those.
+    /// as the generator sees it. <paramref name="includeWarnings"/> is false only for a method parsed again on behalf of
+    /// another (a batch's target, say), whose own step reports its warnings once.
     /// </summary>
     public static ParseResult Parse(IMethodSymbol method, MethodDeclarationSyntax syntax, bool includeWarnings, Compilation compilation,
         CancellationToken cancellationToken)
@@ -89,17 +89,17 @@ internal sealed partial class Parser
 
     // Each method is parsed by one step of the pipeline: [Cached] if it has it, else [UpdatesCache], else [InvalidatesCache].
     public static ParseResult ParseCached(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
-        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+        Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: true, context.SemanticModel.Compilation, cancellationToken);
 
     public static ParseResult ParseUpdating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         HasAttribute(context, KnownNames.CachedAttribute)
             ? ParseResult.None
-            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: true, context.SemanticModel.Compilation, cancellationToken);
 
     public static ParseResult ParseInvalidating(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
         HasAttribute(context, KnownNames.CachedAttribute) || HasAttribute(context, KnownNames.UpdatesCacheAttribute)
             ? ParseResult.None
-            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: false, context.SemanticModel.Compilation, cancellationToken);
+            : Parse((IMethodSymbol)context.TargetSymbol, (MethodDeclarationSyntax)context.TargetNode, includeWarnings: true, context.SemanticModel.Compilation, cancellationToken);
 
     private static bool HasAttribute(GeneratorAttributeSyntaxContext context, string metadataName)
     {

@@ -252,6 +252,26 @@ public sealed partial class DotnetBuildTests : IDisposable
                 private Task<Pst> GetCoreAsync(int id) => null!;
             }
             """);
+        // Warnings show beside the C# errors too (analyzers would not run): a region no method caches, and the same
+        // misuse under #pragma warning disable, which must stay silent.
+        File.WriteAllText(Path.Combine(project, "Warning.cs"), Usings + """
+            public partial class UnusedRegion(HybridCache cache)
+            {
+                [InvalidatesCache("archive")]
+                public partial Task ArchiveAsync(int id);
+                private Task ArchiveCoreAsync(int id) => Task.CompletedTask;
+            }
+            """);
+        File.WriteAllText(Path.Combine(project, "Suppressed.cs"), Usings + """
+            public partial class ElsewhereRegion(HybridCache cache)
+            {
+            #pragma warning disable CG0013 // another assembly caches it
+                [InvalidatesCache("elsewhere")]
+            #pragma warning restore CG0013
+                public partial Task TouchAsync(int id);
+                private Task TouchCoreAsync(int id) => Task.CompletedTask;
+            }
+            """);
         // And correct code beside it, which must still compile.
         File.WriteAllText(Path.Combine(project, "Valid.cs"), Usings + """
             public partial class Valid(HybridCache cache)
@@ -274,11 +294,15 @@ public sealed partial class DotnetBuildTests : IDisposable
         Assert.Contains(diagnostics, d => d.Id == "CS0246" && d.File == "Typo.cs");
         foreach (string id in Misuses.Keys)
         {
-            BuildDiagnostic[] cg = diagnostics.Where(d => d.Id.StartsWith("CG", StringComparison.Ordinal) && d.File == id + ".cs").ToArray();
-            Assert.True(cg.Length == 1 && cg[0].Id == id && cg[0].Severity == "error", $"{id}.cs: expected one error {id}, got:\n{all}");
+            BuildDiagnostic[] cg = diagnostics.Where(d => d.Id.StartsWith("CG", StringComparison.Ordinal) && d.Severity == "error" && d.File == id + ".cs").ToArray();
+            Assert.True(cg.Length == 1 && cg[0].Id == id, $"{id}.cs: expected one error {id}, got:\n{all}");
         }
-        BuildDiagnostic[] allCg = diagnostics.Where(d => d.Id.StartsWith("CG", StringComparison.Ordinal)).ToArray();
-        Assert.True(allCg.Length == Misuses.Count, $"expected {Misuses.Count} CG diagnostics, got:\n{all}");
+        BuildDiagnostic[] allCg = diagnostics.Where(d => d.Id.StartsWith("CG", StringComparison.Ordinal) && d.Severity == "error").ToArray();
+        Assert.True(allCg.Length == Misuses.Count, $"expected {Misuses.Count} CG errors, got:\n{all}");
+        // The warnings: the one in Warning.cs, and CG0014's second region ("lists", cached nowhere here); none suppressed.
+        BuildDiagnostic[] warnings = diagnostics.Where(d => d.Id.StartsWith("CG", StringComparison.Ordinal) && d.Severity == "warning").ToArray();
+        Assert.True(warnings.Select(w => (w.Id, w.File)).Distinct().Order().SequenceEqual([("CG0013", "CG0014.cs"), ("CG0013", "Warning.cs")]),
+            $"expected CG0013 in Warning.cs and CG0014.cs only, got:\n{all}");
         Assert.DoesNotContain(diagnostics, d => d.File.EndsWith(".g.cs", StringComparison.Ordinal));
         Assert.DoesNotContain(diagnostics, d => d.File is "Valid.cs");
     }

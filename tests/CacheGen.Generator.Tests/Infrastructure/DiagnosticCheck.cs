@@ -8,8 +8,8 @@ namespace CacheGen.Generator.Tests.Infrastructure;
 internal static class DiagnosticCheck
 {
     /// <summary>
-    /// <paramref name="id"/> fires once at the marked span, in the user's file, from the generator (errors) or else the
-    /// analyzer (warnings), with a message holding each of <paramref name="named"/>; no C# error in user or generated
+    /// <paramref name="id"/> fires once at the marked span, in the user's file, from the generator, or the analyzer for the
+    /// diagnostics that need the whole app, with a message holding each of <paramref name="named"/>; no C# error in user or generated
     /// code; the corrected code is silent and compiles. <paramref name="otherSources"/> are compiled beside both.
     /// </summary>
     public static void Check(string prelude, string id, string misuse, string corrected, string[] named, DiagnosticSeverity severity,
@@ -18,7 +18,7 @@ internal static class DiagnosticCheck
         (string source, TextSpan expectedSpan) = ExtractSpan(prelude + misuse);
         GeneratorRun run = GeneratorHarness.Run([source, .. otherSources]);
 
-        bool byGenerator = DiagnosticDescriptors.ById(id).DefaultSeverity == DiagnosticSeverity.Error;
+        bool byGenerator = !DiagnosticDescriptors.ReportedByAnalyzer.Contains(DiagnosticDescriptors.ById(id));
         Diagnostic[] found = (byGenerator ? run.GeneratorDiagnostics : run.AnalyzerDiagnostics).Where(d => d.Id == id).ToArray();
         Assert.DoesNotContain(byGenerator ? run.AnalyzerDiagnostics : run.GeneratorDiagnostics, d => d.Id == id);
         Diagnostic diagnostic = Assert.Single(found);

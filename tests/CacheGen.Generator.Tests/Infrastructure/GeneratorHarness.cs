@@ -22,14 +22,14 @@ public sealed record GeneratorRun(
         Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
 
     /// <summary>
-    /// The analyzer's CGxxxx diagnostics (warnings): <see cref="Analysis.CacheGenAnalyzer"/> run over the compilation
-    /// with the generated code in it, as the compiler runs analyzers after generators.
+    /// The analyzer's CGxxxx diagnostics (the warnings that need the whole app): <see cref="Analysis.CacheGenAnalyzer"/>
+    /// run over the compilation with the generated code in it, as the compiler runs analyzers after generators.
     /// </summary>
     public ImmutableArray<Diagnostic> AnalyzerDiagnostics => _analyzerDiagnostics ??= GeneratorHarness.Analyze(Output);
 
     private ImmutableArray<Diagnostic>? _analyzerDiagnostics;
 
-    /// <summary>Everything CacheGen reports: the generator's diagnostics (errors) and the analyzer's (warnings).</summary>
+    /// <summary>Everything CacheGen reports: the generator's diagnostics and the analyzer's.</summary>
     public ImmutableArray<Diagnostic> CacheGenDiagnostics => GeneratorDiagnostics.AddRange(AnalyzerDiagnostics);
 
     public string Source(string hintNameStart) =>
