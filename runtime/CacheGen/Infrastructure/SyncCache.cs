@@ -13,6 +13,7 @@ namespace CacheGen.Infrastructure;
 public static class SyncCache
 {
     /// <summary>Synchronous <see cref="HybridCache.GetOrCreateAsync{TState, T}(ReadOnlySpan{char}, TState, Func{TState, CancellationToken, ValueTask{T}}, HybridCacheEntryOptions, IEnumerable{string}, CancellationToken)"/>.</summary>
+    [Obsolete("Generated code no longer calls this overload; it stays for assemblies built by an earlier CacheGen and goes in 1.0.")]
     public static T GetOrCreate<TState, T>(
         HybridCache cache,
         ReadOnlySpan<char> key,
@@ -63,14 +64,17 @@ public static class SyncCache
         Wait(static s => GeneratedCache.CompleteUpdateAsync(s.cache, s.update, s.value, s.unless), (cache, update, value, unless));
 
     /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(string, CancellationToken)"/>.</summary>
+    [Obsolete("Generated code no longer calls this overload; it stays for assemblies built by an earlier CacheGen and goes in 1.0.")]
     public static void RemoveByTag(HybridCache cache, string tag) =>
         Wait(static s => s.cache.RemoveByTagAsync(s.tag, CancellationToken.None), (cache, tag));
 
     /// <summary>Synchronous <see cref="HybridCache.RemoveByTagAsync(IEnumerable{string}, CancellationToken)"/>.</summary>
+    [Obsolete("Generated code no longer calls this overload; it stays for assemblies built by an earlier CacheGen and goes in 1.0.")]
     public static void RemoveByTags(HybridCache cache, IEnumerable<string> tags) =>
         Wait(static s => s.cache.RemoveByTagAsync(s.tags, CancellationToken.None), (cache, tags));
 
     /// <summary>Synchronous <see cref="HybridCache.RemoveAsync(string, CancellationToken)"/>.</summary>
+    [Obsolete("Generated code no longer calls this overload; it stays for assemblies built by an earlier CacheGen and goes in 1.0.")]
     public static void Remove(HybridCache cache, string key) =>
         Wait(static s => s.cache.RemoveAsync(s.key, CancellationToken.None), (cache, key));
 
