@@ -122,7 +122,8 @@ public sealed partial class ToolTests : IAsyncLifetime
     {
         var (exitCode, output, errors) = await Run("show", "{posts}:post:2");
         Assert.True(exitCode == 0, errors);
-        Assert.Contains("kind         value (format 4)", output);
+        Assert.Contains("kind         value (format 5)", output);
+        Assert.Contains("payload      JSON, 25 bytes, not compressed", output);
         Assert.Matches(@"generations  region posts \d+ \(current\); clear epoch \d+ \(current\)", output);
         Assert.Contains("key hash     matches the key", output);
         Assert.Contains("checksum     ok", output);
