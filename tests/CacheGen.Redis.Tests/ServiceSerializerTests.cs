@@ -134,6 +134,22 @@ public sealed class ServiceSerializerTests(RedisFixture redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Serializers_registered_after_AddCacheGen_count_too_and_AddHybridCache_then_keeps_CacheGens_cache()
+    {
+        var services = new ServiceCollection();
+        services.AddCacheGen(o => { o.Redis = redis.Configuration; o.KeyPrefix = "example"; o.RedisTimeout = TimeSpan.FromSeconds(5); });
+        MemoryPackForOrders(services);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var cache = Assert.IsType<RedisHybridCache>(provider.GetRequiredService<HybridCache>());
+        string key = Entry.UniqueKey();
+
+        await cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(Sample), tags: Entry.Posts);
+        await cache.Hooks.WritesLanded();
+
+        Assert.Equal(MemoryPackSerializer.Serialize(Sample), (await StoredAsync(key)).Payload);
+    }
+
+    [Fact]
     public async Task AddHybridCache_with_no_serializers_of_the_app_keeps_CacheGens_JSON_for_strings_and_records()
     {
         await using var instance = CacheInstance.Create(redis.Configuration, register: services => services.AddHybridCache());
