@@ -46,8 +46,8 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         }
         catch (NotSupportedException e)
         {
-            // A type System.Text.Json does not support (a dictionary keyed by tuples, say): the same for every value.
-            Uncacheable(roundTrip, "System.Text.Json cannot write it", e);
+            // A type its serializer does not support (for System.Text.Json, a dictionary keyed by tuples, say): the same for every value.
+            Uncacheable(roundTrip, serializer.FormatOf<T>() == PayloadFormat.Json ? "System.Text.Json cannot write it" : "its serializer cannot write it", e);
             jsonOffset = 0;
             return null;
         }
