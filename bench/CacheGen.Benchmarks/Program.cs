@@ -8,6 +8,12 @@ if (args is ["--scenario", "put-under-read-load"])
     CacheGen.Benchmarks.PutUnderReadLoad.Run();
     return;
 }
+// `dotnet run -c Release -- --scenario compression-interleaved`: L2 hits with and without compression, taken in turns.
+if (args is ["--scenario", "compression-interleaved"])
+{
+    CacheGen.Benchmarks.CompressionInterleaved.Run();
+    return;
+}
 if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
     args = [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(CacheGen.Testing.RedisServer).Assembly).Run(args);

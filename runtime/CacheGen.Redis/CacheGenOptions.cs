@@ -99,6 +99,14 @@ public sealed partial class CacheGenOptions
     public int MaximumPayloadBytes { get; set; } = 1 << 20;
 
     /// <summary>
+    /// Values whose serialized form is larger than this many bytes are stored in Redis compressed with LZ4 (8 KiB by
+    /// default: below it a hit saves too little to notice; see docs/payloads.md). Entries stored either way read back
+    /// on every instance, whatever its setting; the in-process cache always keeps the uncompressed form.
+    /// <see cref="int.MaxValue"/> turns compression off. Only used when <see cref="Redis"/> is set.
+    /// </summary>
+    public int CompressAboveBytes { get; set; } = 8 << 10;
+
+    /// <summary>
     /// Whether evictions are published on Redis pub/sub so that other instances drop their in-process copies at once
     /// (otherwise they expire within <see cref="LocalCacheExpiration"/>). Only used when <see cref="Redis"/> is set.
     /// </summary>
@@ -169,6 +177,8 @@ public sealed partial class CacheGenOptions
             return "CacheGen:MaximumLocalBytes must be at least 1.";
         if (MaximumPayloadBytes < 1)
             return "CacheGen:MaximumPayloadBytes must be at least 1.";
+        if (CompressAboveBytes < 0)
+            return "CacheGen:CompressAboveBytes must not be negative.";
         if (!string.IsNullOrWhiteSpace(Redis))
         {
             try

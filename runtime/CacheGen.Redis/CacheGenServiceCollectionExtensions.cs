@@ -36,13 +36,15 @@ public static class CacheGenServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CacheGenStartup>());
         services.TryAddSingleton(TimeProvider.System);
-        // Replaces any HybridCache registered before (Microsoft's AddHybridCache, say): the call asks for CacheGen's.
+        // Replaces any HybridCache registered before (Microsoft's AddHybridCache, say): the call asks for CacheGen's. The
+        // serializers registered with it (AddSerializer, AddSerializerFactory) are CacheGen's too (see ServiceSerializers).
         services.RemoveAll<HybridCache>();
         services.AddSingleton<HybridCache>(sp => new RedisHybridCache(
             sp.GetRequiredService<IOptions<CacheGenOptions>>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<ILoggerFactory>(),
-            sp.GetService<IMeterFactory>()));
+            sp.GetService<IMeterFactory>(),
+            sp));
         return services;
     }
 
@@ -76,6 +78,7 @@ public static class CacheGenServiceCollectionExtensions
             if (settings.MaximumLocalEntries is { } maximumLocalEntries) options.MaximumLocalEntries = maximumLocalEntries;
             if (settings.MaximumLocalBytes is { } maximumLocalBytes) options.MaximumLocalBytes = maximumLocalBytes;
             if (settings.MaximumPayloadBytes is { } maximumPayloadBytes) options.MaximumPayloadBytes = maximumPayloadBytes;
+            if (settings.CompressAboveBytes is { } compressAboveBytes) options.CompressAboveBytes = compressAboveBytes;
             if (settings.Backplane is { } backplane) options.Backplane = backplane;
             if (settings.DistributedStampedeProtection is { } protection) options.DistributedStampedeProtection = protection;
             if (settings.DistributedLockTimeout is { } lockTimeout) options.DistributedLockTimeout = lockTimeout;
@@ -104,6 +107,7 @@ internal sealed class CacheGenSettings
     public int? MaximumLocalEntries { get; set; }
     public long? MaximumLocalBytes { get; set; }
     public int? MaximumPayloadBytes { get; set; }
+    public int? CompressAboveBytes { get; set; }
     public bool? Backplane { get; set; }
     public bool? DistributedStampedeProtection { get; set; }
     public TimeSpan? DistributedLockTimeout { get; set; }

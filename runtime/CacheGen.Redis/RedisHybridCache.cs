@@ -32,8 +32,9 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     // Fills writing Redis: from just before their in-process copy is visible until they leave the registry.
     private int _pendingWrites;
 
+    // services: where the app's IHybridCacheSerializer<T> and IHybridCacheSerializerFactory services are found (see ServiceSerializers).
     public RedisHybridCache(IOptions<CacheGenOptions> options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null, IServiceProvider? services = null)
     {
         _options = options.Value;
         if (_options.Validate() is { } problem)
@@ -43,7 +44,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         _logHits = _logger.IsEnabled(LogLevel.Debug);
         _metrics = new CacheMetrics(meterFactory);
         Hooks = new TestHooks(this);
-        var serializer = new PayloadSerializer(_options.SerializerOptions);
+        var serializer = new PayloadSerializer(_options.SerializerOptions, new ServiceSerializers(services));
         TimeProvider time = timeProvider ?? TimeProvider.System;
         _time = time;
         _codec = new EntryCodec(serializer, _options.MaximumPayloadBytes, time, _logger, _metrics);

@@ -75,6 +75,8 @@ internal static class ReadmeCommands
         new("ROUNDS=3 SECONDS_PER_RUN=8 bench/load/run.sh", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario put-under-read-load", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*BatchBenchmarks*' --job short", null, Benchmark),
+        new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*PayloadCodec*' '*CompressionBenchmarks*' --job short", null, Benchmark),
+        new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario compression-interleaved", null, Benchmark),
         new("dotnet test tests/CacheGen.Contract.Tests -c Release --filter \"DisplayName~Garnet\"", null, Part),
         new("dotnet test tests/CacheGen.Redis.Tests -c Release --filter \"FullyQualifiedName~GarnetTests\"", null, Part),
         new("dotnet test tests/CacheGen.Consistency.Tests -c Release --filter \"FullyQualifiedName~Under_faults\" --logger \"console;verbosity=detailed\"", null, Part),

@@ -122,7 +122,8 @@ public sealed partial class ToolTests : IAsyncLifetime
     {
         var (exitCode, output, errors) = await Run("show", "{posts}:post:2");
         Assert.True(exitCode == 0, errors);
-        Assert.Contains("kind         value (format 4)", output);
+        Assert.Contains("kind         value (format 5)", output);
+        Assert.Contains("payload      JSON, 26 bytes, not compressed", output);
         Assert.Matches(@"generations  region posts \d+ \(current\); clear epoch \d+ \(current\)", output);
         Assert.Contains("key hash     matches the key", output);
         Assert.Contains("checksum     ok", output);
@@ -136,6 +137,24 @@ public sealed partial class ToolTests : IAsyncLifetime
         (_, output, _) = await Run("show", "example:1:{posts}:post:2");
         Assert.Contains("checksum     MISMATCH", output);
         Assert.Matches(@"region posts \d+ \(stale: now \d+\)", output);
+    }
+
+    [Fact]
+    public async Task Show_reports_a_compressed_entry_with_its_stored_size_and_its_size_before_compression_and_prints_its_JSON()
+    {
+        // 500 posts: about 15 KB of JSON, above CompressAboveBytes' 8 KiB default.
+        List<Post> posts = [.. Enumerable.Range(1, 500).Select(id => new Post(id, $"Title {id}"))];
+        await Cache.GetOrCreateAsync("{posts}:all", _ => ValueTask.FromResult(posts), tags: ["posts"]);
+        Assert.True(await RedisHolds(TimeSpan.FromSeconds(5), "example:1:{posts}:all"), "the entry never reached Redis");
+
+        var (exitCode, output, errors) = await Run("show", "{posts}:all");
+
+        Assert.True(exitCode == 0, errors);
+        Match payload = Regex.Match(output, @"payload      JSON, (?<before>\d+) bytes before compression, (?<stored>\d+) bytes stored \(LZ4\)");
+        Assert.True(payload.Success, output);
+        Assert.True(int.Parse(payload.Groups["stored"].Value) * 3 < int.Parse(payload.Groups["before"].Value), payload.Value);
+        Assert.Contains("checksum     ok", output);
+        Assert.EndsWith("{\"id\":500,\"title\":\"Title 500\"}]\n", output);
     }
 
     // The envelope's size, from the "size" line: the last bytes are the JSON's.

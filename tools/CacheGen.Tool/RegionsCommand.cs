@@ -72,7 +72,7 @@ internal static class RegionsCommand
                 if (head.Length > 0 && head[0] == Envelope.TombstoneVersion)
                     region.Tombstones++;
                 // Stale: written under an older generation of its region (evicted since), it waits for its TTL.
-                else if (head.Length == HeadBytes && head[0] == Envelope.ValueVersion && head[9] > 0
+                else if (head.Length == HeadBytes && head[0] is Envelope.ValueVersion or Envelope.FormatlessValueVersion && head[9] > 0
                     && region.Generation is { } now && Envelope.GetGeneration(head, 0) != now)
                     region.Stale++;
                 else

@@ -46,25 +46,46 @@ internal static class ShowCommand
                 lines.Add(("kind", "not a CacheGen envelope: " + problem));
                 break;
             default:
-                lines.Add(("kind", $"value (format {Envelope.ValueVersion})"));
+                // What readers work on: the payload decompressed (the header is the same either way).
+                byte[] readable = Readable.ToReadable(value);
+                byte format = Envelope.GetFormat(value, jsonOffset);
+                lines.Add(("kind", $"value (format {value[0]})"));
                 lines.Add(("stamp", Hex(Envelope.StampOf(value))));
                 lines.Add(("generations", await GenerationsAsync(target, connection, database, key, redisKey, value, tagCount)));
                 long expiresAt = Envelope.GetExpiry(value, jsonOffset);
                 lines.Add(("expires", Expiry(expiresAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
                 lines.Add(("schema hash", Envelope.GetSchema(value, jsonOffset).ToString("x16", CultureInfo.InvariantCulture)));
                 lines.Add(("key hash", Envelope.IsForKey(value, jsonOffset, key) ? "matches the key" : "MISMATCH: written for another key (read as corrupt)"));
-                lines.Add(("checksum", Envelope.ChecksumMatches(value, jsonOffset) ? "ok" : "MISMATCH: damaged bytes (read as corrupt)"));
-                lines.Add(("json", value.Length == jsonOffset ? "none (a null JsonPayload)" : $"{value.Length - jsonOffset} bytes"));
+                lines.Add(("checksum", PayloadFormat.IsCompressed(Envelope.GetFormat(readable, jsonOffset))
+                    ? "MISMATCH: the compressed payload does not decompress (read as corrupt)"
+                    : Envelope.ChecksumMatches(readable, jsonOffset) ? "ok" : "MISMATCH: damaged bytes (read as corrupt)"));
+                lines.Add(("payload", Payload(value, readable, jsonOffset, format)));
                 break;
         }
         foreach ((string name, string text) in lines)
             await output.WriteLineAsync($"{name,-12} {text}");
-        if (kind == EnvelopeKind.Value && value.Length > jsonOffset)
+        if (kind == EnvelopeKind.Value && Readable.ToReadable(value) is { } body && body.Length > jsonOffset
+            && !PayloadFormat.IsCompressed(Envelope.GetFormat(body, jsonOffset)) && (Envelope.GetFormat(body, jsonOffset) & PayloadFormat.SerializerMask) == PayloadFormat.Json)
         {
             await output.WriteLineAsync();
-            await output.WriteLineAsync(Encoding.UTF8.GetString(value, jsonOffset, value.Length - jsonOffset));
+            await output.WriteLineAsync(Encoding.UTF8.GetString(body, jsonOffset, body.Length - jsonOffset));
         }
         return Cli.Ok;
+    }
+
+    // Decompresses whatever the entry holds, as readers do (no size limit: the inspector only prints it).
+    private static readonly PayloadCompression Readable = new(int.MaxValue, int.MaxValue);
+
+    /// <summary>Who wrote the payload, its size before compression and, when compressed, its size in Redis.</summary>
+    private static string Payload(byte[] stored, byte[] readable, int payloadOffset, byte format)
+    {
+        if (readable.Length == payloadOffset)
+            return "none (a null JsonPayload)";
+        string writer = (format & PayloadFormat.SerializerMask) == PayloadFormat.Json ? "JSON" : "the app's serializer (binary, not printed)";
+        if (!PayloadFormat.IsCompressed(format))
+            return $"{writer}, {readable.Length - payloadOffset} bytes, not compressed";
+        string before = PayloadCompression.UncompressedLength(stored, payloadOffset) is { } length ? $"{length} bytes" : "unknown size";
+        return $"{writer}, {before} before compression, {stored.Length - payloadOffset} bytes stored (LZ4)";
     }
 
     /// <summary>

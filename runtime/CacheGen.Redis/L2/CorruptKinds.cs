@@ -12,6 +12,9 @@ internal static class CorruptKinds
     /// <summary>A payload larger than <see cref="CacheGenOptions.MaximumPayloadBytes"/>.</summary>
     public const string TooLarge = "too_large";
 
+    /// <summary>A compressed payload that does not decompress (damaged bytes, or larger than <see cref="CacheGenOptions.MaximumPayloadBytes"/> once decompressed).</summary>
+    public const string Compression = "compression";
+
     /// <summary>Written for another schema of the type (a changed type, or another type under the same key).</summary>
     public const string Schema = "schema";
 

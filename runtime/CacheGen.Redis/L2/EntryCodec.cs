@@ -46,8 +46,8 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         }
         catch (NotSupportedException e)
         {
-            // A type System.Text.Json does not support (a dictionary keyed by tuples, say): the same for every value.
-            Uncacheable(roundTrip, "System.Text.Json cannot write it", e);
+            // A type its serializer does not support (for System.Text.Json, a dictionary keyed by tuples, say): the same for every value.
+            Uncacheable(roundTrip, serializer.FormatOf<T>() == PayloadFormat.Json ? "System.Text.Json cannot write it" : "its serializer cannot write it", e);
             jsonOffset = 0;
             return null;
         }
@@ -75,7 +75,10 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
                 jsonOffset = 0;
                 return null;
             }
-            roundTrip.Passed(envelope.AsSpan(jsonOffset));
+            if (serializer.FormatOf<T>() == PayloadFormat.Json)
+                roundTrip.Passed(envelope.AsSpan(jsonOffset));
+            else
+                roundTrip.Confirm();
         }
         return envelope;
     }
@@ -149,6 +152,14 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
         long expiresAt = Envelope.GetExpiry(bytes, jsonOffset);
         bool expired = expiresAt != 0 && expiresAt <= UtcNowMilliseconds;
         if (staleFor == TimeSpan.Zero ? expired : !expired || UtcNowMilliseconds - expiresAt >= staleFor.TotalMilliseconds)
+            return false;
+        // The store decompressed it already, unless its bytes would not decompress.
+        byte format = Envelope.GetFormat(bytes, jsonOffset);
+        if (PayloadFormat.IsCompressed(format))
+            return Corrupt(key, CorruptKinds.Compression, "a compressed payload that does not decompress (damaged bytes, or more than MaximumPayloadBytes)");
+        // Written by another serializer than this instance uses for the type (one was added or removed from DI): a
+        // miss, replaced by the next fill, and not corruption: every deploy that changes serializers meets it.
+        if ((format & PayloadFormat.SerializerMask) != serializer.FormatOf<T>())
             return false;
         // Checked before any parsing: an oversized or damaged payload never reaches the deserializer.
         if (bytes.Length - jsonOffset > maximumPayloadBytes)

@@ -10,7 +10,7 @@ internal enum EnvelopeKind
     /// <summary>Bytes we did not write, or wrote in a format we no longer read: a miss.</summary>
     Invalid,
 
-    /// <summary>A cached value: header, generations, schema, checksum, JSON.</summary>
+    /// <summary>A cached value: header, generations, payload format, schema, checksum, payload.</summary>
     Value,
 
     /// <summary>A single-entry eviction marker: a miss whose stamp still guards against stale writes.</summary>
@@ -23,11 +23,15 @@ internal enum EnvelopeKind
 /// <summary>
 /// The binary format of a Redis entry.
 /// <list type="bullet">
-/// <item>value: byte 0 = 4 (the format version); bytes 1..8 = a random stamp unique to the write; byte 9 = tag count
-/// n; n × int64 little-endian tag generations (tag order); the int64 little-endian time the entry logically expires
-/// (Unix milliseconds, 0 = not recorded); the 8-byte schema hash of the value's type (see <see cref="PayloadSerializer"/>);
-/// the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the JSON; then the UTF-8 JSON of the
-/// value (none at all for a null <see cref="JsonPayload"/>).</item>
+/// <item>value: byte 0 = 5 (the format version); bytes 1..8 = a random stamp unique to the write; byte 9 = tag count
+/// n; n × int64 little-endian tag generations (tag order); one <see cref="PayloadFormat"/> byte (which serializer wrote
+/// the payload, and which codec compressed it); the int64 little-endian time the entry logically expires (Unix
+/// milliseconds, 0 = not recorded); the 8-byte schema hash of the value's type (see <see cref="PayloadSerializer"/>);
+/// the 8-byte XxHash3 of the cache key it was written for; the 8-byte XxHash3 of the uncompressed payload; then the
+/// payload: the UTF-8 JSON of the value (none at all for a null <see cref="JsonPayload"/>) or the bytes of a serializer
+/// from DI, compressed when the format says so (see <see cref="PayloadCompression"/>).</item>
+/// <item>value, version 4 (written before the format byte existed): the same without the format byte; read as
+/// uncompressed JSON.</item>
 /// <item>tombstone: byte 0 = 2; bytes 1..8 = a random stamp.</item>
 /// </list>
 /// The stamp lets the write script tell "the same thing I read" from "something written since" without comparing
@@ -42,7 +46,8 @@ internal enum EnvelopeKind
 /// </summary>
 internal static class Envelope
 {
-    public const byte ValueVersion = 4;
+    public const byte ValueVersion = 5;
+    public const byte FormatlessValueVersion = 4;
     public const byte OutdatedValueVersion = 3;
     public const byte TombstoneVersion = 2;
     public const int StampLength = 8;
@@ -52,10 +57,19 @@ internal static class Envelope
     private const int TrailerLength = 4 * sizeof(ulong); // expiry, schema hash, key hash, checksum
     private const int OutdatedTrailerLength = 3 * sizeof(ulong); // version 3: schema hash, key hash, checksum
 
-    /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the JSON starts there.</summary>
-    public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + TrailerLength;
+    /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the payload starts there.</summary>
+    public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + 1 + TrailerLength;
 
-    /// <summary>Writes a value header with a fresh stamp, zero generations (see <see cref="SetGenerations"/>) and no expiry (see <see cref="SetExpiry"/>).</summary>
+    private static int FormatlessHeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + TrailerLength;
+
+    /// <summary>How a parsed value's payload was written (a version 4 value: uncompressed JSON).</summary>
+    public static byte GetFormat(ReadOnlySpan<byte> value, int jsonOffset) =>
+        value[0] == ValueVersion ? value[jsonOffset - TrailerLength - 1] : PayloadFormat.Json;
+
+    /// <summary>Records how the payload is written (the byte just before the trailer, so the trailer stays where readers look).</summary>
+    public static void SetFormat(Span<byte> envelope, int jsonOffset, byte format) => envelope[jsonOffset - TrailerLength - 1] = format;
+
+    /// <summary>Writes a value header with a fresh stamp, zero generations (see <see cref="SetGenerations"/>), the JSON format (see <see cref="SetFormat"/>) and no expiry (see <see cref="SetExpiry"/>).</summary>
     public static void WriteValueHeader(Span<byte> header, int tagCount)
     {
         header[0] = ValueVersion;
@@ -152,9 +166,9 @@ internal static class Envelope
         {
             case TombstoneVersion when value.Length == 1 + StampLength:
                 return EnvelopeKind.Tombstone;
-            case ValueVersion when value.Length > TagCountOffset:
+            case ValueVersion or FormatlessValueVersion when value.Length > TagCountOffset:
                 tagCount = value[TagCountOffset];
-                jsonOffset = HeaderLength(tagCount);
+                jsonOffset = value[0] == ValueVersion ? HeaderLength(tagCount) : FormatlessHeaderLength(tagCount);
                 // No JSON at all is a null JsonPayload; any other type reads it as bad JSON.
                 if (value.Length < jsonOffset)
                 {
@@ -165,7 +179,7 @@ internal static class Envelope
             case OutdatedValueVersion when value.Length > TagCountOffset
                 && value.Length > GenerationsOffset + value[TagCountOffset] * sizeof(long) + OutdatedTrailerLength:
                 return EnvelopeKind.Outdated;
-            case TombstoneVersion or ValueVersion or OutdatedValueVersion:
+            case TombstoneVersion or ValueVersion or FormatlessValueVersion or OutdatedValueVersion:
                 problem = "truncated envelope";
                 return EnvelopeKind.Invalid;
             default:

@@ -11,13 +11,15 @@ using System.Text.Json.Serialization.Metadata;
 namespace CacheGen.Redis;
 
 /// <summary>
-/// Turns values into envelopes and JSON back into values with System.Text.Json. Type information comes only from
+/// Turns values into envelopes and payloads back into values: with the app's serializer for the type when it
+/// registered one (<see cref="ServiceSerializers"/>), else with System.Text.Json. Type information comes only from
 /// the caller's <c>T</c> (through the configured resolver), never from the cached bytes. A <see cref="JsonPayload"/> is
 /// stored as its own bytes and handed back over the bytes read, with no JSON parsed or written either way; a null
 /// payload is stored as no bytes at all.
 /// </summary>
 internal sealed class PayloadSerializer
 {
+    private readonly ServiceSerializers _serviceSerializers;
     private readonly JsonSerializerOptions _options;
     private readonly JsonWriterOptions _writerOptions;
     private readonly ConcurrentDictionary<Type, ulong> _schemas = new();
@@ -26,8 +28,9 @@ internal sealed class PayloadSerializer
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
-    public PayloadSerializer(JsonSerializerOptions? options)
+    public PayloadSerializer(JsonSerializerOptions? options, ServiceSerializers? serviceSerializers = null)
     {
+        _serviceSerializers = serviceSerializers ?? new ServiceSerializers(null);
         // The default options read back what System.Text.Json can: fields too, so value tuples and field-only types
         // keep their data (as Microsoft's HybridCache does for them). Options the app supplies are used as they are.
         _options = options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web) { IncludeFields = true };
@@ -69,16 +72,39 @@ internal sealed class PayloadSerializer
     /// A hash of <typeparamref name="T"/>'s JSON contract: type names, property names and types, required-ness and
     /// enum members, through nested types. A deploy that changes any of them reads old entries as misses.
     /// </summary>
-    public ulong SchemaOf<T>() => _schemas.TryGetValue(typeof(T), out ulong schema) ? schema : _schemas.GetOrAdd(typeof(T), ComputeSchema);
+    public ulong SchemaOf<T>() =>
+        _schemas.TryGetValue(typeof(T), out ulong schema) ? schema : _schemas.GetOrAdd(typeof(T), ComputeSchema(typeof(T), _serviceSerializers.For<T>()));
 
-    private ulong ComputeSchema(Type type)
+    /// <summary>The <see cref="PayloadFormat"/> serializer bits of <typeparamref name="T"/>'s payloads.</summary>
+    public byte FormatOf<T>() => _serviceSerializers.For<T>() is null ? PayloadFormat.Json : PayloadFormat.ServiceSerializer;
+
+    private ulong ComputeSchema(Type type, object? serviceSerializer)
     {
         var contract = new StringBuilder();
         if (type == typeof(JsonPayload))
             contract.Append("json-payload");
+        else if (serviceSerializer is not null)
+            DescribeServiceContract(type, serviceSerializer, contract);
         else
             DescribeContract(_options.GetTypeInfo(type), contract, new HashSet<Type>(), depth: 0);
         return XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(contract.ToString()));
+    }
+
+    /// <summary>
+    /// A serializer from DI: which one (another serializer's bytes are a miss), and the type's members as System.Text.Json
+    /// sees them when it can (a type only the app's serializer knows, under Native AOT, is named alone).
+    /// </summary>
+    private void DescribeServiceContract(Type type, object serviceSerializer, StringBuilder contract)
+    {
+        contract.Append("service:").Append(serviceSerializer.GetType().FullName).Append(':');
+        try
+        {
+            DescribeContract(_options.GetTypeInfo(type), contract, new HashSet<Type>(), depth: 0);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            contract.Append(type.FullName);
+        }
     }
 
     private void DescribeContract(JsonTypeInfo info, StringBuilder contract, HashSet<Type> seen, int depth)
@@ -115,13 +141,16 @@ internal sealed class PayloadSerializer
 
     /// <summary>Whether <typeparamref name="T"/>'s values read back exactly (see <see cref="RoundTripState"/>). Looked up on fills and Redis reads, never on in-process hits.</summary>
     public RoundTripState RoundTripOf<T>() =>
-        _roundTrips.TryGetValue(typeof(T), out RoundTripState? state) ? state : _roundTrips.GetOrAdd(typeof(T), NewRoundTrip);
+        _roundTrips.TryGetValue(typeof(T), out RoundTripState? state) ? state : _roundTrips.GetOrAdd(typeof(T), NewRoundTrip(typeof(T), _serviceSerializers.For<T>() is not null));
 
-    private RoundTripState NewRoundTrip(Type type)
+    private RoundTripState NewRoundTrip(Type type, bool serviceSerialized)
     {
         // A payload is stored and read back as its own bytes: exact by construction.
         if (type == typeof(JsonPayload))
             return new RoundTripState(nameof(JsonPayload), RoundTripState.Confirmed, null);
+        // The app chose this type's serializer: its fidelity is the app's to judge, and its bytes are not JSON to inspect.
+        if (serviceSerialized)
+            return new RoundTripState(DisplayName(type), RoundTripState.Probing, null);
         string? problem = null;
         try
         {
@@ -193,6 +222,8 @@ internal sealed class PayloadSerializer
     public string? CheckRoundTrip<T>(T value, byte[] envelope, int jsonOffset, out Exception? exception)
     {
         exception = null;
+        if (_serviceSerializers.For<T>() is not null)
+            return CheckServiceRoundTrip<T>(envelope, jsonOffset, out exception);
         T copy;
         try
         {
@@ -232,6 +263,25 @@ internal sealed class PayloadSerializer
     }
 
     /// <summary>
+    /// The probe for a serializer from DI: its bytes must read back at all (the app chose the serializer, so what the
+    /// copy holds is its contract, not CacheGen's; nor need it write the same bytes twice).
+    /// </summary>
+    private string? CheckServiceRoundTrip<T>(byte[] envelope, int jsonOffset, out Exception? exception)
+    {
+        exception = null;
+        try
+        {
+            Deserialize<T>(envelope, jsonOffset);
+            return null;
+        }
+        catch (Exception e)
+        {
+            exception = e;
+            return "its serializer cannot read back what it wrote (" + e.GetType().Name + ")";
+        }
+    }
+
+    /// <summary>
     /// Serializes <paramref name="value"/> once into a complete value envelope (fresh stamp, zero generations, the given
     /// expiry in Unix milliseconds) and returns it with the offset of its JSON. Without Redis the caller passes
     /// <paramref name="tagCount"/> 0 and just uses the JSON.
@@ -253,12 +303,17 @@ internal sealed class PayloadSerializer
                 if (value is JsonPayload payload)
                     buffer.Write(payload.Utf8Json.Span);
             }
+            else if (_serviceSerializers.For<T>() is { } serviceSerializer)
+            {
+                serviceSerializer.Serialize(value, buffer);
+            }
             else
             {
                 using var writer = new Utf8JsonWriter(buffer, _writerOptions);
                 JsonSerializer.Serialize(writer, value, TypeInfo<T>());
             }
             byte[] envelope = buffer.WrittenSpan.ToArray();
+            Envelope.SetFormat(envelope, jsonOffset, FormatOf<T>());
             Envelope.SetExpiry(envelope, jsonOffset, expiresAt);
             Envelope.Seal(envelope, jsonOffset, SchemaOf<T>(), key);
             return envelope;
@@ -276,12 +331,15 @@ internal sealed class PayloadSerializer
 
     /// <summary>
     /// Reads the value of a verified envelope; throws <see cref="JsonException"/> (or <see cref="NotSupportedException"/>)
-    /// for a bad shape. A <see cref="JsonPayload"/> keeps <paramref name="envelope"/>'s memory: the caller must not reuse it.
+    /// for a bad shape, or whatever the app's serializer throws. A <see cref="JsonPayload"/> keeps
+    /// <paramref name="envelope"/>'s memory: the caller must not reuse it.
     /// </summary>
     public T Deserialize<T>(byte[] envelope, int jsonOffset)
     {
         if (typeof(T) == typeof(JsonPayload))
             return jsonOffset == envelope.Length ? default! : (T)(object)CacheGen.Infrastructure.TrustedJsonPayload.FromVerifiedUtf8(envelope.AsMemory(jsonOffset));
+        if (_serviceSerializers.For<T>() is { } serviceSerializer)
+            return serviceSerializer.Deserialize(new ReadOnlySequence<byte>(envelope, jsonOffset, envelope.Length - jsonOffset));
         return JsonSerializer.Deserialize(envelope.AsSpan(jsonOffset), TypeInfo<T>())!;
     }
 }

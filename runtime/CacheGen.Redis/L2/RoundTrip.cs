@@ -64,6 +64,9 @@ internal sealed class RoundTripState(string typeName, int status, string? struct
         }
     }
 
+    /// <summary>Confirms a type whose serializer the app chose, once one of its values read back (there is no JSON to walk).</summary>
+    public void Confirm() => Interlocked.CompareExchange(ref _status, Confirmed, Probing);
+
     /// <summary>Records a value whose JSON read back exactly; confirms the type once every member it has shown held content.</summary>
     public void Passed(ReadOnlySpan<byte> json)
     {

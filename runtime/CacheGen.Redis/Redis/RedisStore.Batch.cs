@@ -84,7 +84,7 @@ internal sealed partial class RedisStore
             for (int k = 0; k < itemKeys.Length; k++)
                 values[k] = read.Values![read.Positions[itemKeys[k]]];
             if (CurrentGenerations(itemKeys, values) is { } current)
-                reads[i] = new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current, Keys = itemKeys };
+                reads[i] = new RedisRead { Succeeded = true, Value = Readable(values[0]), Generations = current, Keys = itemKeys };
             else
                 alone.Add(i);
         }

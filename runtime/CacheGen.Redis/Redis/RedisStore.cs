@@ -37,6 +37,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private readonly GenerationFloors _floors = new();
+    private readonly PayloadCompression _compression;
     private readonly TimeSpan _generationLifetime;
     private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
@@ -51,6 +52,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         _keys = keys;
         _logger = logger;
         _metrics = metrics;
+        _compression = new PayloadCompression(options.CompressAboveBytes, options.MaximumPayloadBytes);
         // A generation key a read or an eviction creates lives this long, unless an entry written under it extends it.
         _generationLifetime = options.DefaultExpiration;
         _timeout = options.RedisTimeout;
@@ -210,14 +212,17 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         // finds that out (WRONGTYPE) before it would overwrite it.
         RedisValue[] values = await database.StringGetAsync(keys).ConfigureAwait(false);
         if (CurrentGenerations(keys, values) is { } current)
-            return new RedisRead { Succeeded = true, Value = values[0].IsNull ? null : (byte[])values[0]!, Generations = current, Keys = keys };
+            return new RedisRead { Succeeded = true, Value = Readable(values[0]), Generations = current, Keys = keys };
         RedisResult result = await database.ScriptEvaluateAsync(LuaScripts.Read, keys,
             GenerationArguments(keys, _generationLifetime, extend: false)).ConfigureAwait(false);
         RedisResult[] items = (RedisResult[])result!;
         long[] generations = ScriptGenerations(keys, items, 1, key);
         RedisResult entry = items[0];
-        return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : (byte[])entry!, Generations = generations, Keys = keys };
+        return new RedisRead { Succeeded = true, Value = entry.IsNull ? null : _compression.ToReadable((byte[])entry!), Generations = generations, Keys = keys };
     }
+
+    /// <summary>An entry's bytes as readers take them: decompressed when stored compressed (see <see cref="PayloadCompression"/>).</summary>
+    private byte[]? Readable(RedisValue entry) => entry.IsNull ? null : _compression.ToReadable((byte[])entry!);
 
     /// <summary>
     /// The generations MGET read (values[1..]), if each is one of ours and none is behind what this instance has seen;
@@ -331,7 +336,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
             return null;
         _recovery.NoteLifetime(expiration);
         var arguments = new RedisValue[3 + tags.Length];
-        arguments[0] = envelope;
+        arguments[0] = _compression.ToStored(envelope);
         arguments[1] = ToMilliseconds(expiration);
         arguments[2] = read.Value is null ? RedisValue.EmptyString : Envelope.StampOf(read.Value);
         for (int i = 0; i < tags.Length; i++)
@@ -379,7 +384,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, []) || ScriptingRefused || !_policy.Admit())
             return;
         _recovery.NoteLifetime(expiration);
-        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: envelope, Expiration: expiration),
+        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: _compression.ToStored(envelope), Expiration: expiration),
             static (database, s, _) => database.StringSetAsync(s.Key, s.Envelope, s.Expiration),
             cancellationToken).ConfigureAwait(false);
     }

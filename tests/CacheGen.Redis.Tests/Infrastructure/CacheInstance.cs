@@ -38,13 +38,16 @@ public sealed class CacheInstance : IAsyncDisposable
     /// not scheduled for a while) does not turn a first connection or a large value into a miss; the failure tests set
     /// their own.
     /// </summary>
-    public static CacheInstance Create(string? redis, Action<CacheGenOptions>? configure = null, TimeProvider? time = null)
+    public static CacheInstance Create(string? redis, Action<CacheGenOptions>? configure = null, TimeProvider? time = null,
+        Action<IServiceCollection>? register = null)
     {
         var logs = new LogSink();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         if (time is not null)
             services.AddSingleton(time);
+        // The app's own registrations (serializers, AddHybridCache()), made before AddCacheGen as an app would.
+        register?.Invoke(services);
         services.AddCacheGen(o =>
         {
             o.Redis = redis;
