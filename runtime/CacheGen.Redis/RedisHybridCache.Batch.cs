@@ -274,7 +274,20 @@ internal sealed partial class RedisHybridCache : IMethodBatchCache
         }
         if (toLoad.Count == 0)
             return;
+        if (_options.DistributedStampedeProtection && _store is not null)
+            await LoadLeasedAsync(owned, toLoad, reads, state, factory, token).ConfigureAwait(false);
+        else
+            await LoadAsync(owned, toLoad, reads, state, factory, token).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// One data call for the owned ids <paramref name="toLoad"/> (indexes into <paramref name="owned"/>), with the
+    /// fail-safe per id, then each value stored as its own fill would store it. Answers every flight it was given.
+    /// </summary>
+    private async Task LoadAsync<TId, TState, T>(List<BatchItem<TId, T>> owned, List<int> toLoad, RedisRead[] reads, TState state,
+        Func<TState, IReadOnlyList<TId>, CancellationToken, ValueTask<IReadOnlyDictionary<TId, T>>> factory, CancellationToken token)
+        where TId : notnull
+    {
         // The fail-safe's fallbacks, found before the data call runs, per id.
         var fallbacks = new Fallback<T>?[owned.Count];
         var ids = new TId[toLoad.Count];

@@ -169,6 +169,31 @@ internal static class LuaScripts
         """;
 
     /// <summary>
+    /// Fill leases of one hash slot for a batch. KEYS = [lease1, ...]; ARGV = [token, ttl ms]. Takes each lease that no
+    /// one holds (SET NX PX). Returns [1 if taken, else 0, ...] in key order.
+    /// </summary>
+    public const string AcquireLeases = """
+        local taken = {}
+        for i = 1, #KEYS do
+          taken[i] = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+        end
+        return taken
+        """;
+
+    /// <summary>
+    /// Releases a batch's fill leases of one hash slot, each only if it is still ours. KEYS = [lease1, ...]; ARGV = [token].
+    /// </summary>
+    public const string ReleaseLeases = """
+        local released = 0
+        for i = 1, #KEYS do
+          if redis.call('GET', KEYS[i]) == ARGV[1] then
+            released = released + redis.call('DEL', KEYS[i])
+          end
+        end
+        return released
+        """;
+
+    /// <summary>
     /// Deletes whichever of KEYS holds something other than a string (or nothing): the one kind of foreign data a
     /// read cannot skip, since every command on the key fails. A deleted generation key reads as a region eviction.
     /// </summary>
