@@ -274,7 +274,20 @@ internal sealed partial class RedisHybridCache : IMethodBatchCache
         }
         if (toLoad.Count == 0)
             return;
+        if (_options.DistributedStampedeProtection && _store is not null)
+            await LoadLeasedAsync(owned, toLoad, reads, state, factory, token).ConfigureAwait(false);
+        else
+            await LoadAsync(owned, toLoad, reads, state, factory, token).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// One data call for the owned ids <paramref name="toLoad"/> (indexes into <paramref name="owned"/>), with the
+    /// fail-safe per id, then each value stored as its own fill would store it. Answers every flight it was given.
+    /// </summary>
+    private async Task LoadAsync<TId, TState, T>(List<BatchItem<TId, T>> owned, List<int> toLoad, RedisRead[] reads, TState state,
+        Func<TState, IReadOnlyList<TId>, CancellationToken, ValueTask<IReadOnlyDictionary<TId, T>>> factory, CancellationToken token)
+        where TId : notnull
+    {
         // The fail-safe's fallbacks, found before the data call runs, per id.
         var fallbacks = new Fallback<T>?[owned.Count];
         var ids = new TId[toLoad.Count];
@@ -298,7 +311,7 @@ internal sealed partial class RedisHybridCache : IMethodBatchCache
             activity?.SetTag("cachegen.batch_size", ids.Length);
             try
             {
-                values = await factory(state, ids, token).ConfigureAwait(false);
+                values = await WithSoftTimeoutAsync(owned, toLoad, fallbacks, factory(state, ids, token)).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -338,6 +351,36 @@ internal sealed partial class RedisHybridCache : IMethodBatchCache
                 Finish(item, failure: new NotFoundInBatch());
         }
         await Task.WhenAll(stores).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The soft timeout (<c>TimeoutMilliseconds</c> with <c>StaleSeconds</c>), per id: if the data call is slower, each
+    /// id with an expired value is answered with it now (its callers, and those who join, stop waiting); the call goes
+    /// on, and its results are stored through the guard as usual. Ids without one wait for the call.
+    /// </summary>
+    private async ValueTask<IReadOnlyDictionary<TId, T>> WithSoftTimeoutAsync<TId, T>(List<BatchItem<TId, T>> owned, List<int> toLoad,
+        Fallback<T>?[] fallbacks, ValueTask<IReadOnlyDictionary<TId, T>> call)
+        where TId : notnull
+    {
+        TimeSpan timeout = owned[toLoad[0]].Settings.Timeout;
+        if (call.IsCompleted || timeout <= TimeSpan.Zero || !toLoad.Exists(i => fallbacks[i] is not null))
+            return await call.ConfigureAwait(false);
+        Task<IReadOnlyDictionary<TId, T>> pending = call.AsTask();
+        using var timer = new CancellationTokenSource();
+        Task delay = Task.Delay(timeout, _time, timer.Token);
+        if (await Task.WhenAny(pending, delay).ConfigureAwait(false) != pending)
+        {
+            foreach (int i in toLoad)
+            {
+                if (fallbacks[i] is not { } fallback)
+                    continue;
+                Served(owned[i].Settings, owned[i].Flight.Key, StaleReason.Timeout, exception: null);
+                // The flight stays registered until the call's result is stored (or its failure handled).
+                owned[i].Flight.Complete(fallback.Result);
+            }
+        }
+        timer.Cancel();
+        return await pending.ConfigureAwait(false);
     }
 
     private async Task StoreItemAsync<TId, T>(BatchItem<TId, T> item, RedisRead read, T value)

@@ -15,9 +15,12 @@ internal sealed partial class RedisHybridCache
     }
 
     /// <inheritdoc />
-    /// <remarks>As <see cref="HybridCache"/> asks: a null collection is empty, and null keys in it are skipped.</remarks>
+    /// <remarks>
+    /// As <see cref="HybridCache"/> asks: a null collection is empty, and null keys in it are skipped. The keys are
+    /// evicted together: one call to Redis (one per hash slot on a cluster, sent together) and one backplane message.
+    /// </remarks>
     public override ValueTask RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) =>
-        keys is null ? default : WhenAll(keys.Where(static k => k is not null), RemoveAsync, cancellationToken);
+        keys is null ? default : RemoveManyAsync(Distinct(keys.Where(static k => k is not null)), isTag: false, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
@@ -38,12 +41,66 @@ internal sealed partial class RedisHybridCache
     }
 
     /// <inheritdoc />
-    /// <remarks>As <see cref="HybridCache"/> asks: a null collection is empty, and null or empty tags in it are skipped.</remarks>
-    public override ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default) =>
-        tags is null ? default : WhenAll(tags.Where(static t => !string.IsNullOrEmpty(t)), RemoveByTagAsync, cancellationToken);
+    /// <remarks>
+    /// As <see cref="HybridCache"/> asks: a null collection is empty, and null or empty tags in it are skipped. The tags
+    /// are evicted together, as <see cref="RemoveAsync(IEnumerable{string}, CancellationToken)"/> evicts keys;
+    /// <c>"*"</c> among them clears everything on its own.
+    /// </remarks>
+    public override async ValueTask RemoveByTagAsync(IEnumerable<string> tags, CancellationToken cancellationToken = default)
+    {
+        if (tags is null)
+            return;
+        string[] names = Distinct(tags.Where(static t => !string.IsNullOrEmpty(t)));
+        if (Array.IndexOf(names, RedisStore.AllTags) >= 0)
+        {
+            await RemoveByTagAsync(RedisStore.AllTags, cancellationToken).ConfigureAwait(false);
+            names = Array.FindAll(names, static t => t != RedisStore.AllTags);
+        }
+        await RemoveManyAsync(names, isTag: true, cancellationToken).ConfigureAwait(false);
+    }
 
-    private static ValueTask WhenAll(IEnumerable<string> names, Func<string, CancellationToken, ValueTask> evict, CancellationToken cancellationToken) =>
-        new(Task.WhenAll(names.Select(name => evict(name, cancellationToken).AsTask())));
+    private static string[] Distinct(IEnumerable<string> names) => [.. names.Distinct(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Many keys or many tags through the one eviction sequence of <see cref="EvictAsync"/>, each step taken for all of
+    /// them at once: in-process, Redis in one call per hash slot, in-process again, then one backplane message. Redis
+    /// confirms all or none; what it does not confirm is pending, replayed and published as single evictions are.
+    /// </summary>
+    private async ValueTask RemoveManyAsync(string[] names, bool isTag, CancellationToken cancellationToken)
+    {
+        if (names.Length <= 1)
+        {
+            if (names.Length == 1)
+                await (isTag ? RemoveByTagAsync(names[0], cancellationToken) : RemoveAsync(names[0], cancellationToken)).ConfigureAwait(false);
+            return;
+        }
+        foreach (string name in names)
+        {
+            if (isTag)
+            {
+                _metrics.Eviction(CacheMetrics.RegionOfKey(name) ?? name);
+                Log.TagEvicted(_logger, name);
+            }
+            else
+            {
+                _metrics.Eviction(CacheMetrics.RegionOfKey(name));
+                Log.KeyEvicted(_logger, name);
+            }
+            EvictLocal(name, isTag);
+        }
+        if (_store is null)
+            return;
+        if (Hooks.BeforeRedisEviction is { } hook)
+        {
+            foreach (string name in names)
+                await hook(name).ConfigureAwait(false);
+        }
+        bool confirmed = await _store.EvictManyAsync(names, isTag, _options.DefaultExpiration, cancellationToken).ConfigureAwait(false);
+        foreach (string name in names)
+            EvictLocal(name, isTag);
+        if (confirmed && _backplane is not null)
+            await _backplane.PublishEvictionsAsync(names, isTag, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// The one eviction sequence, for a key or a tag: in-process first (this instance stops serving it at once), then

@@ -34,4 +34,35 @@ public sealed class BatchClusterTests(RedisClusterFixture redis) : IClassFixture
         Assert.Equal(3, ids.Select(id => redis.Cluster.MasterOf(Entry.RedisKey(prefix + id))).Distinct().Count());
         Assert.All(ids, id => Assert.True(redis.Database.KeyExists(Entry.RedisKey(prefix + id)), $"entry {id} is not in Redis"));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Evicting_many_names_spread_over_every_master_reaches_each_of_them(bool byTag)
+    {
+        await using var a = CacheInstance.Create(redis.Configuration);
+        string prefix = Guid.NewGuid().ToString("N") + ":";
+        int[] ids = [.. Enumerable.Range(1, 30)];
+        // Each id its own hash tag: an entry and its tag share a slot, and the ids spread over slots and masters.
+        string Key(int id) => "{" + prefix + id + "}:post";
+        string Tag(int id) => "{" + prefix + id + "}:tag";
+        int calls = 0;
+        ValueTask<Dictionary<int, string>> Many(CacheInstance instance) => instance.Cache.GetOrCreateManyAsync(ids, Key,
+            (missed, _) =>
+            {
+                Interlocked.Add(ref calls, missed.Count);
+                return ValueTask.FromResult<IReadOnlyDictionary<int, string>>(missed.ToDictionary(id => id, id => "post " + id));
+            }, tags: id => [Tag(id)]);
+        await Many(a);
+        await a.SettledAsync();
+        Assert.Equal(3, ids.Select(id => redis.Cluster.MasterOf(Entry.RedisKey(Key(id)))).Distinct().Count());
+
+        await (byTag ? a.Cache.RemoveByTagAsync(ids.Select(Tag)) : a.Cache.RemoveAsync(ids.Select(Key)));
+
+        Assert.Equal(0, a.Hooks.PendingEvictionCount);
+        // An instance that never held them reads Redis: every entry is gone there, on every master.
+        await using var b = CacheInstance.Create(redis.Configuration);
+        await Many(b);
+        Assert.Equal(60, calls);
+    }
 }

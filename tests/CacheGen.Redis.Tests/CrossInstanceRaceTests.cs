@@ -205,6 +205,35 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
+    /// <summary>As above, for an eviction of many keys or many tags at once.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_read_between_the_local_and_the_redis_step_of_an_eviction_of_many_keeps_the_old_value_out_of_L1(bool byTag)
+    {
+        string key = Entry.UniqueKey();
+        var evicting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var b = CacheInstance.Create(redis.Configuration, o => o.LocalCacheExpiration = TimeSpan.FromMinutes(1));
+        b.Hooks.BeforeRedisEviction = async _ =>
+        {
+            evicting.TrySetResult();
+            await release.Task;
+        };
+        await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: Entry.Posts);
+        await b.SettledAsync();
+
+        Task eviction = byTag
+            ? b.Cache.RemoveByTagAsync(["posts", "users"]).AsTask()
+            : b.Cache.RemoveAsync([key, Entry.UniqueKey()]).AsTask();
+        await evicting.Task.WaitAsync(HangGuard);
+        Assert.Equal("old", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("computed"), tags: Entry.Posts));
+        release.SetResult();
+        await eviction.WaitAsync(HangGuard);
+
+        Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
+    }
+
     [Fact]
     public async Task When_the_pubsub_connection_is_killed_the_instance_flushes_L1_and_resubscribes()
     {

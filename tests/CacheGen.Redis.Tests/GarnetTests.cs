@@ -95,6 +95,42 @@ public sealed class GarnetTests(GarnetFixture garnet) : IClassFixture<GarnetFixt
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Evicting_many_keys_or_tags_at_once_reaches_garnet(bool byTag)
+    {
+        await using var a = Instance();
+        string[] keys = [Entry.UniqueKey(), Entry.UniqueKey(), Entry.UniqueKey()];
+        foreach (string key in keys)
+            await a.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("old"), tags: ["posts", key + ":tag"]);
+        await a.SettledAsync();
+
+        await (byTag ? a.Cache.RemoveByTagAsync(keys.Select(k => k + ":tag")) : a.Cache.RemoveAsync(keys));
+
+        Assert.Equal(0, a.Hooks.PendingEvictionCount);
+        await using var b = Instance();
+        foreach (string key in keys)
+            Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: ["posts", key + ":tag"]));
+    }
+
+    [Fact]
+    public async Task A_batch_takes_and_releases_its_fill_leases_on_garnet()
+    {
+        await using var a = CacheInstance.Create(garnet.Server.Configuration, o => o.DistributedStampedeProtection = true);
+        string prefix = Entry.UniqueKey() + ":";
+        bool leased = false;
+        Dictionary<int, string> values = await a.Cache.GetOrCreateManyAsync([1, 2, 3], id => prefix + id, async (missed, _) =>
+        {
+            leased = await garnet.Database.KeyExistsAsync("example:1:#lease:" + prefix + 1);
+            return (IReadOnlyDictionary<int, string>)missed.ToDictionary(id => id, id => "v" + id);
+        }, tags: _ => Entry.Posts);
+
+        Assert.Equal(3, values.Count);
+        Assert.True(leased, "the batch loaded without its lease");
+        await Eventually.Until(async () => !await garnet.Database.KeyExistsAsync("example:1:#lease:" + prefix + 1), "the lease to be released");
+    }
+
     private static ValueTask<string> Read(CacheInstance instance, string key, Func<ValueTask<string>> source) =>
         ((IMethodCache)instance.Cache).GetOrCreateAsync(FailSafe, key, source, static (s, _) => s(), static _ => ["posts"], null, default);
 

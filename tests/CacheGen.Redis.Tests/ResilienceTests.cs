@@ -174,6 +174,67 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
     }
 
     [Fact]
+    public async Task Past_the_timeout_a_batch_gets_the_expired_values_and_the_slow_results_land_later()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance a = Instance(clock);
+        await using CacheInstance b = Instance(clock);
+        string prefix = Entry.UniqueKey() + ":";
+        await ReadMany(a, prefix, [1, 2], _ => new(Values(1, 2, "v1")));
+        clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
+        var slow = new TaskCompletionSource<IReadOnlyDictionary<int, string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<Dictionary<int, string>> call = ReadMany(a, prefix, [1, 2], _ => { started.TrySetResult(); return new(slow.Task); });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(call.IsCompleted);
+        await PassTimeoutAsync(clock, call);
+
+        Assert.Equal(Values(1, 2, "v1"), await call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, a.Logs.WithEventId(LogEvents.StaleServed).Count());
+        slow.SetResult(Values(1, 2, "v2"));
+        // The call went on in the background and stored each result through the guard: both instances read them.
+        await Eventually.Until(async () => (await ReadMany(a, prefix, [1, 2], FailsMany))[2] == "v2", "the background results in A");
+        await a.SettledAsync();
+        Assert.Equal(Values(1, 2, "v2"), await ReadMany(b, prefix, [1, 2], FailsMany));
+    }
+
+    [Fact]
+    public async Task Past_the_timeout_a_batch_answers_an_id_with_an_expired_value_at_once_and_waits_for_the_others()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance a = Instance(clock);
+        string prefix = Entry.UniqueKey() + ":";
+        await ReadMany(a, prefix, [1], _ => new(Values(1, 1, "v1")));
+        clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
+        var slow = new TaskCompletionSource<IReadOnlyDictionary<int, string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<Dictionary<int, string>> batch = ReadMany(a, prefix, [1, 2], _ => { started.TrySetResult(); return new(slow.Task); });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // A single call of id 1 joins the batch's fill: past the timeout it gets the expired value; id 2 has none.
+        Task<string> single = Read(a, WithTimeout, prefix + 1, Fails()).AsTask();
+        await PassTimeoutAsync(clock, single);
+
+        Assert.Equal("v1", await single.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(batch.IsCompleted);
+        slow.SetResult(Values(1, 2, "v2"));
+        Assert.Equal(new Dictionary<int, string> { [1] = "v1", [2] = "v2" }, await batch.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    private static Dictionary<int, string> Values(int from, int to, string value) =>
+        Enumerable.Range(from, to - from + 1).ToDictionary(id => id, _ => value);
+
+    private static ValueTask<IReadOnlyDictionary<int, string>> FailsMany(IReadOnlyList<int> ids) =>
+        throw new InvalidOperationException("the database is down");
+
+    /// <summary>A batch of <see cref="WithTimeout"/>'s entries, as generated [CachedBatch] code calls it.</summary>
+    private static Task<Dictionary<int, string>> ReadMany(CacheInstance instance, string prefix, int[] ids,
+        Func<IReadOnlyList<int>, ValueTask<IReadOnlyDictionary<int, string>>> source) =>
+        ((IMethodBatchCache)instance.Cache).GetOrCreateManyAsync(WithTimeout, ids, (Prefix: prefix, Source: source),
+            static (s, id) => s.Prefix + id, static (s, missed, _) => s.Source(missed), static (s, id) => Tags(s.Prefix + id), null, default).AsTask();
+
+    [Fact]
     public async Task Without_an_expired_value_at_hand_the_caller_waits_for_a_slow_data_call()
     {
         FakeTimeProvider clock = Clock();

@@ -36,6 +36,32 @@ public sealed class TransactionEvictionTests(RedisFixture redis) : IClassFixture
     }
 
     [Fact]
+    public async Task A_commit_of_an_EF_Core_transaction_evicts_many_ids_again_in_one_eviction()
+    {
+        await using var shop = await Shop.CreateAsync(_directory, redis.Configuration);
+        await using (ShopContext db = shop.NewContext())
+        {
+            db.Books.Add(new BookRow { Id = 2, Title = "old" });
+            await db.SaveChangesAsync();
+        }
+        Assert.Equal("old", (await shop.Books.GetAsync(2))!.Title);
+
+        await using (ShopContext db = shop.NewContext())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await shop.Books.RenameManyAsync(db, [1, 2], "new");
+            // The reader refilled both entries from the old rows.
+            Assert.Equal("old", (await shop.Books.GetAsync(1))!.Title);
+            Assert.Equal("old", (await shop.Books.GetAsync(2))!.Title);
+
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal("new", (await shop.Books.GetAsync(1))!.Title);
+        Assert.Equal("new", (await shop.Books.GetAsync(2))!.Title);
+    }
+
+    [Fact]
     public async Task A_rollback_of_an_EF_Core_transaction_keeps_the_entry_the_reader_filled()
     {
         await using var shop = await Shop.CreateAsync(_directory, redis.Configuration);
@@ -188,6 +214,15 @@ public sealed partial class BookService(Func<ShopContext> newContext, HybridCach
     {
         BookRow row = await db.Books.SingleAsync(b => b.Id == id);
         row.Title = title;
+        await db.SaveChangesAsync();
+    }
+
+    [InvalidatesCache(Method = nameof(GetAsync))]
+    public partial Task RenameManyAsync(ShopContext db, IReadOnlyList<int> ids, string title);
+    private async Task RenameManyCoreAsync(ShopContext db, IReadOnlyList<int> ids, string title)
+    {
+        foreach (BookRow row in await db.Books.Where(b => ids.Contains(b.Id)).ToListAsync())
+            row.Title = title;
         await db.SaveChangesAsync();
     }
 }

@@ -163,14 +163,16 @@ public sealed partial class ToolTests : IAsyncLifetime
     [Fact]
     public async Task Watch_prints_an_eviction_an_app_instance_makes_as_it_happens()
     {
-        using Cachegen watch = Cachegen.Start(["watch", "--count=2", .. Settings]);
+        using Cachegen watch = Cachegen.Start(["watch", "--count=3", .. Settings]);
         await watch.WaitForOutputAsync("watching evictions on example:1:cachegen:evict");
         await Cache.RemoveByTagAsync("posts");
         await Cache.RemoveAsync("{users}:user:1");
+        await Cache.RemoveAsync(["{users}:user:2", "{users}:user:3"]);
         var (exitCode, output, errors) = await watch.WaitAsync();
         Assert.True(exitCode == 0, errors);
         Assert.Matches(@"\d\d:\d\d:\d\d\.\d{3}  tag   posts  \(instance [0-9a-f]{8}\)", output);
         Assert.Contains("key   {users}:user:1", output);
+        Assert.Contains("keys  {users}:user:2, {users}:user:3", output);
         Assert.DoesNotContain(Password, output + errors);
     }
 

@@ -43,7 +43,10 @@ internal static class WatchCommand
                 {
                     't' => "tag   " + name,
                     'k' => "key   " + name,
-                    'a' => "all   (every entry: RemoveByTagAsync(\"*\"))",
+                    'a' when name.Length == 0 => "all   (every entry: RemoveByTagAsync(\"*\"))",
+                    'a' when EvictionBatch.TryRead(name, out char each, out List<string> names) =>
+                        (each == 't' ? "tags  " : "keys  ") + string.Join(", ", names),
+                    'a' => "all   (an unreadable batch: read as every entry)",
                     _ => null, // 'p': an instance's own probe after a reconnect, not an eviction
                 };
                 if (what is null)

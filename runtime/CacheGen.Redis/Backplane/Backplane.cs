@@ -16,7 +16,8 @@ internal interface IEvictionTarget
 /// <summary>
 /// Tells other instances about evictions over Redis pub/sub, so their in-process copies go at once instead of at the
 /// end of their local lifetime. A message is <c>{instance}:{kind}:{name}</c> (kind <c>k</c> = key, <c>t</c> = tag,
-/// <c>a</c> = everything, <c>p</c> = this instance's own probe) and never carries a value. An instance ignores its own
+/// <c>a</c> = everything, <c>p</c> = this instance's own probe) and never carries a value; an eviction of many names
+/// is one message of kind <c>a</c> whose name lists them (see <see cref="EvictionBatch"/>). An instance ignores its own
 /// echoes. When a connection drops, messages may be lost: the instance flushes its in-process cache at once, and again
 /// once it hears its own probe on the channel (proof that the subscription is back), since entries filled between the
 /// two may have missed an eviction.
@@ -178,9 +179,28 @@ internal sealed class Backplane : IDisposable
             case 't':
                 _target.EvictLocalTag(name);
                 break;
-            case 'a':
+            case 'a' when name.Length == 0:
                 _target.ClearLocal();
                 break;
+            case 'a':
+                if (!EvictionBatch.TryRead(name, out char each, out List<string> names))
+                {
+                    // Read as the kind says (everything), as a build from before batches would: never too little.
+                    _target.ClearLocal();
+                    Unreadable(text);
+                    return;
+                }
+                _metrics.BackplaneReceived();
+                Interlocked.Increment(ref _applied);
+                foreach (string evicted in names)
+                {
+                    if (each == 'k')
+                        _target.EvictLocalKey(evicted);
+                    else
+                        _target.EvictLocalTag(evicted);
+                    _hooks.BackplaneMessageApplied?.Invoke(each, evicted);
+                }
+                return;
             case 'p':
                 return;
             default:
@@ -230,6 +250,14 @@ internal sealed class Backplane : IDisposable
         !isTag ? PublishKeyAsync(name, cancellationToken)
         : name == RedisStore.AllTags ? PublishClearAsync(cancellationToken)
         : PublishTagAsync(name, cancellationToken);
+
+    /// <summary>
+    /// Publishes the eviction of many keys or many tags (never <c>"*"</c>) as one message; a single name goes as the
+    /// message a single eviction sends.
+    /// </summary>
+    public ValueTask PublishEvictionsAsync(IReadOnlyList<string> names, bool isTag, CancellationToken cancellationToken) =>
+        names.Count == 1 ? PublishEvictionAsync(names[0], isTag, cancellationToken)
+        : Publish('a', EvictionBatch.Write(isTag ? 't' : 'k', names), cancellationToken);
 
     private async ValueTask Publish(char kind, string name, CancellationToken cancellationToken)
     {

@@ -3,7 +3,8 @@ namespace CacheGen.Redis;
 /// <summary>
 /// The Lua scripts. Each touches one entry key and its tags' generation keys, which share a hash slot (see
 /// <see cref="RedisKeyLayout"/>), so they run atomically on one node, Redis Cluster included. On a cluster, an entry
-/// whose keys fall in different slots never gets here: RedisStore keeps it in-process only.
+/// whose keys fall in different slots never gets here: RedisStore keeps it in-process only. The eviction scripts take
+/// many keys of one slot at once (RedisStore groups an eviction of many by slot).
 /// </summary>
 /// <remarks>
 /// Generations are kept as decimal strings (INCR's format) and compared as strings. A generation is ours only in its
@@ -110,32 +111,50 @@ internal static class LuaScripts
         """;
 
     /// <summary>
-    /// Tag eviction, O(1). KEYS = [gen(tag)]; ARGV = [random, ttl ms, floor (the highest seen, '' = none)]. INCR the
-    /// generation; if it was lost or foreign, start it at a random value that no old entry carries (with a TTL: the next
-    /// entry written under it extends it); if that is not past the floor, move it to one past the floor. Returns
-    /// [generation, repaired (0 or 1)].
+    /// Tag eviction, O(1) per tag, for one tag or many of one hash slot. KEYS = [gen(tag1), ...]; ARGV = [ttl ms,
+    /// random1..N, floor1..N (the highest seen, '' = none)]. For each: INCR the generation; if it was lost or foreign,
+    /// start it at its random value that no old entry carries (with a TTL: the next entry written under it extends it);
+    /// if that is not past the floor, move it to one past the floor. Returns [gen1, repaired1 (0 or 1), gen2, ...].
     /// INCR keeps the key's TTL; a key from a version that set none gets one.
     /// </summary>
     public const string Evict = Helpers + """
-        local gen = redis.call('GET', KEYS[1])
-        local repaired = 0
-        if canonical(gen) then
-          redis.call('INCR', KEYS[1])
-          gen = redis.call('GET', KEYS[1])
-          if redis.call('PTTL', KEYS[1]) == -1 then
-            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        local n = #KEYS
+        local result = {}
+        for i = 1, n do
+          local gen = redis.call('GET', KEYS[i])
+          local repaired = 0
+          if canonical(gen) then
+            redis.call('INCR', KEYS[i])
+            gen = redis.call('GET', KEYS[i])
+            if redis.call('PTTL', KEYS[i]) == -1 then
+              redis.call('PEXPIRE', KEYS[i], ARGV[1])
+            end
+          else
+            if gen then repaired = 1 end
+            gen = ARGV[1 + i]
+            redis.call('SET', KEYS[i], gen, 'PX', ARGV[1])
           end
-        else
-          if gen then repaired = 1 end
-          gen = ARGV[1]
-          redis.call('SET', KEYS[1], gen, 'PX', ARGV[2])
+          local floor = ARGV[1 + n + i]
+          if floor ~= '' and (gen == floor or lower(gen, floor)) then
+            redis.call('SET', KEYS[i], floor, 'KEEPTTL')
+            redis.call('INCR', KEYS[i])
+            gen = redis.call('GET', KEYS[i])
+          end
+          result[2 * i - 1] = gen
+          result[2 * i] = repaired
         end
-        if ARGV[3] ~= '' and (gen == ARGV[3] or lower(gen, ARGV[3])) then
-          redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
-          redis.call('INCR', KEYS[1])
-          gen = redis.call('GET', KEYS[1])
+        return result
+        """;
+
+    /// <summary>
+    /// Key evictions of one hash slot in one call. KEYS = [entry1, ...]; ARGV = [tombstone, ttl ms]. SET replaces a
+    /// value of any type, so each tombstone also repairs foreign data under its key. Returns how many it wrote.
+    /// </summary>
+    public const string Tombstones = """
+        for i = 1, #KEYS do
+          redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
         end
-        return { gen, repaired }
+        return #KEYS
         """;
 
     /// <summary>
@@ -147,6 +166,31 @@ internal static class LuaScripts
           return redis.call('DEL', KEYS[1])
         end
         return 0
+        """;
+
+    /// <summary>
+    /// Fill leases of one hash slot for a batch. KEYS = [lease1, ...]; ARGV = [token, ttl ms]. Takes each lease that no
+    /// one holds (SET NX PX). Returns [1 if taken, else 0, ...] in key order.
+    /// </summary>
+    public const string AcquireLeases = """
+        local taken = {}
+        for i = 1, #KEYS do
+          taken[i] = redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+        end
+        return taken
+        """;
+
+    /// <summary>
+    /// Releases a batch's fill leases of one hash slot, each only if it is still ours. KEYS = [lease1, ...]; ARGV = [token].
+    /// </summary>
+    public const string ReleaseLeases = """
+        local released = 0
+        for i = 1, #KEYS do
+          if redis.call('GET', KEYS[i]) == ARGV[1] then
+            released = released + redis.call('DEL', KEYS[i])
+          end
+        end
+        return released
         """;
 
     /// <summary>

@@ -486,7 +486,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         try
         {
             result = await _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Evict, [generation],
-                [RandomGeneration(), ToMilliseconds(_generationLifetime), _floors.FloorOf(generation)]), cancellationToken).ConfigureAwait(false);
+                EvictArguments([generation])), cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (RedisCallPolicy.IsWrongType(e))
         {
@@ -498,6 +498,19 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         _floors.Observe(generation, long.Parse((string)items[0]!, NumberStyles.None, CultureInfo.InvariantCulture));
         if ((long)items[1] != 0)
             ReportForeignGeneration(name);
+    }
+
+    /// <summary>ARGV of <see cref="LuaScripts.Evict"/>: the lifetime of a generation it starts, a random start and the floor of each.</summary>
+    private RedisValue[] EvictArguments(RedisKey[] generations)
+    {
+        var arguments = new RedisValue[1 + 2 * generations.Length];
+        arguments[0] = ToMilliseconds(_generationLifetime);
+        for (int i = 0; i < generations.Length; i++)
+        {
+            arguments[1 + i] = RandomGeneration();
+            arguments[1 + generations.Length + i] = _floors.FloorOf(generations[i]);
+        }
+        return arguments;
     }
 
     private async Task ReplayAsync(PendingEviction eviction, CancellationToken cancellationToken)

@@ -22,22 +22,22 @@ public static partial class Invalidation
     public static bool InTransaction => AmbientTransaction() is not null || TransactionEvictions.AnyOpen;
 
     /// <summary>Evicts the entry under <paramref name="key"/>, and again after the commit of an open transaction.</summary>
-    public static ValueTask RemoveAsync(HybridCache cache, string key) => Run(new Eviction(cache, key, null, null));
+    public static ValueTask RemoveAsync(HybridCache cache, string key) => Run(new Eviction(cache, key, null, null, null));
 
     /// <summary>Evicts every entry tagged <paramref name="tag"/>, and again after the commit of an open transaction.</summary>
-    public static ValueTask RemoveByTagAsync(HybridCache cache, string tag) => Run(new Eviction(cache, null, tag, null));
+    public static ValueTask RemoveByTagAsync(HybridCache cache, string tag) => Run(new Eviction(cache, null, tag, null, null));
 
     /// <summary>Evicts every entry carrying one of <paramref name="tags"/>, and again after the commit of an open transaction.</summary>
-    public static ValueTask RemoveByTagAsync(HybridCache cache, IEnumerable<string> tags) => Run(new Eviction(cache, null, null, tags));
+    public static ValueTask RemoveByTagAsync(HybridCache cache, IEnumerable<string> tags) => Run(new Eviction(cache, null, null, tags, null));
 
     /// <summary>Synchronous <see cref="RemoveAsync"/>.</summary>
-    public static void Remove(HybridCache cache, string key) => RunSynchronously(new Eviction(cache, key, null, null));
+    public static void Remove(HybridCache cache, string key) => RunSynchronously(new Eviction(cache, key, null, null, null));
 
     /// <summary>Synchronous <see cref="RemoveByTagAsync(HybridCache, string)"/>.</summary>
-    public static void RemoveByTag(HybridCache cache, string tag) => RunSynchronously(new Eviction(cache, null, tag, null));
+    public static void RemoveByTag(HybridCache cache, string tag) => RunSynchronously(new Eviction(cache, null, tag, null, null));
 
     /// <summary>Synchronous <see cref="RemoveByTagAsync(HybridCache, IEnumerable{string})"/>.</summary>
-    public static void RemoveByTags(HybridCache cache, IEnumerable<string> tags) => RunSynchronously(new Eviction(cache, null, null, tags));
+    public static void RemoveByTags(HybridCache cache, IEnumerable<string> tags) => RunSynchronously(new Eviction(cache, null, null, tags, null));
 
     private static ValueTask Run(Eviction eviction)
     {
@@ -71,11 +71,12 @@ public static partial class Invalidation
 }
 
 /// <summary>One eviction, kept so that it can run again after a commit. Equal evictions are repeated once.</summary>
-internal sealed record Eviction(HybridCache Cache, string? Key, string? Tag, IEnumerable<string>? Tags)
+internal sealed record Eviction(HybridCache Cache, string? Key, string? Tag, IEnumerable<string>? Tags, IEnumerable<string>? Keys)
 {
     public ValueTask RunAsync() =>
         Key is not null ? Cache.RemoveAsync(Key, CancellationToken.None)
         : Tag is not null ? Cache.RemoveByTagAsync(Tag, CancellationToken.None)
+        : Keys is not null ? Cache.RemoveAsync(Keys, CancellationToken.None)
         : Cache.RemoveByTagAsync(Tags!, CancellationToken.None);
 
     public void Run() => SyncCache.Wait(static eviction => eviction.RunAsync(), this);

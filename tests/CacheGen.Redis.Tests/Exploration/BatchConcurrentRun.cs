@@ -17,6 +17,8 @@ public sealed record BatchOperation(BatchStep Kind, int[] Keys, int Work = 0, in
         BatchStep.Get => $"Get(k{Keys[0]}, work {Work}{Options()})",
         BatchStep.GetMany => $"GetMany({string.Join("+", Keys.Select(k => "k" + k))}, work {Work}{Options()})",
         BatchStep.Remove => $"Remove(k{Keys[0]})",
+        BatchStep.RemoveMany => $"RemoveMany({string.Join("+", Keys.Select(k => "k" + k))})",
+        BatchStep.RemoveTags => $"RemoveTags({string.Join("+", Keys.Select(t => Scenario.TagNames[t]))})",
         BatchStep.Set => $"Set(k{Keys[0]})",
         _ => $"RemoveTag({Scenario.TagNames[Keys[0]]})",
     };
@@ -31,6 +33,8 @@ public enum BatchStep
     Remove,
     Set,
     RemoveTag,
+    RemoveMany,
+    RemoveTags,
 }
 
 /// <summary>
@@ -50,7 +54,10 @@ internal sealed class BatchConcurrentRun
             (which, work, giveUp, fails) => new BatchOperation(BatchStep.GetMany, which switch { 1 => [0], 2 => [1], _ => [0, 1] }, work, Math.Max(giveUp, -1), fails == 0))),
         (2, Key.Select(k => new BatchOperation(BatchStep.Remove, [k]))),
         (1, Key.Select(k => new BatchOperation(BatchStep.Set, [k]))),
-        (1, Gen.Int[0, 2].Select(t => new BatchOperation(BatchStep.RemoveTag, [t]))));
+        (1, Gen.Int[0, 2].Select(t => new BatchOperation(BatchStep.RemoveTag, [t]))),
+        // Evictions of many names at once (one Redis call, one message): every key, or two tags.
+        (1, Gen.Const(new BatchOperation(BatchStep.RemoveMany, [.. Enumerable.Range(0, Scenario.Keys)]))),
+        (1, Gen.Int[0, 2].Select(t => new BatchOperation(BatchStep.RemoveTags, [t, (t + 1) % Scenario.TagNames.Length]))));
 
     /// <summary>Three workers with up to 10 operations each.</summary>
     public static readonly Gen<BatchOperation[][]> Workloads = Operations.Array[1, 10].Array[3];
@@ -109,6 +116,16 @@ internal sealed class BatchConcurrentRun
                 case BatchStep.Set:
                     string[] tags = TagsOf(operation.Keys[0]);
                     await _history.SetAsync(key, value => _cache.SetAsync(key, value, tags: tags).AsTask()).ConfigureAwait(false);
+                    break;
+                case BatchStep.RemoveMany:
+                    string[] keys = [.. operation.Keys.Select(KeyName)];
+                    await _history.EvictManyAsync($"RemoveAsync([{string.Join(", ", keys)}])", keys, [], () => _cache.RemoveAsync(keys).AsTask())
+                        .ConfigureAwait(false);
+                    break;
+                case BatchStep.RemoveTags:
+                    string[] many = [.. operation.Keys.Select(t => _prefix + Scenario.TagNames[t])];
+                    await _history.EvictManyAsync($"RemoveByTagAsync([{string.Join(", ", many)}])", [], many, () => _cache.RemoveByTagAsync(many).AsTask())
+                        .ConfigureAwait(false);
                     break;
                 default:
                     string tag = _prefix + Scenario.TagNames[operation.Keys[0]];

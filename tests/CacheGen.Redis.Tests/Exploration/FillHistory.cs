@@ -92,6 +92,18 @@ public sealed class FillHistory
         _evictions.Enqueue(new EvictionRecord(description, key, tag, begin, Tick()));
     }
 
+    /// <summary>One eviction of many keys or many tags: each counts as evicted from its begin to its end.</summary>
+    public async Task EvictManyAsync(string description, string[] keys, string[] tags, Func<Task> evict)
+    {
+        long begin = Tick();
+        await evict();
+        long end = Tick();
+        foreach (string key in keys)
+            _evictions.Enqueue(new EvictionRecord(description, key, null, begin, end));
+        foreach (string tag in tags)
+            _evictions.Enqueue(new EvictionRecord(description, null, tag, begin, end));
+    }
+
     public void Read(string caller, string key, long start, string value) => _reads.Enqueue(new ReadRecord(caller, key, start, value));
 
     public void Failed(string what) => _failures.Enqueue(what);

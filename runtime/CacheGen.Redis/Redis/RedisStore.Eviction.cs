@@ -1,0 +1,108 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace CacheGen.Redis;
+
+// Evicting many keys or many tags at once: one script per hash slot, all sent together.
+internal sealed partial class RedisStore
+{
+    /// <summary>
+    /// Evicts every name in <paramref name="names"/> (entry keys, or tags other than <see cref="AllTags"/>) as
+    /// <see cref="TombstoneAsync"/> or <see cref="EvictTagAsync"/> evicts one: one script per hash slot, sent together,
+    /// so a single server gets one call and each node of a cluster one round trip (generated keys of one region share a
+    /// slot; tags need not). All or nothing as far as the caller knows: if Redis does not confirm every slot, every
+    /// name is pending (a replayed tombstone or generation bump that had already landed is only one more eviction).
+    /// </summary>
+    public async ValueTask<bool> EvictManyAsync(IReadOnlyList<string> names, bool isTag, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        switch (await ScriptsAsync().ConfigureAwait(false))
+        {
+            case Scripts.Refused:
+                return true;
+            case Scripts.Unreachable:
+                DeferAll(names, isTag, lifetime, null);
+                return false;
+        }
+        CallResult<bool> result;
+        try
+        {
+            result = await _policy.RunAsync(CallKind.Evict, names[0], (Store: this, Names: names, IsTag: isTag, Lifetime: lifetime),
+                static async (database, s, token) =>
+                {
+                    await s.Store.MakeEvictionsAsync(database, s.Names, s.IsTag, s.Lifetime, token).ConfigureAwait(false);
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            DeferAll(names, isTag, lifetime, null);
+            throw;
+        }
+        if (result.Answered)
+            return true;
+        DeferAll(names, isTag, lifetime, result.Failure);
+        return false;
+    }
+
+    private void DeferAll(IReadOnlyList<string> names, bool isTag, TimeSpan lifetime, Exception? failure)
+    {
+        foreach (string name in names)
+            _recovery.Defer(isTag, name, lifetime, failure);
+    }
+
+    /// <summary>Many evictions in Redis, one script per hash slot. Throws if one is not confirmed.</summary>
+    private async Task MakeEvictionsAsync(IDatabase database, IReadOnlyList<string> names, bool isTag, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        IConnectionMultiplexer connection = database.Multiplexer;
+        var slots = new Dictionary<int, List<int>>();
+        var keys = new RedisKey[names.Count];
+        for (int i = 0; i < names.Count; i++)
+        {
+            keys[i] = isTag ? _keys.Generation(names[i]) : _keys.Entry(names[i]);
+            int slot = connection.HashSlot(keys[i]);
+            if (!slots.TryGetValue(slot, out List<int>? members))
+                slots[slot] = members = [];
+            members.Add(i);
+        }
+        var calls = new List<Task>(slots.Count);
+        foreach (List<int> members in slots.Values)
+        {
+            RedisKey[] slotKeys = [.. members.Select(i => keys[i])];
+            calls.Add(isTag
+                ? EvictGenerationsAsync(database, slotKeys, [.. members.Select(i => names[i])], cancellationToken)
+                : _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Tombstones, slotKeys,
+                    [Envelope.CreateTombstone(), ToMilliseconds(lifetime)]), cancellationToken));
+        }
+        await Task.WhenAll(calls).ConfigureAwait(false);
+        if (!isTag)
+        {
+            foreach (string name in names)
+                _recovery.KeyEvictionConfirmed(name);
+        }
+    }
+
+    /// <summary>Moves the generations of one slot on, as <see cref="EvictGenerationAsync"/> moves one, and remembers them.</summary>
+    private async Task EvictGenerationsAsync(IDatabase database, RedisKey[] generations, string[] names, CancellationToken cancellationToken)
+    {
+        RedisResult result;
+        try
+        {
+            result = await _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Evict, generations, EvictArguments(generations)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (RedisCallPolicy.IsWrongType(e))
+        {
+            // A foreign value under one of them stopped the script part way: each again alone, which repairs it.
+            await Task.WhenAll(generations.Select((generation, i) => EvictGenerationAsync(database, generation, names[i], cancellationToken))).ConfigureAwait(false);
+            return;
+        }
+        RedisResult[] items = (RedisResult[])result!;
+        for (int i = 0; i < generations.Length; i++)
+        {
+            _floors.Observe(generations[i], long.Parse((string)items[2 * i]!, NumberStyles.None, CultureInfo.InvariantCulture));
+            if ((long)items[2 * i + 1] != 0)
+                ReportForeignGeneration(names[i]);
+        }
+    }
+}
