@@ -38,8 +38,10 @@ internal sealed partial class RedisHybridCache : IMethodCache
                 StartRefresh(method, key.ToString(), state, factory, tags, unless, lifetime, valueTags);
             return new ValueTask<T>(value);
         }
-        return GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
-                unless, lifetime, valueTags);
+        string keyText = key.ToString();
+        ValueTask<T> slow = GetOrCreateSlowAsync(keyText, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
+            unless, lifetime, valueTags);
+        return method.RefreshAheadPercent == 0 ? slow : RefreshIfDueAfterAsync(slow, method, keyText, state, factory, tags, unless, lifetime, valueTags);
     }
 
     /// <inheritdoc />

@@ -36,6 +36,19 @@ internal sealed partial class RedisHybridCache
         }
     }
 
+    /// <summary>
+    /// Awaits a read that missed in-process, then starts the refresh if the entry it found (in Redis, or a fill it joined)
+    /// is past its refresh point: with a short in-process lifetime, a busy key is read from Redis often.
+    /// </summary>
+    private async ValueTask<T> RefreshIfDueAfterAsync<TState, T>(ValueTask<T> read, CachedMethod method, string key, TState state,
+        Func<TState, CancellationToken, ValueTask<T>> factory, Func<TState, string[]>? tags, Delegate? unless, Delegate? lifetime, Delegate? valueTags)
+    {
+        T value = await read.ConfigureAwait(false);
+        if (_local.TryClaimRefresh(key))
+            StartRefresh(method, key, state, factory, tags, unless, lifetime, valueTags);
+        return value;
+    }
+
     private async Task RefreshAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, EntrySettings settings)
     {
         string? region = CacheMetrics.RegionOf(settings.LocalTags);
