@@ -84,8 +84,14 @@ public sealed class CacheDashboard : IDisposable
             case "cachegen.misses":
                 Interlocked.Add(ref series.Misses, value);
                 break;
+            case "cachegen.refreshes" when outcome == "started":
+                Interlocked.Add(ref series.RefreshesStarted, value);
+                break;
+            case "cachegen.refreshes" when outcome == "skipped":
+                Interlocked.Add(ref series.RefreshesSkipped, value);
+                break;
             case "cachegen.refreshes":
-                Interlocked.Add(ref outcome switch { "started" => ref series.RefreshesStarted, "skipped" => ref series.RefreshesSkipped, _ => ref series.RefreshesFailed }, value);
+                Interlocked.Add(ref series.RefreshesFailed, value);
                 break;
             default:
                 Interlocked.Add(ref series.Evictions, value);
