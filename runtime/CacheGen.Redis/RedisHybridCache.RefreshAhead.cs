@@ -72,6 +72,7 @@ internal sealed partial class RedisHybridCache
             // Registered as the key's fill: a caller that misses joins it, and an eviction takes it out (its value then
             // reaches no cache). A fill running already is refreshing the entry anyway.
             Flight<T> flight = NewFlight<T>(key, settings);
+            flight.RunForNoCaller();
             if (!_flights.TryAdd(key, flight))
             {
                 _metrics.RefreshSkipped(region, settings.Method);

@@ -211,14 +211,13 @@ public sealed class RefreshAheadTests(RedisFixture redis) : IClassFixture<RedisF
         await Eventually.Until(() => ended() == 1, "the refresh to end");
         await instance.SettledAsync();
 
-        // Not in Redis (the guard refused it): another instance fills afresh.
-        var elsewhere = new Source();
-        Assert.Equal("v1", await Read(other, Rates, key, elsewhere));
-        Assert.Equal(1, elsewhere.Calls);
-        // Not in-process either: the eviction took the refresh out before it stored.
+        // Neither in-process (the eviction took the refresh out before it stored) nor in Redis (the guard refused it):
+        // the next read runs its own data call.
         var after = new Source();
         Assert.Equal("v1", await Read(instance, Rates, key, after));
         Assert.Equal(1, after.Calls);
+        await instance.SettledAsync();
+        Assert.Equal("v1", await Read(other, Rates, key, new Source()));
     }
 
     [Fact]
@@ -249,6 +248,32 @@ public sealed class RefreshAheadTests(RedisFixture redis) : IClassFixture<RedisF
         clock.Advance(TimeSpan.FromSeconds(20));
         source.Fails = false;
         Assert.Equal("v3", await Read(instance, Rates, key, source));
+    }
+
+    [Fact]
+    public async Task A_caller_that_joins_a_failing_refresh_fills_with_its_own_state()
+    {
+        FakeTimeProvider clock = Clock();
+        await using CacheInstance instance = Instance(redis.Configuration, clock);
+        string key = Entry.UniqueKey("rates");
+        var first = new Source();
+        await Read(instance, Rates, key, first);
+        await instance.SettledAsync();
+        clock.Advance(TimeSpan.FromSeconds(81));
+        // The refresh runs on the state of the hit that started it (its scope may be gone by now): here it fails.
+        TaskCompletionSource gate = first.Hold();
+        first.Fails = true;
+        Assert.Equal("v1", await Read(instance, Rates, key, first));
+        await first.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The entry expires while the refresh runs: the next caller joins it, and on its failure fills with its own.
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var own = new Source();
+        Task<string?> joined = Read(instance, Rates, key, own).AsTask();
+        await Eventually.Until(() => instance.Hooks.FlightCount == 1, "the refresh to be the key's fill");
+        gate.SetResult();
+        Assert.Equal("v1", await joined.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(1, own.Calls);
     }
 
     [Fact]
