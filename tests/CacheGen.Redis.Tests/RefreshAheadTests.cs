@@ -144,7 +144,7 @@ public sealed class RefreshAheadTests(RedisFixture redis) : IClassFixture<RedisF
             static (s, ct) => s.Source.CallAsync(ct), static s => ["rates", "{rates}:" + s.Key], null, caller.Token);
         // Answered before it returned, while the refresh it started is held in its data call.
         Assert.True(hit.IsCompletedSuccessfully);
-        Assert.Equal("v1", hit.Result);
+        Assert.Equal("v1", await hit);
         await source.Entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
         caller.Cancel();
         Assert.False(source.LastToken.IsCancellationRequested);
