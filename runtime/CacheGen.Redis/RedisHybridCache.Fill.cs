@@ -47,7 +47,8 @@ internal sealed partial class RedisHybridCache
         }
 
         // The fail-safe's fallback, found before the data call runs: an expired value that nothing evicted.
-        Fallback<T>? fallback = settings.StaleFor > TimeSpan.Zero ? FindFallback<T>(key, tags, read, settings) : null;
+        // (Not for a refresh: the current value is the entry it would replace, and stays anyway when the refresh fails.)
+        Fallback<T>? fallback = settings.StaleFor > TimeSpan.Zero && !settings.IsRefresh ? FindFallback<T>(key, tags, read, settings) : null;
         try
         {
             Task<FlightResult<T>> compute = ComputeAndStoreAsync(flight, state, factory, settings, read, fallback);
@@ -82,8 +83,11 @@ internal sealed partial class RedisHybridCache
         CancellationToken token = flight.Token;
 
         string? region = CacheMetrics.RegionOf(tags);
-        _metrics.Miss(region, settings.Method);
-        Log.Miss(_logger, key);
+        if (!settings.IsRefresh)
+        {
+            _metrics.Miss(region, settings.Method);
+            Log.Miss(_logger, key);
+        }
         T value;
         long started = Stopwatch.GetTimestamp();
         using (Activity? activity = CacheMetrics.ActivitySource.StartActivity("cachegen.fill"))
@@ -122,7 +126,8 @@ internal sealed partial class RedisHybridCache
         if (storing is null)
         {
             byte[]? copy = _codec.TrySerialize(key, value, 0, 0, out int copyOffset);
-            return Task.FromResult(new FlightResult<T>(value, copy, copyOffset));
+            var refused = new FlightResult<T>(value, copy, copyOffset);
+            return settings.IsRefresh ? EvictRefusedAsync(key, refused) : Task.FromResult(refused);
         }
         settings = storing;
         if (settings.HasValueTags)
@@ -208,11 +213,14 @@ internal sealed partial class RedisHybridCache
         // A fail-safe method's copy is kept for its stale window after that, served only when the data call fails.
         long freshUntil = _local.ExpiryFor(lifetime, readAt);
         long expiresAt = settings.StaleFor > TimeSpan.Zero ? _local.ExpiryFor(lifetime + settings.StaleFor, readAt) : freshUntil;
-        if (ImmutableType<T>.Value)
-            return new LocalEntry<T>(value, buffer.Length, expiresAt, validity, freshUntil);
-        if (ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy)
-            return new LocalEntry<T>(readOnlyCopy(value), buffer.Length, expiresAt, validity, freshUntil);
-        return new LocalEntry(buffer, jsonOffset, buffer.Length, expiresAt, validity, freshUntil);
+        LocalEntry entry = ImmutableType<T>.Value
+            ? new LocalEntry<T>(value, buffer.Length, expiresAt, validity, freshUntil)
+            : ImmutableType<T>.ReadOnlyCopy is { } readOnlyCopy
+                ? new LocalEntry<T>(readOnlyCopy(value), buffer.Length, expiresAt, validity, freshUntil)
+                : new LocalEntry(buffer, jsonOffset, buffer.Length, expiresAt, validity, freshUntil);
+        if (settings.RefreshAheadPercent > 0)
+            PlanRefresh(entry, settings, entryExpiresAt);
+        return entry;
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ internal sealed partial class RedisHybridCache
             lifetime = Min(lifetime, LongestLifetime);
             // In-process only, the copy is the entry; with Redis it is kept no longer than the in-process lifetime.
             TimeSpan local = _store is null ? lifetime : Min(settings.LocalExpiration, lifetime);
-            settings = settings with { Expiration = lifetime, LocalExpiration = local };
+            settings = settings with { Expiration = lifetime, LocalExpiration = local, ExactLifetime = true };
         }
         if (settings.JitterPercent <= 0)
             return settings;
@@ -30,6 +30,7 @@ internal sealed partial class RedisHybridCache
         {
             Expiration = Shortened(settings.Expiration, kept),
             LocalExpiration = Shortened(settings.LocalExpiration, kept),
+            ExactLifetime = true,
         };
     }
 

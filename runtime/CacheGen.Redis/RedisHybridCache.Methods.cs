@@ -31,10 +31,17 @@ internal sealed partial class RedisHybridCache : IMethodCache
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(factory);
         // A hit is checked against the tags the entry captured when it was filled: it needs none built here.
-        return TryLocalHit(key, method.Options, tags: null, method, out T value)
-            ? new ValueTask<T>(value)
-            : GetOrCreateSlowAsync(key.ToString(), state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
-                unless, lifetime, valueTags);
+        if (TryLocalHit(key, method.Options, tags: null, method, out T value))
+        {
+            // The one step a method without refresh ahead pays on a hit: this test.
+            if (method.RefreshAheadPercent != 0 && _local.TryClaimRefresh(key))
+                StartRefresh(method, key.ToString(), state, factory, tags, unless, lifetime, valueTags);
+            return new ValueTask<T>(value);
+        }
+        string keyText = key.ToString();
+        ValueTask<T> slow = GetOrCreateSlowAsync(keyText, state, factory, method.Options, tags is null ? method.RegionTags : tags(state), cancellationToken, method,
+            unless, lifetime, valueTags);
+        return method.RefreshAheadPercent == 0 ? slow : RefreshIfDueAfterAsync(slow, method, keyText, state, factory, tags, unless, lifetime, valueTags);
     }
 
     /// <inheritdoc />

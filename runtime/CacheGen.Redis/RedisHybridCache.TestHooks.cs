@@ -38,6 +38,12 @@ internal sealed partial class RedisHybridCache
         /// <summary>Called once a fill has finished, stored or not, its waiters released (gets the cache key).</summary>
         public Action<string>? FillFinished { get; set; }
 
+        /// <summary>Called once a background refresh has ended, started or skipped, stored or not (gets the cache key).</summary>
+        public Action<string>? RefreshFinished { get; set; }
+
+        /// <summary>How many background refreshes run on this instance now.</summary>
+        public int RefreshCount => cache._refreshes.Count;
+
         /// <summary>The meter this instance reports on.</summary>
         public Meter Meter => cache._metrics.Meter;
 

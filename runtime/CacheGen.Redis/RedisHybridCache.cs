@@ -188,6 +188,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
             Unless: unless)
         {
             JitterPercent = method?.JitterPercent ?? 0,
+            RefreshAheadPercent = method?.RefreshAheadPercent ?? 0,
             Lifetime = lifetime,
         }, method?.ValueTagFences, valueTags);
     }
@@ -282,6 +283,15 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
 
         /// <summary>The most, in percent, by which a stored entry's lifetime is shortened at random (RedisHybridCache.Freshness.cs).</summary>
         public int JitterPercent { get; init; }
+
+        /// <summary>The share of an entry's lifetime after which a hit starts its refresh (RedisHybridCache.RefreshAhead.cs); zero: never.</summary>
+        public int RefreshAheadPercent { get; init; }
+
+        /// <summary>A background refresh: no value taken from Redis, no fail-safe fallback, not counted as a miss.</summary>
+        public bool IsRefresh { get; init; }
+
+        /// <summary>Whether <see cref="Expiration"/> is the lifetime drawn for the value being stored (TtlFrom, jitter), not the method's TTL.</summary>
+        public bool ExactLifetime { get; init; }
 
         /// <summary>The method's TtlFrom as a Func&lt;T, TimeSpan&gt;: each value's own lifetime (RedisHybridCache.Freshness.cs).</summary>
         public Delegate? Lifetime { get; init; }

@@ -69,4 +69,11 @@ public sealed class CachedAttribute : Attribute
     /// value is returned to every caller but not cached. Instead of <see cref="TtlSeconds"/>, not with it.
     /// </summary>
     public string? TtlFrom { get; set; }
+
+    /// <summary>
+    /// Refresh ahead of expiry (1 to 99): a hit on an entry older than this share of its own lifetime returns the value at
+    /// once and starts one refresh of the entry in the background (one per key across instances), so callers of a busy
+    /// key never wait for its data call. 0 (the default): off.
+    /// </summary>
+    public int RefreshAheadPercent { get; set; }
 }

@@ -6,7 +6,8 @@ namespace CacheGen.SampleApi.Observability;
 
 /// <summary>
 /// What the <c>/cache</c> page shows, gathered from this app's own CacheGen meter with a <see cref="MeterListener"/>:
-/// per region and cached method, running totals of hits, misses and evictions (a measurement costs a dictionary lookup
+/// per region and cached method, running totals of hits, misses and evictions, and of background refreshes by outcome
+/// (RefreshAheadPercent: started, skipped, failed; a measurement costs a dictionary lookup
 /// and an interlocked add), sampled once a second into the last <see cref="WindowSeconds"/> seconds; the last
 /// evictions; and, when the page asks, the observable state (in-process entries and bytes, pending evictions, breaker).
 /// </summary>
@@ -34,7 +35,7 @@ public sealed class CacheDashboard : IDisposable
         {
             // This app's cache only: its meter comes from this host's factory (tests run several hosts in one process).
             if (instrument.Meter.Name == CacheGenTelemetry.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory)
-                && instrument.Name is "cachegen.hits" or "cachegen.misses" or "cachegen.evictions" or "cachegen.local.entries"
+                && instrument.Name is "cachegen.hits" or "cachegen.misses" or "cachegen.evictions" or "cachegen.refreshes" or "cachegen.local.entries"
                     or "cachegen.local.bytes" or "cachegen.evictions.pending" or "cachegen.circuit_breaker.state")
                 listener.EnableMeasurementEvents(instrument);
         };
@@ -64,12 +65,15 @@ public sealed class CacheDashboard : IDisposable
         }
         string region = "(none)";
         string method = AllMethods;
+        string? outcome = null;
         foreach (KeyValuePair<string, object?> tag in tags)
         {
             if (tag.Key == "region" && tag.Value is string r)
                 region = r;
             else if (tag.Key == "method" && tag.Value is string m)
                 method = m;
+            else if (tag.Key == "outcome" && tag.Value is string o)
+                outcome = o;
         }
         Series series = SeriesOf(region, method);
         switch (instrument.Name)
@@ -79,6 +83,15 @@ public sealed class CacheDashboard : IDisposable
                 break;
             case "cachegen.misses":
                 Interlocked.Add(ref series.Misses, value);
+                break;
+            case "cachegen.refreshes" when outcome == "started":
+                Interlocked.Add(ref series.RefreshesStarted, value);
+                break;
+            case "cachegen.refreshes" when outcome == "skipped":
+                Interlocked.Add(ref series.RefreshesSkipped, value);
+                break;
+            case "cachegen.refreshes":
+                Interlocked.Add(ref series.RefreshesFailed, value);
                 break;
             default:
                 Interlocked.Add(ref series.Evictions, value);
@@ -143,6 +156,10 @@ public sealed class CacheDashboard : IDisposable
         public long Hits;
         public long Misses;
         public long Evictions;
+        // Totals since start: refreshes are a few per entry lifetime, too few for a per-second chart.
+        public long RefreshesStarted;
+        public long RefreshesSkipped;
+        public long RefreshesFailed;
         // Per-second increases over the window, oldest first; a ring written at _next.
         private readonly long[] _hits = new long[WindowSeconds];
         private readonly long[] _misses = new long[WindowSeconds];
@@ -164,14 +181,24 @@ public sealed class CacheDashboard : IDisposable
 
         public SeriesSnapshot Snapshot(string region, string? method) => new(region, method,
             Ordered(_hits), Ordered(_misses), Ordered(_evictions),
-            Volatile.Read(ref Hits), Volatile.Read(ref Misses), Volatile.Read(ref Evictions));
+            Volatile.Read(ref Hits), Volatile.Read(ref Misses), Volatile.Read(ref Evictions))
+        {
+            Refreshes = new RefreshCounts(Volatile.Read(ref RefreshesStarted), Volatile.Read(ref RefreshesSkipped), Volatile.Read(ref RefreshesFailed)),
+        };
 
         private long[] Ordered(long[] ring) => [.. ring[_next..], .. ring[.._next]];
     }
 }
 
 public sealed record SeriesSnapshot(string Region, string? Method, long[] HitsPerSecond, long[] MissesPerSecond, long[] EvictionsPerSecond,
-    long Hits, long Misses, long Evictions);
+    long Hits, long Misses, long Evictions)
+{
+    /// <summary>Background refreshes ahead of expiry since the app started (RefreshAheadPercent).</summary>
+    public RefreshCounts Refreshes { get; init; } = new(0, 0, 0);
+}
+
+/// <summary>Refreshes ahead of expiry: started, skipped (another instance or a fill had the key), failed (the value stayed).</summary>
+public sealed record RefreshCounts(long Started, long Skipped, long Failed);
 
 public sealed record EvictionSeen(long At, string Region, string? Method);
 

@@ -56,6 +56,55 @@ public sealed class FreshnessDiagnosticTests
         ["'GetRatesAsync'", $"JitterPercent = {jitter}", "0 (off) to 99"]);
 
     [Theory]
+    [InlineData(-5)]
+    [InlineData(100)]
+    public void CG0050_RefreshAheadPercent_is_0_to_99(int percent) => Check("CG0050",
+        $$"""
+        public partial class RateService(HybridCache cache)
+        {
+            [Cached("rates", TtlSeconds = 60, [|RefreshAheadPercent = {{percent}}|])]
+            public partial Task<Rates> GetRatesAsync(string currency);
+            private Task<Rates> GetRatesCoreAsync(string currency) => Task.FromResult(new Rates(currency, 1m));
+        }
+        """,
+        """
+        public partial class RateService(HybridCache cache)
+        {
+            [Cached("rates", TtlSeconds = 60, RefreshAheadPercent = 80)]
+            public partial Task<Rates> GetRatesAsync(string currency);
+            private Task<Rates> GetRatesCoreAsync(string currency) => Task.FromResult(new Rates(currency, 1m));
+        }
+        """,
+        ["'GetRatesAsync'", $"RefreshAheadPercent = {percent}", "0 (off) to 99"]);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(99)]
+    public void RefreshAheadPercent_0_to_99_is_silent_with_jitter_TtlFrom_and_every_return_shape(int percent)
+    {
+        GeneratorRun run = GeneratorHarness.Run(Prelude + $$"""
+            public partial class RateService(HybridCache cache)
+            {
+                [Cached("rates", TtlSeconds = 60, RefreshAheadPercent = {{percent}}, JitterPercent = 10)]
+                public partial Task<Rates> GetRatesAsync(string currency);
+                private Task<Rates> GetRatesCoreAsync(string currency) => Task.FromResult(new Rates(currency, 1m));
+
+                [Cached("tokens", TtlFrom = nameof(LifetimeOf), RefreshAheadPercent = {{percent}})]
+                public partial Token GetToken(string audience);
+                private Token GetTokenCore(string audience) => new(audience, DateTimeOffset.UtcNow.AddMinutes(5));
+                private static TimeSpan LifetimeOf(Token token) => token.ExpiresAt - DateTimeOffset.UtcNow;
+
+                [Cached("counts", RefreshAheadPercent = {{percent}})]
+                public partial ValueTask<long> Total(string region);
+                private ValueTask<long> TotalCore(string region) => new(region.Length);
+            }
+            """);
+        Assert.Empty(run.CacheGenDiagnostics);
+        Assert.Empty(run.CompilationDiagnostics);
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(99)]

@@ -49,6 +49,28 @@ public sealed class FreshnessSnapshotTests
         """));
 
     [Fact]
+    public void Refresh_ahead() => Snapshot.Verify(RunClean("""
+        namespace Fresh;
+
+        [System.ComponentModel.ImmutableObject(true)]
+        public sealed record Rates(string Currency, decimal Usd);
+
+        public sealed partial class RateService(HybridCache cache)
+        {
+            // A hit after 48 of the 60 seconds refreshes the entry in the background; with jitter, 80% of its own lifetime.
+            [Cached("rates", Key = "rates:{currency}", TtlSeconds = 60, RefreshAheadPercent = 80, JitterPercent = 10)]
+            public partial Task<Rates> GetRatesAsync(string currency, CancellationToken ct = default);
+            private Task<Rates> GetRatesCoreAsync(string currency, CancellationToken ct) => Task.FromResult(new Rates(currency, 1m));
+
+            // Synchronous, and with its lifetime from the value: refreshed at half of each value's own lifetime.
+            [Cached("rates", Key = "quote:{currency}", RefreshAheadPercent = 50, TtlFrom = nameof(LifetimeOf))]
+            public partial Rates Quote(string currency);
+            private Rates QuoteCore(string currency) => new(currency, 2m);
+            private static TimeSpan LifetimeOf(Rates rates) => TimeSpan.FromMinutes(5);
+        }
+        """));
+
+    [Fact]
     public void TtlFrom() => Snapshot.Verify(RunClean("""
         namespace Tokens;
 

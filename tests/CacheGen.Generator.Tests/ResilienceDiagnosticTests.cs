@@ -304,6 +304,27 @@ public sealed class ResilienceDiagnosticTests
         ["'GetAsync'", "'Service'", "'BlogContext'", "IDbContextFactory<BlogContext>"], severity: DiagnosticSeverity.Warning);
 
     [Fact]
+    public void CG0033_refresh_ahead_on_a_type_that_takes_a_DbContext_is_a_warning() => Check("CG0033",
+        """
+        public partial class Service(BlogContext db, HybridCache cache)
+        {
+            [Cached("posts", TtlSeconds = 60, [|RefreshAheadPercent = 80|])]
+            public partial Task<Post?> GetAsync(int id);
+            private Task<Post?> GetCoreAsync(int id) => Task.FromResult<Post?>(db is null ? null : new Post(id, Draft: false));
+        }
+        """,
+        """
+        public partial class Service(BlogContext db, HybridCache cache)
+        {
+            [Cached("posts", TtlSeconds = 60)]
+            public partial Task<Post?> GetAsync(int id);
+            private Task<Post?> GetCoreAsync(int id) => Task.FromResult<Post?>(db is null ? null : new Post(id, Draft: false));
+        }
+        """,
+        ["RefreshAheadPercent lets 'GetAsync'", "the current value", "'Service'", "'BlogContext'", "IDbContextFactory<BlogContext>"],
+        severity: DiagnosticSeverity.Warning);
+
+    [Fact]
     public void CG0033_looks_at_every_constructor_and_the_DbContext_itself()
     {
         GeneratorRun run = GeneratorHarness.Run(Prelude + """

@@ -74,6 +74,7 @@ internal static class ReadmeCommands
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*L1Hit*' '*Wrapper*' --warmupCount 5 --iterationCount 20", null, Benchmark),
         new("ROUNDS=3 SECONDS_PER_RUN=8 bench/load/run.sh", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario put-under-read-load", null, Benchmark),
+        new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario refresh-ahead", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*BatchBenchmarks*' --job short", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --filter '*PayloadCodec*' '*CompressionBenchmarks*' --job short", null, Benchmark),
         new("dotnet run -c Release --project bench/CacheGen.Benchmarks -- --scenario compression-interleaved", null, Benchmark),

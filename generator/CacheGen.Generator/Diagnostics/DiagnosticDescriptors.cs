@@ -193,7 +193,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BackgroundFillUsesScopedContext = Warning(
         "CG0033",
         "A fill that finishes in the background uses the caller's DbContext",
-        "TimeoutMilliseconds lets '{0}' finish in the background after its caller got an expired value, but '{1}' takes '{2}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background fill; take an IDbContextFactory<{2}> and create a context per call");
+        "{0} lets '{1}' run its core method in the background after its caller got {2}, but '{3}' takes '{4}' (a DbContext, scoped to the caller's request) in its constructor: the request's end disposes it under the background call; take an IDbContextFactory<{4}> and create a context per call");
 
     public static readonly DiagnosticDescriptor BatchTargetNotCached = Error(
         "CG0040",

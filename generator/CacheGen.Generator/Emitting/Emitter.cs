@@ -199,6 +199,8 @@ internal static partial class Emitter
             features.Add("CacheNull = false");
         if (resilience.Freshness.JitterPercent > 0)
             features.Add($"JitterPercent = {resilience.Freshness.JitterPercent.ToString(CultureInfo.InvariantCulture)}");
+        if (resilience.Freshness.RefreshAheadPercent > 0)
+            features.Add($"RefreshAheadPercent = {resilience.Freshness.RefreshAheadPercent.ToString(CultureInfo.InvariantCulture)}");
         string[] fences = tags.Where(t => t.FromResult).Select(t => Freshness.FenceOf(region, t.Signature)).Distinct().ToArray();
         if (fences.Length > 0)
             features.Add($"ValueTagFences = new string[] {{ {string.Join(", ", fences.Select(Literal))} }}");

@@ -8,6 +8,9 @@ namespace CacheGen.Generator.Model;
 /// </summary>
 internal sealed record Freshness(int JitterPercent, string? TtlFrom, bool ResultMayBeNull = false)
 {
+    /// <summary>The share of an entry's lifetime after which a hit starts its refresh in the background; 0: off.</summary>
+    public int RefreshAheadPercent { get; init; }
+
     public static readonly Freshness None = new(0, null);
 
     /// <summary>Whether the cache needs the method's rules of a value (<c>ResultRules&lt;T&gt;</c>) rather than its Unless alone.</summary>

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis;
 
 namespace CacheGen.Generator.Parsing;
 
-// [Cached]'s freshness arguments, checked: JitterPercent and TtlFrom.
+// [Cached]'s freshness arguments, checked: JitterPercent, RefreshAheadPercent and TtlFrom.
 internal sealed partial class Parser
 {
     private Freshness ParseFreshness(AttributeData attribute, SyntaxNode? attributeSyntax, ITypeSymbol? valueType)
@@ -16,6 +16,18 @@ internal sealed partial class Parser
             Report(DiagnosticDescriptors.PercentOutOfRange, NamedArgumentSyntax(attributeSyntax, "JitterPercent") ?? attributeSyntax, MethodName,
                 $"JitterPercent = {Text(jitter)}; it shortens each entry's lifetime by up to that share, so it is 0 (off) to 99");
             jitter = 0;
+        }
+
+        int refreshAhead = NamedArgument<int?>(attribute, "RefreshAheadPercent") ?? 0;
+        if (refreshAhead is < 0 or > 99)
+        {
+            Report(DiagnosticDescriptors.PercentOutOfRange, NamedArgumentSyntax(attributeSyntax, "RefreshAheadPercent") ?? attributeSyntax, MethodName,
+                $"RefreshAheadPercent = {Text(refreshAhead)}; it is the share of each entry's lifetime after which a hit refreshes it, so it is 0 (off) to 99");
+            refreshAhead = 0;
+        }
+        else if (refreshAhead > 0)
+        {
+            WarnOfBackgroundCall(attributeSyntax, "RefreshAheadPercent", "the current value");
         }
 
         string? ttlFrom = NamedArgument<string>(attribute, "TtlFrom");
@@ -29,7 +41,9 @@ internal sealed partial class Parser
                 CheckLifetimeFunction(ttlFrom, valueType, location);
         }
         bool mayBeNull = valueType is not null && MayBeNull(valueType);
-        return jitter == 0 && ttlFrom is null && !mayBeNull ? Freshness.None : new Freshness(jitter, ttlFrom, mayBeNull);
+        return jitter == 0 && refreshAhead == 0 && ttlFrom is null && !mayBeNull
+            ? Freshness.None
+            : new Freshness(jitter, ttlFrom, mayBeNull) { RefreshAheadPercent = refreshAhead };
     }
 
     /// <summary>TtlFrom must name a static <c>TimeSpan M(T)</c> of this type, T the cached value type (the rule of Unless).</summary>

@@ -722,9 +722,8 @@ internal sealed partial class Parser
                 $"TimeoutMilliseconds = {Text(timeout)} without StaleSeconds; the timeout answers with an expired value, so it needs a stale window (set StaleSeconds too)");
         if (unless is not null && valueType is not null)
             CheckUnless(unless, valueType, NamedArgumentSyntax(attributeSyntax, "Unless") ?? attributeSyntax);
-        if (timeout > 0 && _includeWarnings && ScopedContextParameter() is { } context)
-            Report(DiagnosticDescriptors.BackgroundFillUsesScopedContext, NamedArgumentSyntax(attributeSyntax, "TimeoutMilliseconds") ?? attributeSyntax,
-                MethodName, _method.ContainingType.ToDisplayString(MessageFormat), context.ToDisplayString(MessageFormat));
+        if (timeout > 0)
+            WarnOfBackgroundCall(attributeSyntax, "TimeoutMilliseconds", "an expired value");
         return new Resilience(stale, timeout, cacheNull, unless) { Freshness = ParseFreshness(attribute, attributeSyntax, valueType) };
     }
 
@@ -742,6 +741,17 @@ internal sealed partial class Parser
             : $"'{name}' takes ({string.Join(", ", first.Parameters.Select(p => p.Type.ToDisplayString(MessageFormat)))})";
         Report(DiagnosticDescriptors.InvalidUnlessPredicate, location, name, MethodName, _method.ContainingType.ToDisplayString(MessageFormat),
             valueType.ToDisplayString(MessageFormat), why);
+    }
+
+    /// <summary>
+    /// CG0033, at <paramref name="argument"/>: the argument makes the core method run after its caller left (a soft
+    /// timeout's fill, a refresh ahead), on the state of a type whose constructor takes a scoped DbContext.
+    /// </summary>
+    private void WarnOfBackgroundCall(SyntaxNode? attributeSyntax, string argument, string callerGot)
+    {
+        if (_includeWarnings && ScopedContextParameter() is { } context)
+            Report(DiagnosticDescriptors.BackgroundFillUsesScopedContext, NamedArgumentSyntax(attributeSyntax, argument) ?? attributeSyntax,
+                argument, MethodName, callerGot, _method.ContainingType.ToDisplayString(MessageFormat), context.ToDisplayString(MessageFormat));
     }
 
     /// <summary>A constructor parameter of the containing type that is an EF Core DbContext (scoped in ASP.NET Core), if any.</summary>

@@ -43,6 +43,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _backplaneReceived;
     private readonly Counter<long> _backplaneDropped;
     private readonly Counter<long> _stampedeJoins;
+    private readonly Counter<long> _refreshes;
     private readonly Histogram<double> _fillDuration;
     private readonly Counter<long> _breakerTransitions;
     private readonly Counter<long> _shortCircuits;
@@ -69,6 +70,8 @@ internal sealed class CacheMetrics : IDisposable
         _backplaneDropped = _meter.CreateCounter<long>("cachegen.backplane.dropped", "{message}", "Backplane messages received but not applied (unreadable, or dropped by fault injection).");
         _stampedeJoins = _meter.CreateCounter<long>("cachegen.stampede.joins", "{call}",
             "Misses that waited for a fill already running (scope local = this instance, distributed = another instance's lease).");
+        _refreshes = _meter.CreateCounter<long>("cachegen.refreshes", "{refresh}",
+            "Background refreshes ahead of expiry (RefreshAheadPercent), by outcome: started, skipped (another instance or fill had the key), failed.");
         // Seconds, so the default buckets (made for milliseconds) would put every fill in the first one or two.
         _fillDuration = _meter.CreateHistogram<double>("cachegen.fill.duration", "s", "How long the data call took on a miss.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
@@ -107,6 +110,19 @@ internal sealed class CacheMetrics : IDisposable
         TagList tags = Tags(region, method);
         tags.Add("reason", reason);
         _staleServed.Add(1, tags);
+    }
+
+    public void RefreshStarted(string? region, string? method) => Refresh(region, method, "started");
+
+    public void RefreshSkipped(string? region, string? method) => Refresh(region, method, "skipped");
+
+    public void RefreshFailed(string? region, string? method) => Refresh(region, method, "failed");
+
+    private void Refresh(string? region, string? method, string outcome)
+    {
+        TagList tags = Tags(region, method);
+        tags.Add("outcome", outcome);
+        _refreshes.Add(1, tags);
     }
 
     private static TagList Tags(string? region, string? method)

@@ -163,4 +163,16 @@ internal static partial class Log
     [LoggerMessage(EventId = LogEvents.TagEvicted, EventName = nameof(LogEvents.TagEvicted), Level = LogLevel.Debug,
         Message = "CacheGen evicted every entry tagged '{Tag}'")]
     public static partial void TagEvicted(ILogger logger, string tag);
+
+    [LoggerMessage(EventId = LogEvents.RefreshStarted, EventName = nameof(LogEvents.RefreshStarted), Level = LogLevel.Debug,
+        Message = "CacheGen started refreshing '{Key}' ahead of its expiry")]
+    public static partial void RefreshStarted(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.RefreshSkipped, EventName = nameof(LogEvents.RefreshSkipped), Level = LogLevel.Debug,
+        Message = "CacheGen did not refresh '{Key}' ahead of its expiry: another instance or fill is refreshing it")]
+    public static partial void RefreshSkipped(ILogger logger, string key);
+
+    [LoggerMessage(EventId = LogEvents.RefreshFailed, EventName = nameof(LogEvents.RefreshFailed), Level = LogLevel.Warning,
+        Message = "CacheGen could not refresh '{Key}' ahead of its expiry; the current value is served until it expires")]
+    public static partial void RefreshFailed(ILogger logger, string key, Exception exception);
 }

@@ -45,4 +45,8 @@ internal static class LogEvents
     public const int Miss = 62;
     public const int KeyEvicted = 63;
     public const int TagEvicted = 64;
+    // Refresh ahead (RefreshAheadPercent): started and skipped are Debug, a failed refresh a Warning.
+    public const int RefreshStarted = 65;
+    public const int RefreshSkipped = 66;
+    public const int RefreshFailed = 67;
 }

@@ -107,6 +107,12 @@ internal sealed class Flight<T>(string key, LocalValidity validity, long started
     /// </summary>
     public bool FailedWithoutItsStarter => _failedWithoutItsStarter;
 
+    /// <summary>
+    /// Marks a fill no caller started (a refresh ahead, on the state of a caller that has its answer and may be gone): a
+    /// failure is never its joiners' answer, they fill again with their own state. Its token is cancelled by no one.
+    /// </summary>
+    public void RunForNoCaller() => _creatorLeft = true;
+
     public void Fail(Exception exception)
     {
         // Any cancellation counts, not only this fill's own token: a data call observing its starter's request token

@@ -100,6 +100,22 @@ internal class LocalEntry(byte[]? buffer, int jsonOffset, long size, long expire
     public long ExpiresAt { get; } = expiresAt;
 
     public LocalValidity Validity { get; } = validity;
+
+    // When a hit starts a background refresh of the entry (Now units); long.MaxValue: never, or one was already started.
+    private long _refreshAt = long.MaxValue;
+
+    /// <summary>Sets when a hit starts a refresh of the entry (RefreshAheadPercent); before the entry is stored.</summary>
+    public void RefreshFrom(long at) => _refreshAt = at;
+
+    /// <summary>
+    /// Whether a hit at <paramref name="now"/> starts the entry's refresh: true once per entry, for the first caller past
+    /// its refresh point, so a refresh that fails is not retried on every hit (the entry is served until it expires).
+    /// </summary>
+    public bool TryClaimRefresh(long now)
+    {
+        long at = Volatile.Read(ref _refreshAt);
+        return now >= at && Interlocked.CompareExchange(ref _refreshAt, long.MaxValue, at) == at;
+    }
 }
 
 /// <summary>An in-process entry of an immutable type, which every caller may share.</summary>
@@ -186,6 +202,18 @@ internal sealed class LocalCache
             return TryRead(storedKey, entry, out value);
         value = default!;
         return false;
+    }
+
+    /// <summary>
+    /// Whether the live entry of <paramref name="key"/> is past its refresh point, claimed for the caller (once per entry):
+    /// asked after a hit, only by methods that refresh ahead.
+    /// </summary>
+    public bool TryClaimRefresh(ReadOnlySpan<char> key)
+    {
+        if (!_entriesBySpan.TryGetValue(key, out LocalEntry? entry))
+            return false;
+        long now = Now;
+        return now < entry.FreshUntil && entry.TryClaimRefresh(now);
     }
 
     private bool TryRead<T>(string key, LocalEntry entry, out T value)

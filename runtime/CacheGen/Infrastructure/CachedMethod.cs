@@ -48,6 +48,11 @@ public sealed class CachedMethod
     public int JitterPercent { get; init; }
 
     /// <summary>
+    /// The share, in percent, of an entry's lifetime after which a hit starts one background refresh of it; zero: never.
+    /// </summary>
+    public int RefreshAheadPercent { get; init; }
+
+    /// <summary>
     /// For a method whose values carry tags of their own (<c>{result...}</c> templates): one tag per such template that
     /// no entry carries, but every fill reads and guards its write with, and every eviction of a tag of that template
     /// evicts too. A value's own tags are known only once the core method has returned, so an eviction of one of them
@@ -73,6 +78,7 @@ public sealed class CachedMethod
             CacheNull ? null : "CacheNull = false",
             hasUnless ? "Unless" : null,
             JitterPercent > 0 ? "JitterPercent" : null,
+            RefreshAheadPercent > 0 ? "RefreshAheadPercent" : null,
             hasLifetime ? "TtlFrom (so it is not cached)" : null,
             ValueTagFences is { Length: > 0 } ? "tags from the result (so it is not cached)" : null,
         }.Where(f => f is not null));

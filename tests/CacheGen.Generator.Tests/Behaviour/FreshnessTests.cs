@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CacheGen.Generator.Tests.Behaviour;
 
 /// <summary>
-/// JitterPercent, TtlFrom and tags from the result as generated code does them against CacheGen's in-process HybridCache, on a fake clock; and what a
+/// JitterPercent, RefreshAheadPercent, TtlFrom and tags from the result as generated code does them against CacheGen's in-process HybridCache, on a fake clock; and what a
 /// cache that cannot do it says.
 /// </summary>
 public sealed class FreshnessTests : IDisposable
@@ -217,6 +217,48 @@ public sealed class FreshnessTests : IDisposable
         EventWrittenEventArgs warning = Assert.Single(warnings.For("RateBoard.RateAsync"));
         Assert.Equal(1, warning.EventId);
         Assert.Equal("JitterPercent", warning.Payload![1]);
+    }
+
+    [Fact]
+    public async Task A_method_refreshed_ahead_answers_with_the_current_value_and_refreshes_it_once_in_the_background()
+    {
+        var ticker = new RateTicker(_services.GetRequiredService<HybridCache>());
+        Assert.Equal("v1", await ticker.RateAsync("EUR"));
+        ticker.Next = "v2";
+
+        // Before 80 of its 100 seconds: nothing happens.
+        _clock.Advance(TimeSpan.FromSeconds(79));
+        Assert.Equal("v1", await ticker.RateAsync("EUR"));
+        await Task.Delay(50);
+        Assert.Equal(1, ticker.Calls);
+
+        // After: the hit still answers v1, and one refresh stores v2.
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        for (int i = 0; i < 10; i++)
+            Assert.Equal("v1", await ticker.RateAsync("EUR"));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await ticker.RateAsync("EUR") != "v2")
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "the refresh never stored its value");
+            await Task.Delay(10);
+        }
+        Assert.Equal(2, ticker.Calls);
+    }
+
+    [Fact]
+    public async Task On_Microsofts_HybridCache_a_method_refreshed_ahead_reads_through_and_warns_once()
+    {
+        using var warnings = new FeatureWarnings();
+        await using ServiceProvider services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();
+        var ticker = new RateTicker(services.GetRequiredService<HybridCache>());
+
+        Assert.Equal("v1", await ticker.RateAsync("EUR"));
+        Assert.Equal("v1", await ticker.RateAsync("EUR"));
+        Assert.Equal("v1", await ticker.RateAsync("USD"));
+        Assert.Equal(2, ticker.Calls);
+
+        EventWrittenEventArgs warning = Assert.Single(warnings.For("RateTicker.RateAsync"));
+        Assert.Equal("RefreshAheadPercent", warning.Payload![1]);
     }
 
     /// <summary>The warnings of the CacheGen event source (its events come from every thread, so tests filter by method).</summary>

@@ -48,10 +48,20 @@ internal sealed class ConcurrentRun
     // fails may get an expired value (fail-safe), which must still never be one an eviction that returned had dropped.
     private static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(2);
 
-    private static readonly CachedMethod Method = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = Lifetime })
+    private static readonly CachedMethod Plain = new("Exploration.Get", "x", new HybridCacheEntryOptions { Expiration = Lifetime })
     {
         StaleFor = TimeSpan.FromMinutes(1),
     };
+
+    // The same, refreshed ahead halfway through each entry's lifetime: background refreshes (on the state of the read
+    // that started them) race the workers' reads, writes and evictions.
+    private static readonly CachedMethod RefreshedAhead = new("Exploration.GetRefreshedAhead", "x", new HybridCacheEntryOptions { Expiration = Lifetime })
+    {
+        StaleFor = TimeSpan.FromMinutes(1),
+        RefreshAheadPercent = 50,
+    };
+
+    private readonly CachedMethod _method;
 
     /// <summary>Three workers with up to 12 operations each.</summary>
     public static readonly Gen<Operation[][]> Workloads = Operations.Array[1, 12].Array[3];
@@ -64,7 +74,11 @@ internal sealed class ConcurrentRun
     private readonly string _prefix = $"y{Guid.NewGuid():N}:";
     private int _named;
 
-    public ConcurrentRun(CacheInstance instance) => _cache = instance.Cache;
+    public ConcurrentRun(CacheInstance instance, bool refreshAhead = false)
+    {
+        _cache = instance.Cache;
+        _method = refreshAhead ? RefreshedAhead : Plain;
+    }
 
     /// <summary>The tag a RemoveTag operation names: t0, t1, any, or "*" (every entry: in-process, and in Redis through the clear epoch).</summary>
     public static string TagOf(int index) => index < Scenario.TagNames.Length ? Scenario.TagNames[index] : "*";
@@ -86,6 +100,8 @@ internal sealed class ConcurrentRun
     /// <summary>Removes the run's keys; then nothing may be left in flight or counted in-process (when the instance is the run's alone).</summary>
     public async Task<List<string>> CleanUpAsync(RedisHybridCache.TestHooks hooks)
     {
+        // A refresh the last reads started ends on its own (stored or not); the keys are removed after it.
+        await Eventually.Until(() => hooks.RefreshCount == 0, "the run's refreshes to end").ConfigureAwait(false);
         for (int key = 0; key < Scenario.Keys; key++)
             await _cache.RemoveAsync(KeyName(key)).ConfigureAwait(false);
         var problems = new List<string>();
@@ -128,7 +144,7 @@ internal sealed class ConcurrentRun
     private async Task UpdateAsync(Operation operation, string key, Func<string> commit)
     {
         var methods = (IMethodCache)_cache;
-        using CacheUpdate update = await methods.BeginUpdateAsync(Method, key, TagsOf(operation.Key)).ConfigureAwait(false);
+        using CacheUpdate update = await methods.BeginUpdateAsync(_method, key, TagsOf(operation.Key)).ConfigureAwait(false);
         for (int i = 0; i < operation.Work; i++)
             await Task.Yield();
         string value = commit();
@@ -147,7 +163,7 @@ internal sealed class ConcurrentRun
         using var giveUp = new CancellationTokenSource();
         string key = KeyName(operation.Key);
         long start = _history.Now;
-        Task<string> call = ((IMethodCache)_cache).GetOrCreateAsync(Method, key, caller, static (c, ct) => c.Run.FillAsync(c, ct),
+        Task<string> call = ((IMethodCache)_cache).GetOrCreateAsync(_method, key, caller, static (c, ct) => c.Run.FillAsync(c, ct),
             static c => c.Run.TagsOf(c.Operation.Key), null, operation.GiveUpAfter >= 0 ? giveUp.Token : default).AsTask();
         if (operation.GiveUpAfter >= 0)
         {

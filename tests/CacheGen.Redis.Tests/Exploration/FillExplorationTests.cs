@@ -72,6 +72,18 @@ public sealed class FillExplorationTests(RedisFixture redis, ITestOutputHelper o
         });
 
     [Fact]
+    public async Task On_redis_with_refresh_ahead_under_real_concurrency_the_same_model_holds()
+    {
+        await using var instance = CacheInstance.Create(redis.Configuration);
+        await instance.Hooks.BackplaneReady;
+        await Explore(ConcurrentRun.Workloads, ConcurrentRun.Print, async workers =>
+        {
+            var run = new ConcurrentRun(instance, refreshAhead: true);
+            return [.. await run.RunAsync(workers), .. await run.CleanUpAsync(instance.Hooks)];
+        });
+    }
+
+    [Fact]
     public async Task On_redis_under_real_concurrency_the_same_model_holds()
     {
         await using var instance = CacheInstance.Create(redis.Configuration);
