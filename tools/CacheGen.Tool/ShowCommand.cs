@@ -42,6 +42,9 @@ internal static class ShowCommand
             case EnvelopeKind.Outdated:
                 lines.Add(("kind", $"value in an older format (version {value[0]}): a miss, replaced by the next fill"));
                 break;
+            case EnvelopeKind.Newer:
+                lines.Add(("kind", $"value in a newer format (version {value[0]}): a miss to this version, never overwritten by it"));
+                break;
             case EnvelopeKind.Invalid:
                 lines.Add(("kind", "not a CacheGen envelope: " + problem));
                 break;

@@ -56,6 +56,8 @@ internal sealed class RedisKeyLayout
     private readonly string _leasePrefix;
     private readonly string _generationPrefix;
     private readonly string _ownSlotGenerationPrefix;
+    private readonly string _keyGenerationPrefix;
+    private readonly byte[] _keyGenerationPrefixBytes;
     private readonly byte[] _prefixBytes;
     private readonly byte[] _escapedPrefixBytes;
     private readonly byte[] _leasePrefixBytes;
@@ -70,6 +72,8 @@ internal sealed class RedisKeyLayout
         _leasePrefix = _prefix + "#lease:";
         _generationPrefix = _prefix + "#gen:";
         _ownSlotGenerationPrefix = _prefix + "#tag:";
+        _keyGenerationPrefix = _prefix + "#key:";
+        _keyGenerationPrefixBytes = Encoding.UTF8.GetBytes(_keyGenerationPrefix);
         // Every entry on a single server carries it: made once, not per read.
         _serverClear = _prefix + "#clear";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
@@ -82,6 +86,25 @@ internal sealed class RedisKeyLayout
 
     /// <summary>The text every key starts with, e.g. <c>example:1:</c>.</summary>
     public string Prefix => _prefix;
+
+    /// <summary>
+    /// A SCAN pattern for the generation keys of releases before internal keys started with <c>#</c>:
+    /// <c>{KeyPrefix}:{KeyVersion}:gen:{tag}</c>, written without a TTL. Nothing reads them any more.
+    /// </summary>
+    public string LegacyGenerationPattern => GlobEscaped(_prefix) + "gen:{*";
+
+    /// <summary>Text matched literally by a SCAN pattern: glob characters escaped.</summary>
+    private static string GlobEscaped(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+                escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
 
     /// <summary>The pub/sub channel that carries evictions between instances.</summary>
     public RedisChannel EvictionChannel { get; }
@@ -123,9 +146,44 @@ internal sealed class RedisKeyLayout
         var keys = new RedisKey[tags.Length + 1];
         keys[0] = Entry(key);
         for (int i = 0; i < tags.Length; i++)
-            keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
+        {
+            if (ShapeTags.TryGetShape(tags[i], out string? shape))
+            {
+                keys[0] = ShapedEntry(keys[0], shape);
+                keys[i + 1] = KeyGeneration(key);
+            }
+            else
+                keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
+        }
         return keys;
     }
+
+    /// <summary>
+    /// The entry of one shape of a value type under a key: the entry key, <see cref="ShapeMarker"/>, and the shape's
+    /// fingerprint. The key's hash tag comes first, so every shape shares the slot of the key.
+    /// </summary>
+    public static RedisKey ShapedEntry(RedisKey entry, string shape)
+    {
+        byte[] head = entry!;
+        var shaped = new byte[head.Length + 1 + shape.Length];
+        head.CopyTo(shaped, 0);
+        shaped[head.Length] = ShapeMarker;
+        Encoding.ASCII.GetBytes(shape, shaped.AsSpan(head.Length + 1));
+        return shaped;
+    }
+
+    /// <summary>
+    /// Separates an entry key from its shape: a byte UTF-8 never holds, unlike <see cref="HashedMarker"/> never written in
+    /// an entry key, so a shaped entry key can equal no other key.
+    /// </summary>
+    public const byte ShapeMarker = 0xFE;
+
+    /// <summary>
+    /// The generation of one key, <c>{KeyPrefix}:{KeyVersion}:#key:{key}</c>, carried by every shape of its entry (see
+    /// <see cref="ShapeTags"/>): a key eviction moves it on besides writing the tombstone. The key's hash tag stays the
+    /// first, so it shares the entry's slot.
+    /// </summary>
+    public RedisKey KeyGeneration(string key) => Bounded(_keyGenerationPrefix, _keyGenerationPrefixBytes, key);
 
     /// <summary>
     /// The tag every entry in Redis carries last, for the clear epoch of its slot. Told apart by reference, not by text:

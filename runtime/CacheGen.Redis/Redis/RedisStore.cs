@@ -113,6 +113,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
                 return;
             await _policy.BoundedAsync(connection.GetDatabase().ScriptEvaluateAsync("return 1"), CancellationToken.None).ConfigureAwait(false);
             Interlocked.CompareExchange(ref _scripting, ScriptsRun, ScriptsUnknown);
+            _ = SweepLegacyGenerationsAsync(connection);
         }
         catch (RedisServerException e) when (!IsTransient(e.Message))
         {
@@ -123,6 +124,19 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         catch (Exception)
         {
             // No answer: it says nothing about scripting.
+        }
+    }
+
+    /// <summary>In the background, once scripts run: generation keys of earlier releases get a lifetime (see <see cref="LegacyGenerations"/>).</summary>
+    private async Task SweepLegacyGenerationsAsync(ConnectionMultiplexer connection)
+    {
+        try
+        {
+            await LegacyGenerations.ExpireAsync(connection, _keys, _generationLifetime, _logger).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Redis went away mid-sweep, or SCAN is not allowed (an ACL): the next start, or a later day, tries again.
         }
     }
 
@@ -321,7 +335,8 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>
     /// The stale-set guard: writes <paramref name="envelope"/> only if the entry key still holds what
     /// <paramref name="read"/> (one that succeeded) saw and every tag generation is unchanged. Returns true if it was
-    /// written, false if the guard rejected it, null if Redis failed (logged) or was not called.
+    /// written, false if the guard rejected it, null if Redis failed (logged) or was not called, or if the entry holds a
+    /// value in a newer format (a newer runtime's, during a rolling deploy), which is never overwritten.
     /// </summary>
     public async ValueTask<bool?> GuardedWriteAsync(string key, string[] tags, RedisRead read, byte[] envelope, TimeSpan expiration,
         CancellationToken cancellationToken, bool callerWaits = true)
@@ -342,8 +357,12 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
             cancellationToken, callerWaits: callerWaits).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
-        return result.Answered ? (long)result.Value == 1 : null;
+        // 2: the entry holds a newer runtime's format, kept as it is; neither written nor a stale read.
+        return result.Answered && (long)result.Value != KeptNewer ? (long)result.Value == 1 : null;
     }
+
+    /// <summary>What the write scripts return when the entry holds a value in a newer format, which they keep.</summary>
+    private const long KeptNewer = 2;
 
     /// <summary>
     /// Returns the tags' current generations (creating missing ones, repairing foreign ones, and making each live at
@@ -379,8 +398,9 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, []) || ScriptingRefused || !_policy.Admit())
             return;
         _recovery.NoteLifetime(expiration);
-        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: envelope, Expiration: expiration),
-            static (database, s, _) => database.StringSetAsync(s.Key, s.Envelope, s.Expiration),
+        // A script rather than SET: a value in a newer format stays (see LuaScripts.Set).
+        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: envelope, Expiration: ToMilliseconds(expiration)),
+            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.Set, [s.Key], [s.Envelope, s.Expiration]),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -449,8 +469,11 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     {
         if (!eviction.IsTag)
         {
-            // SET replaces a value of any type, so a tombstone also repairs foreign data under the key.
-            await _policy.BoundedAsync(database.StringSetAsync(_keys.Entry(eviction.Name), Envelope.CreateTombstone(), eviction.Lifetime), cancellationToken).ConfigureAwait(false);
+            // SET replaces a value of any type, so a tombstone also repairs foreign data under the key. The key's
+            // generation reaches the entries of every shape of the key (RedisKeyLayout.ShapedEntry), whichever build wrote them.
+            await Task.WhenAll(
+                _policy.BoundedAsync(database.StringSetAsync(_keys.Entry(eviction.Name), Envelope.CreateTombstone(), eviction.Lifetime), cancellationToken),
+                EvictGenerationAsync(database, _keys.KeyGeneration(eviction.Name), eviction.Name, cancellationToken)).ConfigureAwait(false);
             _recovery.KeyEvictionConfirmed(eviction.Name);
             return;
         }
