@@ -110,8 +110,11 @@ internal sealed class RedisKeyLayout
     public RedisChannel EvictionChannel { get; }
 
     /// <summary>An entry's key: the prefix and the key, with one more <see cref="InternalMarker"/> when the key starts with one.</summary>
-    public RedisKey Entry(string key) =>
-        key.Length > 0 && key[0] == InternalMarker ? Bounded(_escapedPrefix, _escapedPrefixBytes, key) : Bounded(_prefix, _prefixBytes, key);
+    public RedisKey Entry(string key) => Entry(key, reserve: 0);
+
+    /// <summary>An entry's key, shortened so that <paramref name="reserve"/> more bytes still fit under the cap.</summary>
+    private RedisKey Entry(string key, int reserve) =>
+        key.Length > 0 && key[0] == InternalMarker ? Bounded(_escapedPrefix, _escapedPrefixBytes, key, reserve) : Bounded(_prefix, _prefixBytes, key, reserve);
 
     /// <summary>The cross-instance fill lease of an entry: the key's own hash tag comes first, so it shares the entry's slot.</summary>
     public RedisKey Lease(string key) => Bounded(_leasePrefix, _leasePrefixBytes, key);
@@ -149,7 +152,7 @@ internal sealed class RedisKeyLayout
         {
             if (ShapeTags.TryGetShape(tags[i], out string? shape))
             {
-                keys[0] = ShapedEntry(keys[0], shape);
+                keys[0] = ShapedEntry(key, shape);
                 keys[i + 1] = KeyGeneration(key);
             }
             else
@@ -159,22 +162,24 @@ internal sealed class RedisKeyLayout
     }
 
     /// <summary>
-    /// The entry of one shape of a value type under a key: the entry key, <see cref="ShapeMarker"/>, and the shape's
-    /// fingerprint. The key's hash tag comes first, so every shape shares the slot of the key.
+    /// The entry of one shape of a value type under a key: the entry key (shortened early enough that the whole stays
+    /// under the cap), <see cref="ShapeMarker"/>, and the shape's fingerprint. The key's hash tag comes first, so every
+    /// shape shares the slot of the key.
     /// </summary>
-    public static RedisKey ShapedEntry(RedisKey entry, string shape)
+    public RedisKey ShapedEntry(string key, string shape)
     {
-        byte[] head = entry!;
-        var shaped = new byte[head.Length + 1 + shape.Length];
+        int shapeBytes = Encoding.UTF8.GetByteCount(shape);
+        byte[] head = Entry(key, reserve: 1 + shapeBytes)!;
+        var shaped = new byte[head.Length + 1 + shapeBytes];
         head.CopyTo(shaped, 0);
         shaped[head.Length] = ShapeMarker;
-        Encoding.ASCII.GetBytes(shape, shaped.AsSpan(head.Length + 1));
+        Encoding.UTF8.GetBytes(shape, shaped.AsSpan(head.Length + 1));
         return shaped;
     }
 
     /// <summary>
-    /// Separates an entry key from its shape: a byte UTF-8 never holds, unlike <see cref="HashedMarker"/> never written in
-    /// an entry key, so a shaped entry key can equal no other key.
+    /// Separates an entry key from its shape: a byte UTF-8 never holds and, unlike <see cref="HashedMarker"/>, never
+    /// written in an entry key, so a shaped entry key can equal no other key (and splits at its first 0xFE).
     /// </summary>
     public const byte ShapeMarker = 0xFE;
 
@@ -194,8 +199,8 @@ internal sealed class RedisKeyLayout
     /// <summary>Starts with a non-empty <c>{...}</c>: Redis Cluster hashes the key by that text.</summary>
     private static bool HasOwnHashTag(string tag) => tag.Length > 2 && tag[0] == '{' && tag.IndexOf('}', 1) > 1;
 
-    private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key) =>
-        IsWholeUtf8Within(key, MaximumKeyBytes - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key);
+    private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key, int reserve = 0) =>
+        IsWholeUtf8Within(key, MaximumKeyBytes - reserve - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key, reserve);
 
     /// <summary>True if <paramref name="key"/> is well-formed UTF-16 and its UTF-8 form takes at most <paramref name="budget"/> bytes.</summary>
     private static bool IsWholeUtf8Within(string key, int budget)
@@ -228,9 +233,9 @@ internal sealed class RedisKeyLayout
         return true;
     }
 
-    private static byte[] Shortened(byte[] prefixBytes, string key)
+    private static byte[] Shortened(byte[] prefixBytes, string key, int reserve = 0)
     {
-        ReadOnlySpan<char> head = Head(key, MaximumKeyBytes - prefixBytes.Length - 1 - HashHexLength);
+        ReadOnlySpan<char> head = Head(key, MaximumKeyBytes - reserve - prefixBytes.Length - 1 - HashHexLength);
         // The head is for people reading the key list: a lone surrogate in it may show as U+FFFD, the hash tells keys apart.
         int headBytes = Encoding.UTF8.GetByteCount(head);
         var result = new byte[prefixBytes.Length + headBytes + 1 + HashHexLength];
