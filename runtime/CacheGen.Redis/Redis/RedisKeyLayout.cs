@@ -178,6 +178,25 @@ internal sealed class RedisKeyLayout
     }
 
     /// <summary>
+    /// A SCAN pattern for the entries of every shape of <paramref name="key"/> whose fingerprint has
+    /// <paramref name="shapeLength"/> bytes (the generator's have 16), for the inspector.
+    /// </summary>
+    public RedisValue ShapedEntryPattern(string key, int shapeLength = 16)
+    {
+        byte[] head = Entry(key, reserve: 1 + shapeLength)!;
+        var pattern = new List<byte>(head.Length + 8);
+        foreach (byte b in head)
+        {
+            if (b is (byte)'*' or (byte)'?' or (byte)'[' or (byte)']' or (byte)'\\')
+                pattern.Add((byte)'\\');
+            pattern.Add(b);
+        }
+        pattern.Add(ShapeMarker);
+        pattern.Add((byte)'*');
+        return pattern.ToArray();
+    }
+
+    /// <summary>
     /// Separates an entry key from its shape: a byte UTF-8 never holds and, unlike <see cref="HashedMarker"/>, never
     /// written in an entry key, so a shaped entry key can equal no other key (and splits at its first 0xFE).
     /// </summary>
