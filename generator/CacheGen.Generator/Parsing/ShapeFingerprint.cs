@@ -67,8 +67,9 @@ internal sealed class ShapeFingerprint
             }
             _text.Append('>');
         }
-        // Framework types have a fixed JSON form; a type is described once (recursive types end at their name).
-        if (named.SpecialType != SpecialType.None || IsFrameworkType(named) || _described.Count >= MaximumTypes || !_described.Add(named))
+        // Framework types and JsonPayload (stored as its own bytes) have a fixed form; a type is described once
+        // (recursive types end at their name).
+        if (named.SpecialType != SpecialType.None || IsFrameworkType(named) || IsJsonPayload(named) || _described.Count >= MaximumTypes || !_described.Add(named))
             return;
 
         if (named.TypeKind == TypeKind.Enum)
@@ -120,6 +121,9 @@ internal sealed class ShapeFingerprint
 
     private static bool IsJsonAttribute(AttributeData attribute, string name) =>
         attribute.AttributeClass is { } c && c.Name == name && c.ContainingNamespace.ToDisplayString() == "System.Text.Json.Serialization";
+
+    private static bool IsJsonPayload(INamedTypeSymbol type) =>
+        type is { Name: "JsonPayload", ContainingNamespace: { Name: "CacheGen", ContainingNamespace.IsGlobalNamespace: true } };
 
     private static bool IsFrameworkType(INamedTypeSymbol type)
     {
