@@ -163,8 +163,4 @@ internal static partial class Log
     [LoggerMessage(EventId = LogEvents.TagEvicted, EventName = nameof(LogEvents.TagEvicted), Level = LogLevel.Debug,
         Message = "CacheGen evicted every entry tagged '{Tag}'")]
     public static partial void TagEvicted(ILogger logger, string tag);
-
-    [LoggerMessage(EventId = LogEvents.LegacyGenerationsExpired, EventName = nameof(LogEvents.LegacyGenerationsExpired), Level = LogLevel.Information,
-        Message = "CacheGen gave {Count} generation keys of an earlier release ({Pattern}, kept without a TTL) a lifetime of {Lifetime}")]
-    public static partial void LegacyGenerationsExpired(ILogger logger, int count, string pattern, TimeSpan lifetime);
 }

@@ -39,7 +39,6 @@ internal static class LogEvents
     public const int RedisNotConnectedAtStart = 40;
     public const int ScriptingRefused = 41;
     public const int EntrySpansClusterSlots = 45;
-    public const int LegacyGenerationsExpired = 46;
     // Debug: one line per cache operation, to watch the cache work (Logging:LogLevel:CacheGen.Redis = Debug).
     public const int LocalHit = 60;
     public const int RedisHit = 61;

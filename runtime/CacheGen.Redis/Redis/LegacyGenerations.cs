@@ -1,51 +1,29 @@
-using Microsoft.Extensions.Logging;
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace CacheGen.Redis;
 
 /// <summary>
-/// Generation keys of releases before internal keys started with <c>#</c> (<c>{KeyPrefix}:{KeyVersion}:gen:{tag}</c>)
-/// were written without a TTL, and nothing reads them any more: left alone, they would stay in Redis for good. Once
-/// scripting is confirmed, one instance per day (a marker key, set if absent) scans for them on every primary and
-/// gives each the default lifetime, so they expire by themselves; an instance of such a release still running in a
-/// rolling deploy keeps working on them until then.
+/// Generation keys of releases before internal keys started with <c>#</c> (<c>{KeyPrefix}:{KeyVersion}:gen:{region}</c>)
+/// were written without a TTL, and nothing reads them any more. The first time an instance reads an entry of a region
+/// (the entry's first tag), it gives that region's old key, if there is one without a TTL, the default lifetime, in the
+/// background: it then expires by itself, and an instance of such a release still running in a rolling deploy keeps
+/// using it until then. One small script per region per instance, with the commands CacheGen's ACL line grants.
 /// </summary>
-internal static class LegacyGenerations
+internal sealed class LegacyGenerations(RedisKeyLayout keys, TimeSpan lifetime)
 {
-    /// <summary>How long one sweep keeps the others from sweeping again.</summary>
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromDays(1);
+    /// <summary>Past this many regions an instance stops looking: regions are few; this only bounds the memory.</summary>
+    private const int MaximumRegions = 1024;
 
-    public static async Task ExpireAsync(ConnectionMultiplexer connection, RedisKeyLayout keys, TimeSpan lifetime, ILogger logger)
+    private readonly ConcurrentDictionary<string, bool> _touched = new(StringComparer.Ordinal);
+    private readonly long _milliseconds = Math.Max(1, (long)Math.Ceiling(lifetime.TotalMilliseconds));
+
+    /// <summary>On the first read of <paramref name="region"/> by this instance, expires its old generation key (fire and forget).</summary>
+    public void TouchOnce(IDatabase database, string region)
     {
-        IDatabase database = connection.GetDatabase();
-        if (!await database.StringSetAsync(keys.Prefix + "#migrated:legacy-generations", "1", SweepInterval, When.NotExists).ConfigureAwait(false))
+        // The clear epoch and a shape tag are CacheGen's own, never an old region.
+        if (_touched.Count >= MaximumRegions || ReferenceEquals(region, RedisKeyLayout.ClearTag) || region[0] == '\0' || !_touched.TryAdd(region, true))
             return;
-        string pattern = keys.LegacyGenerationPattern;
-        long milliseconds = Math.Max(1, (long)Math.Ceiling(lifetime.TotalMilliseconds));
-        int expired = 0;
-        foreach (IServer server in connection.GetServers())
-        {
-            if (server.IsReplica || !server.IsConnected)
-                continue;
-            var pending = new List<Task<RedisResult>>();
-            await foreach (RedisKey key in server.KeysAsync(database.Database, pattern, pageSize: 1000).ConfigureAwait(false))
-            {
-                pending.Add(database.ScriptEvaluateAsync(LuaScripts.ExpireLegacyGeneration, [key], [milliseconds]));
-                if (pending.Count == 1000)
-                    expired += await CountAsync(pending).ConfigureAwait(false);
-            }
-            expired += await CountAsync(pending).ConfigureAwait(false);
-        }
-        if (expired > 0)
-            Log.LegacyGenerationsExpired(logger, expired, pattern, lifetime);
-    }
-
-    private static async Task<int> CountAsync(List<Task<RedisResult>> pending)
-    {
-        int count = 0;
-        foreach (Task<RedisResult> script in pending)
-            count += (int)await script.ConfigureAwait(false);
-        pending.Clear();
-        return count;
+        database.ScriptEvaluate(LuaScripts.ExpireLegacyGeneration, [keys.LegacyGeneration(region)], [_milliseconds], CommandFlags.FireAndForget);
     }
 }

@@ -171,8 +171,9 @@ internal static class LuaScripts
     /// happens to match the pattern: entries always have a TTL) is left alone. Returns 1 if it set a TTL.
     /// </summary>
     public const string ExpireLegacyGeneration = Helpers + """
-        if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' or redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
-        if not canonical(redis.call('GET', KEYS[1])) then return 0 end
+        if redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+        local value = redis.pcall('GET', KEYS[1])
+        if type(value) ~= 'string' or not canonical(value) then return 0 end
         redis.call('PEXPIRE', KEYS[1], ARGV[1])
         return 1
         """;

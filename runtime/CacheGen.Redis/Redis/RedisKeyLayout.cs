@@ -88,23 +88,10 @@ internal sealed class RedisKeyLayout
     public string Prefix => _prefix;
 
     /// <summary>
-    /// A SCAN pattern for the generation keys of releases before internal keys started with <c>#</c>:
-    /// <c>{KeyPrefix}:{KeyVersion}:gen:{tag}</c>, written without a TTL. Nothing reads them any more.
+    /// A region's generation key as releases before internal keys started with <c>#</c> named it,
+    /// <c>{KeyPrefix}:{KeyVersion}:gen:{region}</c> (written without a TTL; see <see cref="LegacyGenerations"/>).
     /// </summary>
-    public string LegacyGenerationPattern => GlobEscaped(_prefix) + "gen:{*";
-
-    /// <summary>Text matched literally by a SCAN pattern: glob characters escaped.</summary>
-    private static string GlobEscaped(string text)
-    {
-        var escaped = new StringBuilder(text.Length);
-        foreach (char c in text)
-        {
-            if (c is '*' or '?' or '[' or ']' or '\\')
-                escaped.Append('\\');
-            escaped.Append(c);
-        }
-        return escaped.ToString();
-    }
+    public RedisKey LegacyGeneration(string region) => _prefix + "gen:{" + region + "}";
 
     /// <summary>The pub/sub channel that carries evictions between instances.</summary>
     public RedisChannel EvictionChannel { get; }

@@ -37,6 +37,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
     private readonly GenerationFloors _floors = new();
+    private readonly LegacyGenerations _legacy;
     private readonly TimeSpan _generationLifetime;
     private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
@@ -53,6 +54,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         _metrics = metrics;
         // A generation key a read or an eviction creates lives this long, unless an entry written under it extends it.
         _generationLifetime = options.DefaultExpiration;
+        _legacy = new LegacyGenerations(keys, _generationLifetime);
         _timeout = options.RedisTimeout;
         _connection = new RedisConnection(options, keys, logger, metrics);
         _policy = new RedisCallPolicy(_connection, options, logger, metrics);
@@ -113,7 +115,6 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
                 return;
             await _policy.BoundedAsync(connection.GetDatabase().ScriptEvaluateAsync("return 1"), CancellationToken.None).ConfigureAwait(false);
             Interlocked.CompareExchange(ref _scripting, ScriptsRun, ScriptsUnknown);
-            _ = SweepLegacyGenerationsAsync(connection);
         }
         catch (RedisServerException e) when (!IsTransient(e.Message))
         {
@@ -124,19 +125,6 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         catch (Exception)
         {
             // No answer: it says nothing about scripting.
-        }
-    }
-
-    /// <summary>In the background, once scripts run: generation keys of earlier releases get a lifetime (see <see cref="LegacyGenerations"/>).</summary>
-    private async Task SweepLegacyGenerationsAsync(ConnectionMultiplexer connection)
-    {
-        try
-        {
-            await LegacyGenerations.ExpireAsync(connection, _keys, _generationLifetime, _logger).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Redis went away mid-sweep, or SCAN is not allowed (an ACL): the next start, or a later day, tries again.
         }
     }
 
@@ -207,7 +195,12 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, tags) || await ScriptsAsync().ConfigureAwait(false) != Scripts.Run)
             return RedisRead.Failed;
         CallResult<RedisRead> result = await _policy.RunAsync(CallKind.Read, key, (Store: this, Key: key, Tags: tags),
-            static (database, s, token) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null,
+            static (database, s, token) =>
+            {
+                // The entry's first tag is its region (generated code): its generation key of an earlier release expires.
+                s.Store._legacy.TouchOnce(database, s.Tags[0]);
+                return s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null;
+            },
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             // A miss that is not written back (nothing guards the write); the next fill finds the key empty and fills it.
