@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using CacheGen;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace Blog;
 
 /// <summary>The post as the build before the deploy has it.</summary>
+[ImmutableObject(true)]
 public sealed record Post(int Id, string Title);
 
 public sealed partial class PostService(HybridCache cache)

@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using CacheGen;
 using Microsoft.Extensions.Caching.Hybrid;
 
 namespace Blog;
 
 /// <summary>The post as the build after the deploy has it: one property more, one renamed.</summary>
+[ImmutableObject(true)]
 public sealed record Post(int Id, string Headline, string Author);
 
 public sealed partial class PostService(HybridCache cache)
