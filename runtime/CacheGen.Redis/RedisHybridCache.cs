@@ -172,7 +172,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         HybridCacheEntryFlags flags = options?.Flags ?? HybridCacheEntryFlags.None;
         bool positive = expiration > TimeSpan.Zero;
         return WithValueTags(new EntrySettings(
-            _store is null ? localTags : WithClearEpoch(localTags),
+            _store is null ? localTags : WithClearEpoch(localTags, method?.Shape),
             localTags,
             expiration,
             localExpiration,
@@ -220,12 +220,18 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
     /// reaches entries in Redis and fills running across it, on a cluster too. In-process, "*" moves the cache's epoch
     /// instead, so L1 captures only the entry's own tags.
     /// </summary>
-    private static string[] WithClearEpoch(string[] tags)
+    /// <remarks>
+    /// A generated method's value type has a <paramref name="shape"/>: its shape tag (<see cref="ShapeTags"/>) comes
+    /// just before the clear epoch, so the entry is stored beside those of other shapes and carries its key's generation.
+    /// </remarks>
+    private static string[] WithClearEpoch(string[] tags, string? shape = null)
     {
-        if (tags.Length == 0)
+        if (tags.Length == 0 && shape is null)
             return OnlyClearEpoch;
-        var withEpoch = new string[tags.Length + 1];
+        var withEpoch = new string[tags.Length + (shape is null ? 1 : 2)];
         tags.CopyTo(withEpoch, 0);
+        if (shape is not null)
+            withEpoch[^2] = ShapeTags.For(shape);
         withEpoch[^1] = RedisKeyLayout.ClearTag;
         return withEpoch;
     }

@@ -167,7 +167,7 @@ public sealed class DecoratorTests(RedisFixture redis) : IClassFixture<RedisFixt
 
         // A miss answers before its Redis write lands.
         await SettledAsync(a);
-        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey("{quotes}:" + from + ":USD")));
+        Assert.Equal(1, await Entry.ShapedEntriesAsync(redis.Database, "{quotes}:" + from + ":USD"));
         Assert.Equal(1.5m, await b.GetRequiredService<IQuotes>().GetRateAsync(from, "USD"));
         Assert.Equal(0, quotesB.Lookups);
     }
@@ -208,7 +208,7 @@ public sealed class DecoratorTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal(3m, await rates.GetRateAsync(from, "USD")); // the written entry: no lookup
         Assert.Equal(2, quotes.Lookups);
         await SettledAsync(services);
-        Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey("{quotes}:" + from + ":USD")));
+        Assert.Equal(1, await Entry.ShapedEntriesAsync(redis.Database, "{quotes}:" + from + ":USD"));
 
         await rates.ForgetRateAsync(from, "USD");
         Assert.Equal(1m, await rates.GetRateAsync(from, "USD")); // evicted: asked again

@@ -125,7 +125,13 @@ public sealed class PostsApiTests
         string[] entries = keys.Where(key => !key.StartsWith("example:1:#", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, entries.Length); // the list and post 1
         Assert.All(entries, key => Assert.StartsWith("example:1:{posts}:", key, StringComparison.Ordinal));
-        Assert.All(entries, key => Assert.InRange(long.Parse(host.Redis.Cli("-n", "1", "TTL", key), System.Globalization.CultureInfo.InvariantCulture), 1, 300));
+        // A generated method's entry name ends with a byte UTF-8 never holds (0xFE, then its value type's shape), which
+        // does not survive a round trip through text: the TTLs are read inside Redis.
+        string[] ttls = host.Redis.Cli("-n", "1", "EVAL",
+            "local t = {} for _, k in ipairs(redis.call('KEYS', 'example:1:{posts}:*')) do t[#t + 1] = redis.call('TTL', k) end return t", "0")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(2, ttls.Length);
+        Assert.All(ttls, ttl => Assert.InRange(long.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture), 1, 300));
         // Nothing lands in database 0.
         Assert.Equal("0", host.Redis.Cli("-n", "0", "DBSIZE"));
     }

@@ -157,6 +157,29 @@ public sealed partial class ToolTests : IAsyncLifetime
         Assert.EndsWith("{\"id\":500,\"title\":\"Title 500\"}]\n", output);
     }
 
+    [Fact]
+    public async Task Show_finds_the_entries_of_each_shape_of_a_generated_methods_key()
+    {
+        // Two builds of one method whose value type differs: one entry per shape under the same key.
+        var before = new CacheGen.Infrastructure.CachedMethod("Blog.PostService.GetAsync", "posts", null) { Shape = "00000000000000a1" };
+        var after = new CacheGen.Infrastructure.CachedMethod("Blog.PostService.GetAsync", "posts", null) { Shape = "00000000000000b2" };
+        var methods = (CacheGen.Infrastructure.IMethodCache)Cache;
+        await methods.GetOrCreateAsync(before, "{posts}:shaped:1", 0, static (_, _) => ValueTask.FromResult(new Post(1, "before")), null, unless: null, default);
+        await methods.GetOrCreateAsync(after, "{posts}:shaped:1", 0, static (_, _) => ValueTask.FromResult("after"), null, unless: null, default);
+        string? shown = null;
+        for (int attempt = 0; attempt < 50 && shown?.Contains("00000000000000b2") != true; attempt++)
+        {
+            await Task.Delay(100); // the writes land after the answers
+            (_, shown, _) = await Run("show", "{posts}:shaped:1");
+        }
+
+        Assert.Contains("shape        00000000000000a1", shown);
+        Assert.Contains("shape        00000000000000b2", shown);
+        Assert.Contains("{\"id\":1,\"title\":\"before\"}", shown);
+        Assert.Contains("\"after\"", shown);
+        Assert.Matches(@"generations  region posts \d+ \(current\); key \d+ \(current\); clear epoch \d+ \(current\)", shown);
+    }
+
     // The envelope's size, from the "size" line: the last bytes are the JSON's.
     private static int EnvelopeSize(string showOutput) => int.Parse(Regex.Match(showOutput, @"size\s+(\d+) bytes").Groups[1].Value);
 

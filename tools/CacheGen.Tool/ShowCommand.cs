@@ -15,20 +15,48 @@ internal static class ShowCommand
     {
         if (key.StartsWith(target.Keys.Prefix, StringComparison.Ordinal) && target.Keys.Prefix.Length > 0)
             key = key[target.Keys.Prefix.Length..];
-        RedisKey redisKey = target.Keys.Entry(key);
         IDatabase database = connection.GetDatabase(target.Database);
-        byte[]? value = await database.StringGetAsync(redisKey);
-        if (value is null)
+        // The entry under the key itself, then one per shape of its value type (a generated method's entries).
+        var found = new List<(RedisKey RedisKey, string? Shape, byte[] Value)>();
+        RedisKey plain = target.Keys.Entry(key);
+        if (await database.StringGetAsync(plain) is { IsNull: false } plainValue)
+            found.Add((plain, null, (byte[])plainValue!));
+        foreach (IServer server in connection.GetServers().Where(s => !s.IsReplica && s.IsConnected))
         {
-            await errors.WriteLineAsync($"cachegen: no entry {key} (Redis key {redisKey}) on {target.Describe()}");
+            await foreach (RedisKey shaped in server.KeysAsync(target.Database, target.Keys.ShapedEntryPattern(key), pageSize: 1000))
+            {
+                if (await database.StringGetAsync(shaped) is { IsNull: false } shapedValue)
+                {
+                    byte[] name = shaped!;
+                    string shape = Encoding.UTF8.GetString(name, Array.IndexOf(name, RedisKeyLayout.ShapeMarker) + 1, name.Length - Array.IndexOf(name, RedisKeyLayout.ShapeMarker) - 1);
+                    found.Add((shaped, shape, (byte[])shapedValue!));
+                }
+            }
+        }
+        if (found.Count == 0)
+        {
+            await errors.WriteLineAsync($"cachegen: no entry {key} (Redis key {plain}) on {target.Describe()}");
             return Cli.Failed;
         }
+        for (int i = 0; i < found.Count; i++)
+        {
+            if (i > 0)
+                await output.WriteLineAsync();
+            await ShowAsync(target, connection, database, key, found[i].RedisKey, found[i].Shape, found[i].Value, output);
+        }
+        return Cli.Ok;
+    }
+
+    private static async Task ShowAsync(Target target, ConnectionMultiplexer connection, IDatabase database, string key, RedisKey redisKey, string? shape,
+        byte[] value, TextWriter output)
+    {
         TimeSpan? ttl = await database.KeyTimeToLiveAsync(redisKey);
 
         var lines = new List<(string Name, string Value)>
         {
             ("key", key),
-            ("redis key", redisKey.ToString()),
+            ("redis key", shape is null ? $"{redisKey}" : $"{target.Keys.Entry(key)} 0xFE {shape}"),
+            ("shape", shape is null ? "none (stored under the key itself)" : shape + " (the fingerprint of the value type's shape)"),
             ("ttl", ttl is { } left ? Seconds(left) + " (Redis)" : "none"),
             ("size", $"{value.Length} bytes"),
         };
@@ -42,6 +70,9 @@ internal static class ShowCommand
             case EnvelopeKind.Outdated:
                 lines.Add(("kind", $"value in an older format (version {value[0]}): a miss, replaced by the next fill"));
                 break;
+            case EnvelopeKind.Newer:
+                lines.Add(("kind", $"value in a newer format (version {value[0]}): a miss to this version, never overwritten by it"));
+                break;
             case EnvelopeKind.Invalid:
                 lines.Add(("kind", "not a CacheGen envelope: " + problem));
                 break;
@@ -51,7 +82,7 @@ internal static class ShowCommand
                 byte format = Envelope.GetFormat(value, jsonOffset);
                 lines.Add(("kind", $"value (format {value[0]})"));
                 lines.Add(("stamp", Hex(Envelope.StampOf(value))));
-                lines.Add(("generations", await GenerationsAsync(target, connection, database, key, redisKey, value, tagCount)));
+                lines.Add(("generations", await GenerationsAsync(target, connection, database, key, redisKey, value, tagCount, shape is not null)));
                 long expiresAt = Envelope.GetExpiry(value, jsonOffset);
                 lines.Add(("expires", Expiry(expiresAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
                 lines.Add(("schema hash", Envelope.GetSchema(value, jsonOffset).ToString("x16", CultureInfo.InvariantCulture)));
@@ -70,7 +101,6 @@ internal static class ShowCommand
             await output.WriteLineAsync();
             await output.WriteLineAsync(Encoding.UTF8.GetString(body, jsonOffset, body.Length - jsonOffset));
         }
-        return Cli.Ok;
     }
 
     // Decompresses whatever the entry holds, as readers do (no size limit: the inspector only prints it).
@@ -93,18 +123,21 @@ internal static class ShowCommand
     /// clear epoch's (tag names in between are not stored in the entry).
     /// </summary>
     private static async Task<string> GenerationsAsync(Target target, ConnectionMultiplexer connection, IDatabase database, string key, RedisKey redisKey,
-        byte[] value, int tagCount)
+        byte[] value, int tagCount, bool shaped)
     {
         var parts = new List<string>();
         string? region = CacheMetrics.RegionOfKey(key);
         for (int i = 0; i < tagCount; i++)
         {
             long written = Envelope.GetGeneration(value, i);
+            // A shaped entry carries its key's generation just before the clear epoch.
+            bool keyGeneration = shaped && i == tagCount - 2;
             RedisKey? counter = i == tagCount - 1 ? target.Keys.Clear(connection.HashSlot(redisKey))
+                : keyGeneration ? target.Keys.KeyGeneration(key)
                 : i == 0 && region is not null ? target.Keys.Generation(region)
                 : (RedisKey?)null;
             // Tag names are not kept in the entry (only their generations, in the order of the method's Tags).
-            string name = i == tagCount - 1 ? "clear epoch" : i == 0 && region is not null ? "region " + region : $"tag #{i + 1} (name not stored)";
+            string name = i == tagCount - 1 ? "clear epoch" : keyGeneration ? "key" : i == 0 && region is not null ? "region " + region : $"tag #{i + 1} (name not stored)";
             string state = "";
             if (counter is { } generationKey)
             {

@@ -34,7 +34,7 @@ internal static partial class Emitter
         writer.WriteLine(GeneratedCodeAttribute);
         writer.OpenBlock($"file static class {Statics}");
         // The target's entries: its name labels them, its lifetime, fail-safe and conditions apply to each.
-        writer.WriteLine($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience, cached.Tags)};");
+        writer.WriteLine($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience, cached.Tags, cached.Shape)};");
         writer.CloseBlock();
         if (method.Namespace is not null)
             writer.CloseBlock();

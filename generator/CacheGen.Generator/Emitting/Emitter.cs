@@ -86,7 +86,7 @@ internal static partial class Emitter
 
     private static void WriteCachedBody(SourceWriter writer, MethodModel method, CachedModel cached, List<string> statics)
     {
-        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience, cached.Tags)};");
+        statics.Add($"public static readonly {CachedMethod} Method = {NewCachedMethod(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Resilience, cached.Tags, cached.Shape)};");
 
         // The state carries 'this' and the arguments into a static lambda: no closure is allocated per call.
         var stateItems = new List<string>();
@@ -185,7 +185,7 @@ internal static partial class Emitter
         writer.CloseBlock();
     }
 
-    private static string NewCachedMethod(string label, string region, int ttlSeconds, Resilience resilience, EquatableArray<TagModel> tags)
+    private static string NewCachedMethod(string label, string region, int ttlSeconds, Resilience resilience, EquatableArray<TagModel> tags, string shape)
     {
         string options = ttlSeconds > 0
             ? $"new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions {{ Expiration = global::System.TimeSpan.FromSeconds({ttlSeconds.ToString(CultureInfo.InvariantCulture)}) }}"
@@ -204,6 +204,8 @@ internal static partial class Emitter
         string[] fences = tags.Where(t => t.FromResult).Select(t => Freshness.FenceOf(region, t.Signature)).Distinct().ToArray();
         if (fences.Length > 0)
             features.Add($"ValueTagFences = new string[] {{ {string.Join(", ", fences.Select(Literal))} }}");
+        if (shape.Length > 0)
+            features.Add($"Shape = {Literal(shape)}");
         string initializer = features.Count == 0 ? "" : " { " + string.Join(", ", features) + " }";
         return $"new({Literal(label)}, {Literal(region)}, {options}){initializer}";
     }
@@ -300,7 +302,7 @@ internal static partial class Emitter
         if (invalidation.Update is { } update)
         {
             // The entry it writes is the cached method's: its lifetime and stale window, and only a value it would store.
-            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, update.Resilience, update.Tags)};");
+            statics.Add($"public static readonly {CachedMethod} Update = {NewCachedMethod(update.MethodName, update.Region, update.TtlSeconds, update.Resilience, update.Tags, update.Shape)};");
             writer.WriteLine(isAsync
                 ? $"using var __update = await {GeneratedCache}.BeginUpdateAsync({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags()).ConfigureAwait(false);"
                 : $"using var __update = {SyncCache}.BeginUpdate({cache}, {Statics}.Update, __CacheGenUpdateKey(), __CacheGenUpdateTags());");

@@ -48,10 +48,11 @@ internal enum ReturnShape
 
 /// <summary>
 /// What <c>[Cached]</c> asks for: the entry's region, key, lifetime and tag templates, and the method's name as the
-/// runtime labels it (<c>Blog.PostService.GetAsync</c>).
+/// runtime labels it (<c>Blog.PostService.GetAsync</c>), and the fingerprint of its value type's shape
+/// (<see cref="Parsing.ShapeFingerprint"/>; empty when the type is not known).
 /// </summary>
 internal sealed record CachedModel(string Region, EquatableArray<KeyPart> Key, int TtlSeconds, EquatableArray<TagModel> Tags, string MethodName,
-    Resilience Resilience);
+    Resilience Resilience, string Shape = "");
 
 /// <summary>
 /// The fail-safe window, the soft timeout and the conditions of a <c>[Cached]</c> method; <see cref="Unless"/> is the
@@ -104,7 +105,7 @@ internal sealed record TagEviction(TagModel Tag, string Template, LocationInfo? 
 /// the writing method's arguments, by the target's own key and tag templates.
 /// </summary>
 internal sealed record UpdateModel(string MethodName, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags,
-    Resilience Resilience);
+    Resilience Resilience, string Shape = "");
 
 /// <summary>A template a <c>[Cached]</c> method declares, for the cross-method checks of evictions.</summary>
 internal sealed record TemplateDeclaration(bool IsTag, string Region, string Signature, bool FromResult = false);

@@ -204,7 +204,7 @@ internal sealed partial class Parser
             return null;
         }
 
-        cached = new CachedModel(target.Region, target.Key, target.TtlSeconds, target.Tags, target.Label, target.Resilience);
+        cached = new CachedModel(target.Region, target.Key, target.TtlSeconds, target.Tags, target.Label, target.Resilience, target.Shape);
         return new BatchModel(
             Method: null!,
             Ids: Escape(ids.Name),

@@ -700,7 +700,7 @@ internal sealed partial class Parser
         }
         _resultRoot = null;
         return new CachedModel(region ?? "", key, ttl, tags.ToEquatableArray(), _method.ToDisplayString(LabelFormat),
-            ParseResilience(attribute, attributeSyntax, valueType));
+            ParseResilience(attribute, attributeSyntax, valueType), valueType is null ? "" : ShapeFingerprint.Of(valueType));
     }
 
     /// <summary>StaleSeconds, TimeoutMilliseconds, CacheNull and Unless, checked.</summary>
@@ -857,7 +857,7 @@ internal sealed partial class Parser
                 result is null ? "no value" : $"'{result.ToDisplayString(MessageFormat)}'");
             return null;
         }
-        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags, target.Resilience);
+        return new UpdateModel(target.Label, target.Region, target.TtlSeconds, target.Key, target.Tags, target.Resilience, target.Shape);
     }
 
     /// <summary>
@@ -926,12 +926,12 @@ internal sealed partial class Parser
         if (_hasErrors || _metErrorType)
             return null;
         return new CachedTarget(cached.MethodName, cached.Region, cached.TtlSeconds, cached.Key, cached.Tags, shape is { } result ? CachedValueType(result) : null,
-            cached.Resilience);
+            cached.Resilience, cached.Shape);
     }
 
     /// <summary>A cached method as a writing method sees it; only lives while the writing method is parsed.</summary>
     private sealed record CachedTarget(string Label, string Region, int TtlSeconds, EquatableArray<KeyPart> Key, EquatableArray<TagModel> Tags, ITypeSymbol? ValueType,
-        Resilience Resilience);
+        Resilience Resilience, string Shape);
 
     /// <summary>The <c>Tags</c> of an attribute: each template resolved against this method's parameters.</summary>
     private List<(TagModel Tag, string Template, SyntaxNode? Location)> ParseTags(AttributeData attribute, SyntaxNode? attributeSyntax)

@@ -133,7 +133,7 @@ internal sealed class EntryCodec(PayloadSerializer serializer, int maximumPayloa
             return false;
         switch (Envelope.Parse(bytes, out int tagCount, out jsonOffset, out string? problem))
         {
-            case EnvelopeKind.Tombstone or EnvelopeKind.Outdated:
+            case EnvelopeKind.Tombstone or EnvelopeKind.Outdated or EnvelopeKind.Newer:
                 return false;
             case EnvelopeKind.Invalid:
                 return Corrupt(key, CorruptKinds.Format, problem!);

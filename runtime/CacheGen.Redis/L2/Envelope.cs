@@ -18,6 +18,12 @@ internal enum EnvelopeKind
 
     /// <summary>A value in the previous format (version 3, without its expiry): a plain miss, replaced by the next fill.</summary>
     Outdated,
+
+    /// <summary>
+    /// A value in a format newer than this runtime reads (written by a newer CacheGen during a rolling deploy): a quiet
+    /// miss that this runtime never overwrites (the write script keeps it; see <see cref="Envelope.IsNewerVersion"/>).
+    /// </summary>
+    Newer,
 }
 
 /// <summary>
@@ -42,7 +48,9 @@ internal enum EnvelopeKind
 /// a reader keep an in-process copy no longer than the entry itself lives, and take an entry past it for a miss even
 /// while Redis still holds it; it is the writer's clock, so instances should keep their clocks in sync.
 /// An older format version is a miss and gets replaced by the next fill; the version just before this one is not
-/// reported as corrupt, since every deploy of a new format meets it.
+/// reported as corrupt, since every deploy of a new format meets it. A newer format version (up to
+/// <see cref="FirstForeignByte"/>) is a quiet miss that is never replaced: a runtime rolled back, or not yet rolled
+/// forward, must not undo the entries of the newer one.
 /// </summary>
 internal static class Envelope
 {
@@ -50,12 +58,21 @@ internal static class Envelope
     public const byte FormatlessValueVersion = 4;
     public const byte OutdatedValueVersion = 3;
     public const byte TombstoneVersion = 2;
+
+    /// <summary>
+    /// Format versions run from 1 up to below this byte. A first byte above <see cref="ValueVersion"/> and below it is a
+    /// newer CacheGen format; from here on it is foreign bytes (printable text starts at 0x20), which a fill may replace.
+    /// </summary>
+    public const byte FirstForeignByte = 0x20;
     public const int StampLength = 8;
     public const int MaximumTags = byte.MaxValue;
     private const int TagCountOffset = 1 + StampLength;
     private const int GenerationsOffset = TagCountOffset + 1;
     private const int TrailerLength = 4 * sizeof(ulong); // expiry, schema hash, key hash, checksum
     private const int OutdatedTrailerLength = 3 * sizeof(ulong); // version 3: schema hash, key hash, checksum
+
+    /// <summary>Whether a first byte is the format version of a newer CacheGen runtime: what this one reads as a miss and never overwrites.</summary>
+    public static bool IsNewerVersion(byte first) => first > ValueVersion && first < FirstForeignByte;
 
     /// <summary>The header size of a value with <paramref name="tagCount"/> tags; the payload starts there.</summary>
     public static int HeaderLength(int tagCount) => GenerationsOffset + tagCount * sizeof(long) + 1 + TrailerLength;
@@ -182,6 +199,8 @@ internal static class Envelope
             case TombstoneVersion or ValueVersion or FormatlessValueVersion or OutdatedValueVersion:
                 problem = "truncated envelope";
                 return EnvelopeKind.Invalid;
+            case byte first when IsNewerVersion(first):
+                return EnvelopeKind.Newer;
             default:
                 problem = "unknown format version " + value[0];
                 return EnvelopeKind.Invalid;

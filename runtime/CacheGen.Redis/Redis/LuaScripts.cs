@@ -18,6 +18,17 @@ namespace CacheGen.Redis;
 /// </remarks>
 internal static class LuaScripts
 {
+    // Declared before the scripts that use them: static fields are set in the order they are written.
+    private static readonly string ValueVersionText = Envelope.ValueVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static readonly string FirstForeignByteText = Envelope.FirstForeignByte.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    // `head` starts with the entry's first byte, its format version: one of a newer runtime is left as it is.
+    private static readonly string KeepNewer =
+        "\nif #head > 0 then\n"
+        + "  local version = string.byte(head, 1)\n"
+        + "  if version > " + ValueVersionText + " and version < " + FirstForeignByteText + " then return 2 end\n"
+        + "end\n";
+
     // Shared helpers: is a value a generation of ours, and is a (canonical) generation lower than another.
     private const string Helpers = """
         local function canonical(v)
@@ -94,9 +105,12 @@ internal static class LuaScripts
     /// A written entry's generation keys then live at least as long as it does (PEXPIRE up to its TTL, never down): a
     /// generation key that expired while an entry carried it would only turn the entry into a miss, but a tag's keys
     /// live no longer than the entries that need them.
+    /// A value in a newer format (see <see cref="Envelope.IsNewerVersion"/>) is kept: returns 2, written by neither.
     /// </summary>
-    public const string GuardedSet = """
-        if redis.call('GETRANGE', KEYS[1], 1, 8) ~= ARGV[3] then return 0 end
+    public static readonly string GuardedSet = """
+        local head = redis.call('GETRANGE', KEYS[1], 0, 8)
+        """ + KeepNewer + """
+        if string.sub(head, 2) ~= ARGV[3] then return 0 end
         for i = 2, #KEYS do
           if redis.call('GET', KEYS[i]) ~= ARGV[i + 2] then return 0 end
         end
@@ -107,6 +121,19 @@ internal static class LuaScripts
             redis.call('PEXPIRE', KEYS[i], ARGV[2])
           end
         end
+        return 1
+        """;
+
+    /// <summary>
+    /// An unconditional write (SetAsync). KEYS = [entry]; ARGV = [envelope, ttl ms]. Returns 1 if it wrote, 2 if the entry
+    /// holds a value in a newer format, which it keeps.
+    /// </summary>
+    public static readonly string Set = """
+        -- SET replaces a value of any type: a non-string (GETRANGE fails on it) is foreign data, replaced too.
+        local head = redis.pcall('GETRANGE', KEYS[1], 0, 0)
+        if type(head) ~= 'string' then head = '' end
+        """ + KeepNewer + """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         return 1
         """;
 
@@ -155,6 +182,19 @@ internal static class LuaScripts
           redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
         end
         return #KEYS
+        """;
+
+    /// <summary>
+    /// Gives a generation key of an earlier release a lifetime. KEYS = [key]; ARGV = [ttl ms]. Only a string that is a
+    /// generation (canonical decimal) and has no TTL gets one; anything else under the name (an entry of other code that
+    /// happens to match the pattern: entries always have a TTL) is left alone. Returns 1 if it set a TTL.
+    /// </summary>
+    public const string ExpireLegacyGeneration = Helpers + """
+        if redis.call('PTTL', KEYS[1]) ~= -1 then return 0 end
+        local value = redis.pcall('GET', KEYS[1])
+        if type(value) ~= 'string' or not canonical(value) then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[1])
+        return 1
         """;
 
     /// <summary>

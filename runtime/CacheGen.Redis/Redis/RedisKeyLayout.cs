@@ -56,6 +56,8 @@ internal sealed class RedisKeyLayout
     private readonly string _leasePrefix;
     private readonly string _generationPrefix;
     private readonly string _ownSlotGenerationPrefix;
+    private readonly string _keyGenerationPrefix;
+    private readonly byte[] _keyGenerationPrefixBytes;
     private readonly byte[] _prefixBytes;
     private readonly byte[] _escapedPrefixBytes;
     private readonly byte[] _leasePrefixBytes;
@@ -70,6 +72,8 @@ internal sealed class RedisKeyLayout
         _leasePrefix = _prefix + "#lease:";
         _generationPrefix = _prefix + "#gen:";
         _ownSlotGenerationPrefix = _prefix + "#tag:";
+        _keyGenerationPrefix = _prefix + "#key:";
+        _keyGenerationPrefixBytes = Encoding.UTF8.GetBytes(_keyGenerationPrefix);
         // Every entry on a single server carries it: made once, not per read.
         _serverClear = _prefix + "#clear";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
@@ -83,12 +87,21 @@ internal sealed class RedisKeyLayout
     /// <summary>The text every key starts with, e.g. <c>example:1:</c>.</summary>
     public string Prefix => _prefix;
 
+    /// <summary>
+    /// A region's generation key as releases before internal keys started with <c>#</c> named it,
+    /// <c>{KeyPrefix}:{KeyVersion}:gen:{region}</c> (written without a TTL; see <see cref="LegacyGenerations"/>).
+    /// </summary>
+    public RedisKey LegacyGeneration(string region) => _prefix + "gen:{" + region + "}";
+
     /// <summary>The pub/sub channel that carries evictions between instances.</summary>
     public RedisChannel EvictionChannel { get; }
 
     /// <summary>An entry's key: the prefix and the key, with one more <see cref="InternalMarker"/> when the key starts with one.</summary>
-    public RedisKey Entry(string key) =>
-        key.Length > 0 && key[0] == InternalMarker ? Bounded(_escapedPrefix, _escapedPrefixBytes, key) : Bounded(_prefix, _prefixBytes, key);
+    public RedisKey Entry(string key) => Entry(key, reserve: 0);
+
+    /// <summary>An entry's key, shortened so that <paramref name="reserve"/> more bytes still fit under the cap.</summary>
+    private RedisKey Entry(string key, int reserve) =>
+        key.Length > 0 && key[0] == InternalMarker ? Bounded(_escapedPrefix, _escapedPrefixBytes, key, reserve) : Bounded(_prefix, _prefixBytes, key, reserve);
 
     /// <summary>The cross-instance fill lease of an entry: the key's own hash tag comes first, so it shares the entry's slot.</summary>
     public RedisKey Lease(string key) => Bounded(_leasePrefix, _leasePrefixBytes, key);
@@ -123,9 +136,65 @@ internal sealed class RedisKeyLayout
         var keys = new RedisKey[tags.Length + 1];
         keys[0] = Entry(key);
         for (int i = 0; i < tags.Length; i++)
-            keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
+        {
+            if (ShapeTags.TryGetShape(tags[i], out string? shape))
+            {
+                keys[0] = ShapedEntry(key, shape);
+                keys[i + 1] = KeyGeneration(key);
+            }
+            else
+                keys[i + 1] = ReferenceEquals(tags[i], ClearTag) ? Clear(slotOf(keys[0])) : Generation(tags[i]);
+        }
         return keys;
     }
+
+    /// <summary>
+    /// The entry of one shape of a value type under a key: the entry key (shortened early enough that the whole stays
+    /// under the cap), <see cref="ShapeMarker"/>, and the shape's fingerprint. The key's hash tag comes first, so every
+    /// shape shares the slot of the key.
+    /// </summary>
+    public RedisKey ShapedEntry(string key, string shape)
+    {
+        int shapeBytes = Encoding.UTF8.GetByteCount(shape);
+        byte[] head = Entry(key, reserve: 1 + shapeBytes)!;
+        var shaped = new byte[head.Length + 1 + shapeBytes];
+        head.CopyTo(shaped, 0);
+        shaped[head.Length] = ShapeMarker;
+        Encoding.UTF8.GetBytes(shape, shaped.AsSpan(head.Length + 1));
+        return shaped;
+    }
+
+    /// <summary>
+    /// A SCAN pattern for the entries of every shape of <paramref name="key"/> whose fingerprint has
+    /// <paramref name="shapeLength"/> bytes (the generator's have 16), for the inspector.
+    /// </summary>
+    public RedisValue ShapedEntryPattern(string key, int shapeLength = 16)
+    {
+        byte[] head = Entry(key, reserve: 1 + shapeLength)!;
+        var pattern = new List<byte>(head.Length + 8);
+        foreach (byte b in head)
+        {
+            if (b is (byte)'*' or (byte)'?' or (byte)'[' or (byte)']' or (byte)'\\')
+                pattern.Add((byte)'\\');
+            pattern.Add(b);
+        }
+        pattern.Add(ShapeMarker);
+        pattern.Add((byte)'*');
+        return pattern.ToArray();
+    }
+
+    /// <summary>
+    /// Separates an entry key from its shape: a byte UTF-8 never holds and, unlike <see cref="HashedMarker"/>, never
+    /// written in an entry key, so a shaped entry key can equal no other key (and splits at its first 0xFE).
+    /// </summary>
+    public const byte ShapeMarker = 0xFE;
+
+    /// <summary>
+    /// The generation of one key, <c>{KeyPrefix}:{KeyVersion}:#key:{key}</c>, carried by every shape of its entry (see
+    /// <see cref="ShapeTags"/>): a key eviction moves it on besides writing the tombstone. The key's hash tag stays the
+    /// first, so it shares the entry's slot.
+    /// </summary>
+    public RedisKey KeyGeneration(string key) => Bounded(_keyGenerationPrefix, _keyGenerationPrefixBytes, key);
 
     /// <summary>
     /// The tag every entry in Redis carries last, for the clear epoch of its slot. Told apart by reference, not by text:
@@ -136,8 +205,8 @@ internal sealed class RedisKeyLayout
     /// <summary>Starts with a non-empty <c>{...}</c>: Redis Cluster hashes the key by that text.</summary>
     private static bool HasOwnHashTag(string tag) => tag.Length > 2 && tag[0] == '{' && tag.IndexOf('}', 1) > 1;
 
-    private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key) =>
-        IsWholeUtf8Within(key, MaximumKeyBytes - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key);
+    private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key, int reserve = 0) =>
+        IsWholeUtf8Within(key, MaximumKeyBytes - reserve - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key, reserve);
 
     /// <summary>True if <paramref name="key"/> is well-formed UTF-16 and its UTF-8 form takes at most <paramref name="budget"/> bytes.</summary>
     private static bool IsWholeUtf8Within(string key, int budget)
@@ -170,9 +239,9 @@ internal sealed class RedisKeyLayout
         return true;
     }
 
-    private static byte[] Shortened(byte[] prefixBytes, string key)
+    private static byte[] Shortened(byte[] prefixBytes, string key, int reserve = 0)
     {
-        ReadOnlySpan<char> head = Head(key, MaximumKeyBytes - prefixBytes.Length - 1 - HashHexLength);
+        ReadOnlySpan<char> head = Head(key, MaximumKeyBytes - reserve - prefixBytes.Length - 1 - HashHexLength);
         // The head is for people reading the key list: a lone surrogate in it may show as U+FFFD, the hash tells keys apart.
         int headBytes = Encoding.UTF8.GetByteCount(head);
         var result = new byte[prefixBytes.Length + headBytes + 1 + HashHexLength];

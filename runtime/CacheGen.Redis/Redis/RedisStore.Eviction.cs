@@ -51,28 +51,27 @@ internal sealed partial class RedisStore
             _recovery.Defer(isTag, name, lifetime, failure);
     }
 
-    /// <summary>Many evictions in Redis, one script per hash slot. Throws if one is not confirmed.</summary>
+    /// <summary>
+    /// Many evictions in Redis, one script per hash slot. A key's tombstone goes with a move of the key's generation,
+    /// which reaches the entries of every shape of the key (as <see cref="MakeEvictionAsync"/> does for one). Throws if
+    /// one is not confirmed.
+    /// </summary>
     private async Task MakeEvictionsAsync(IDatabase database, IReadOnlyList<string> names, bool isTag, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        IConnectionMultiplexer connection = database.Multiplexer;
-        var slots = new Dictionary<int, List<int>>();
-        var keys = new RedisKey[names.Count];
-        for (int i = 0; i < names.Count; i++)
+        var calls = new List<Task>();
+        if (isTag)
         {
-            keys[i] = isTag ? _keys.Generation(names[i]) : _keys.Entry(names[i]);
-            int slot = connection.HashSlot(keys[i]);
-            if (!slots.TryGetValue(slot, out List<int>? members))
-                slots[slot] = members = [];
-            members.Add(i);
+            foreach (int[] members in BySlot(database, names, _keys.Generation))
+                calls.Add(EvictGenerationsAsync(database, [.. members.Select(i => _keys.Generation(names[i]))], [.. members.Select(i => names[i])], cancellationToken));
         }
-        var calls = new List<Task>(slots.Count);
-        foreach (List<int> members in slots.Values)
+        else
         {
-            RedisKey[] slotKeys = [.. members.Select(i => keys[i])];
-            calls.Add(isTag
-                ? EvictGenerationsAsync(database, slotKeys, [.. members.Select(i => names[i])], cancellationToken)
-                : _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Tombstones, slotKeys,
+            foreach (int[] members in BySlot(database, names, _keys.Entry))
+                calls.Add(_policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Tombstones, [.. members.Select(i => _keys.Entry(names[i]))],
                     [Envelope.CreateTombstone(), ToMilliseconds(lifetime)]), cancellationToken));
+            // A key's generation is in its entry's slot when the key has a hash tag ({region}), and may not be otherwise.
+            foreach (int[] members in BySlot(database, names, _keys.KeyGeneration))
+                calls.Add(EvictGenerationsAsync(database, [.. members.Select(i => _keys.KeyGeneration(names[i]))], [.. members.Select(i => names[i])], cancellationToken));
         }
         await Task.WhenAll(calls).ConfigureAwait(false);
         if (!isTag)
@@ -80,6 +79,20 @@ internal sealed partial class RedisStore
             foreach (string name in names)
                 _recovery.KeyEvictionConfirmed(name);
         }
+    }
+
+    /// <summary>The indexes of <paramref name="names"/> grouped by the hash slot of the Redis key each maps to.</summary>
+    private static IEnumerable<int[]> BySlot(IDatabase database, IReadOnlyList<string> names, Func<string, RedisKey> keyOf)
+    {
+        var slots = new Dictionary<int, List<int>>();
+        for (int i = 0; i < names.Count; i++)
+        {
+            int slot = database.Multiplexer.HashSlot(keyOf(names[i]));
+            if (!slots.TryGetValue(slot, out List<int>? members))
+                slots[slot] = members = [];
+            members.Add(i);
+        }
+        return slots.Values.Select(static members => members.ToArray());
     }
 
     /// <summary>Moves the generations of one slot on, as <see cref="EvictGenerationAsync"/> moves one, and remembers them.</summary>

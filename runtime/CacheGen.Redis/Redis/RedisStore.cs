@@ -38,6 +38,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     private readonly CacheMetrics _metrics;
     private readonly GenerationFloors _floors = new();
     private readonly PayloadCompression _compression;
+    private readonly LegacyGenerations _legacy;
     private readonly TimeSpan _generationLifetime;
     private Func<RedisKey, int>? _slotOf;
     private int _crossSlotLogged;
@@ -55,6 +56,7 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         _compression = new PayloadCompression(options.CompressAboveBytes, options.MaximumPayloadBytes);
         // A generation key a read or an eviction creates lives this long, unless an entry written under it extends it.
         _generationLifetime = options.DefaultExpiration;
+        _legacy = new LegacyGenerations(keys, _generationLifetime);
         _timeout = options.RedisTimeout;
         _connection = new RedisConnection(options, keys, logger, metrics);
         _policy = new RedisCallPolicy(_connection, options, logger, metrics);
@@ -195,7 +197,12 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, tags) || await ScriptsAsync().ConfigureAwait(false) != Scripts.Run)
             return RedisRead.Failed;
         CallResult<RedisRead> result = await _policy.RunAsync(CallKind.Read, key, (Store: this, Key: key, Tags: tags),
-            static (database, s, token) => s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null,
+            static (database, s, token) =>
+            {
+                // The entry's first tag is its region (generated code): its generation key of an earlier release expires.
+                s.Store._legacy.TouchOnce(database, s.Tags[0]);
+                return s.Store.KeysFor(database, s.Key, s.Tags) is { } keys ? s.Store.ReadEntryAsync(database, keys, s.Key) : null;
+            },
             cancellationToken).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             // A miss that is not written back (nothing guards the write); the next fill finds the key empty and fills it.
@@ -326,7 +333,8 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     /// <summary>
     /// The stale-set guard: writes <paramref name="envelope"/> only if the entry key still holds what
     /// <paramref name="read"/> (one that succeeded) saw and every tag generation is unchanged. Returns true if it was
-    /// written, false if the guard rejected it, null if Redis failed (logged) or was not called.
+    /// written, false if the guard rejected it, null if Redis failed (logged) or was not called, or if the entry holds a
+    /// value in a newer format (a newer runtime's, during a rolling deploy), which is never overwritten.
     /// </summary>
     public async ValueTask<bool?> GuardedWriteAsync(string key, string[] tags, RedisRead read, byte[] envelope, TimeSpan expiration,
         CancellationToken cancellationToken, bool callerWaits = true)
@@ -347,8 +355,12 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
             cancellationToken, callerWaits: callerWaits).ConfigureAwait(false);
         if (result.Status == CallStatus.WrongType)
             await RepairWrongTypeAsync(key, tags).ConfigureAwait(false);
-        return result.Answered ? (long)result.Value == 1 : null;
+        // 2: the entry holds a newer runtime's format, kept as it is; neither written nor a stale read.
+        return result.Answered && (long)result.Value != KeptNewer ? (long)result.Value == 1 : null;
     }
+
+    /// <summary>What the write scripts return when the entry holds a value in a newer format, which they keep.</summary>
+    private const long KeptNewer = 2;
 
     /// <summary>
     /// Returns the tags' current generations (creating missing ones, repairing foreign ones, and making each live at
@@ -384,8 +396,9 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
         if (_recovery.MustSkip(key, []) || ScriptingRefused || !_policy.Admit())
             return;
         _recovery.NoteLifetime(expiration);
-        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: _compression.ToStored(envelope), Expiration: expiration),
-            static (database, s, _) => database.StringSetAsync(s.Key, s.Envelope, s.Expiration),
+        // A script rather than SET: a value in a newer format stays (see LuaScripts.Set).
+        await _policy.RunAsync(CallKind.Write, key, (Key: _keys.Entry(key), Envelope: _compression.ToStored(envelope), Expiration: ToMilliseconds(expiration)),
+            static (database, s, _) => database.ScriptEvaluateAsync(LuaScripts.Set, [s.Key], [s.Envelope, s.Expiration]),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -454,8 +467,11 @@ internal sealed partial class RedisStore : IAsyncDisposable, IDisposable
     {
         if (!eviction.IsTag)
         {
-            // SET replaces a value of any type, so a tombstone also repairs foreign data under the key.
-            await _policy.BoundedAsync(database.StringSetAsync(_keys.Entry(eviction.Name), Envelope.CreateTombstone(), eviction.Lifetime), cancellationToken).ConfigureAwait(false);
+            // SET replaces a value of any type, so a tombstone also repairs foreign data under the key. The key's
+            // generation reaches the entries of every shape of the key (RedisKeyLayout.ShapedEntry), whichever build wrote them.
+            await Task.WhenAll(
+                _policy.BoundedAsync(database.StringSetAsync(_keys.Entry(eviction.Name), Envelope.CreateTombstone(), eviction.Lifetime), cancellationToken),
+                EvictGenerationAsync(database, _keys.KeyGeneration(eviction.Name), eviction.Name, cancellationToken)).ConfigureAwait(false);
             _recovery.KeyEvictionConfirmed(eviction.Name);
             return;
         }

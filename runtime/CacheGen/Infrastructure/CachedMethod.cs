@@ -41,6 +41,13 @@ public sealed class CachedMethod
     /// <summary>How long a caller waits for the core method when an expired value is at hand; zero: as long as it takes.</summary>
     public TimeSpan Timeout { get; init; }
 
+    /// <summary>
+    /// The fingerprint of the shape of the method's value type, as the generator saw it: its members, their JSON names and
+    /// types, through nested types. Two builds whose type differs have different fingerprints, and a cache keeps their
+    /// entries apart (a rolling deploy of both on one Redis). Null: not known (the entry is stored under its key alone).
+    /// </summary>
+    public string? Shape { get; init; }
+
     /// <summary>Whether a null result is stored.</summary>
     public bool CacheNull { get; init; } = true;
 

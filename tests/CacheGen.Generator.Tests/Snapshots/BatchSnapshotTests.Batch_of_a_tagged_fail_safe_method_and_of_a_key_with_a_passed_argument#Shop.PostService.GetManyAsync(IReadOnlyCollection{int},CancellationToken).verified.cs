@@ -43,6 +43,6 @@ namespace Shop
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(600) };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(600), Shape = "c6358c448341f8aa" };
     }
 }

@@ -31,6 +31,6 @@ namespace Shop
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.PostService.PriceAsync", "prices", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.PostService.PriceAsync", "prices", null) { Shape = "dd4665ded410134c" };
     }
 }

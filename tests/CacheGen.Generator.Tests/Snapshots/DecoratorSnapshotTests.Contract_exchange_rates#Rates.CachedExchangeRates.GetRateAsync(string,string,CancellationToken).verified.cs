@@ -24,6 +24,6 @@ namespace Rates
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Rates.CachedExchangeRates.GetRateAsync", "rates", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) });
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Rates.CachedExchangeRates.GetRateAsync", "rates", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { Shape = "dd4665ded410134c" };
     }
 }

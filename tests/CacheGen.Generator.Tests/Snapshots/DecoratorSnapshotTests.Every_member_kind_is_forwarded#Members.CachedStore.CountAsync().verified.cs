@@ -16,6 +16,6 @@ namespace Members
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Members.CachedStore.CountAsync", "items", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Members.CachedStore.CountAsync", "items", null) { Shape = "2b9fff192bd4c83e" };
     }
 }

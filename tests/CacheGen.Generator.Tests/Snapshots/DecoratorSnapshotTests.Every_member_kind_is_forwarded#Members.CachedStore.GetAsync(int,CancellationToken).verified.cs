@@ -36,6 +36,6 @@ namespace Members
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Members.CachedStore.GetAsync", "items", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Members.CachedStore.GetAsync", "items", null) { Shape = "663965744722cdc4" };
     }
 }

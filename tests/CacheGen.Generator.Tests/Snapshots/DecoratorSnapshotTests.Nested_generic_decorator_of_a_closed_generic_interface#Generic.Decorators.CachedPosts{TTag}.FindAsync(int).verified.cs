@@ -25,6 +25,6 @@ namespace Generic
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Generic.Decorators.CachedPosts<TTag>.FindAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Generic.Decorators.CachedPosts<TTag>.FindAsync", "posts", null) { Shape = "6f6241c1fbeb6fcd" };
     }
 }

@@ -58,6 +58,6 @@ namespace Shop
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Shop.ProductService.GetProductAsync", "products", null) { ValueTagFences = new string[] { "{products}:#value-tag:category:~int~" } };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Shop.ProductService.GetProductAsync", "products", null) { ValueTagFences = new string[] { "{products}:#value-tag:category:~int~" }, Shape = "27c01e9e29386ab1" };
     }
 }

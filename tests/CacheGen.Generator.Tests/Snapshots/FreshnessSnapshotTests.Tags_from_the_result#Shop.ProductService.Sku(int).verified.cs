@@ -37,6 +37,6 @@ namespace Shop
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.ProductService.Sku", "products", null) { ValueTagFences = new string[] { "{products}:#value-tag:sku:~string~" } };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shop.ProductService.Sku", "products", null) { ValueTagFences = new string[] { "{products}:#value-tag:sku:~string~" }, Shape = "704be0d8faaffc58" };
     }
 }

@@ -22,6 +22,6 @@ namespace Tokens
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Tokens.TokenService.GetTokenAsync", "tokens", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Tokens.TokenService.GetTokenAsync", "tokens", null) { Shape = "904510b0e90e7af2" };
     }
 }

@@ -16,6 +16,6 @@ namespace Blog
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Blog.PostService.GetAllAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Blog.PostService.GetAllAsync", "posts", null) { Shape = "d4e43b15c12ce285" };
     }
 }

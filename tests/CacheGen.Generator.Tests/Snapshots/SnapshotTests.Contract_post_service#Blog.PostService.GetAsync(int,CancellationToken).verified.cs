@@ -22,6 +22,6 @@ namespace Blog
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Blog.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(300) });
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Blog.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(300) }) { Shape = "5773abeead5b31bd" };
     }
 }

@@ -57,6 +57,6 @@ namespace Keys
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Keys.Search.FindAsync", "search", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Keys.Search.FindAsync", "search", null) { Shape = "704be0d8faaffc58" };
     }
 }

@@ -23,6 +23,6 @@ namespace Nested
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Point.Distance", "points", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Point.Distance", "points", null) { Shape = "2b9fff192bd4c83e" };
     }
 }

@@ -24,6 +24,6 @@ namespace Nested
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.LookupAsync", "registry", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.LookupAsync", "registry", null) { Shape = "1657afddc75ab51f" };
     }
 }

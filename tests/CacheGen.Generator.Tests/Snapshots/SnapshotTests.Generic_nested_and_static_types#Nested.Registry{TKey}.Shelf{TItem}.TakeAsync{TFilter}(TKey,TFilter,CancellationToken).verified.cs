@@ -35,6 +35,6 @@ namespace Nested
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.Shelf<TItem>.TakeAsync<TFilter>", "registry", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Nested.Registry<TKey>.Shelf<TItem>.TakeAsync<TFilter>", "registry", null) { Shape = "e9fc2c159dba6c6d" };
     }
 }

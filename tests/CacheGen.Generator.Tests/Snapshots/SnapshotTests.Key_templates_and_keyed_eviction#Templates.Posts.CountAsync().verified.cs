@@ -16,6 +16,6 @@ namespace Templates
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.CountAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.CountAsync", "posts", null) { Shape = "2b9fff192bd4c83e" };
     }
 }

@@ -23,6 +23,6 @@ namespace Templates
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.Describe", "authors", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.Describe", "authors", null) { Shape = "704be0d8faaffc58" };
     }
 }

@@ -22,6 +22,6 @@ namespace Templates
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.GetAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Templates.Posts.GetAsync", "posts", null) { Shape = "1b5e99dcce19c4f1" };
     }
 }

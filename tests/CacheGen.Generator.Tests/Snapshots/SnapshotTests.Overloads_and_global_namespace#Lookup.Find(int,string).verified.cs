@@ -23,5 +23,5 @@ partial class Lookup
 [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
 file static class __CacheGenStatics
 {
-    public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Lookup.Find", "lookup", null);
+    public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Lookup.Find", "lookup", null) { Shape = "704be0d8faaffc58" };
 }

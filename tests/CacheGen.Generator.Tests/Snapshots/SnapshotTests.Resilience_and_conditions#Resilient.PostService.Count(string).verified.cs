@@ -23,6 +23,6 @@ namespace Resilient
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Resilient.PostService.Count", "counts", null) { StaleFor = global::System.TimeSpan.FromSeconds(600) };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Resilient.PostService.Count", "counts", null) { StaleFor = global::System.TimeSpan.FromSeconds(600), Shape = "2b9fff192bd4c83e" };
     }
 }

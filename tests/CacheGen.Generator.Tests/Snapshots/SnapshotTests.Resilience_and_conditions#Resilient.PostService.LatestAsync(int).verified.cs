@@ -37,6 +37,6 @@ namespace Resilient
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Resilient.PostService.LatestAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Resilient.PostService.LatestAsync", "posts", null) { Shape = "ef28fc9680433032" };
     }
 }

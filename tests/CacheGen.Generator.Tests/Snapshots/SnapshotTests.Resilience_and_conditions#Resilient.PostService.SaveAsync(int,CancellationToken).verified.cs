@@ -36,6 +36,6 @@ namespace Resilient
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Resilient.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(3600), Timeout = global::System.TimeSpan.FromMilliseconds(200), CacheNull = false };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Resilient.PostService.GetAsync", "posts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { StaleFor = global::System.TimeSpan.FromSeconds(3600), Timeout = global::System.TimeSpan.FromMilliseconds(200), CacheNull = false, Shape = "bbe0ea7d977bf879" };
     }
 }

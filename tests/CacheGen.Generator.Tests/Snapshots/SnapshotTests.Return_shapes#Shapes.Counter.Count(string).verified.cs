@@ -23,6 +23,6 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.Count", "counts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(5) });
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.Count", "counts", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(5) }) { Shape = "2b9fff192bd4c83e" };
     }
 }

@@ -23,6 +23,6 @@ namespace Shapes
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.PeekAsync", "counts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Shapes.Counter.PeekAsync", "counts", null) { Shape = "2b9fff192bd4c83e" };
     }
 }

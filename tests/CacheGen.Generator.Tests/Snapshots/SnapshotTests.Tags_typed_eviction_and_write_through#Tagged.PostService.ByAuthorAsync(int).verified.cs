@@ -37,6 +37,6 @@ namespace Tagged
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Tagged.PostService.ByAuthorAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Tagged.PostService.ByAuthorAsync", "posts", null) { Shape = "e36a53a99677e46e" };
     }
 }

@@ -51,6 +51,6 @@ namespace Tagged
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Tagged.PostService.GetAsync", "posts", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Tagged.PostService.GetAsync", "posts", null) { Shape = "4cfbcbf0a09ff3e0" };
     }
 }

@@ -44,6 +44,6 @@ namespace Tagged
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Tagged.PostService.Titles", "feed", null);
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Update = new("Tagged.PostService.Titles", "feed", null) { Shape = "01775630e724e4d7" };
     }
 }

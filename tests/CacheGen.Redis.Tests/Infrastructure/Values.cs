@@ -30,6 +30,13 @@ public static class Entry
 
     /// <summary>The Redis key CacheGen uses for <paramref name="key"/> with KeyPrefix "example".</summary>
     public static string RedisKey(string key) => "example:1:" + key;
+
+    /// <summary>
+    /// How many entries a generated method holds in Redis under <paramref name="key"/>: one per shape of its value type,
+    /// each named by the entry key, the byte 0xFE (Lua's '\254') and the shape's fingerprint.
+    /// </summary>
+    public static async Task<long> ShapedEntriesAsync(StackExchange.Redis.IDatabase database, string key) =>
+        (long)await database.ScriptEvaluateAsync("return #redis.call('KEYS', ARGV[1] .. '\\254*')", values: [RedisKey(key)]);
 }
 
 /// <summary>A data call that counts how often it runs.</summary>
