@@ -144,33 +144,57 @@ internal static class LuaScripts
     /// if that is not past the floor, move it to one past the floor. Returns [gen1, repaired1 (0 or 1), gen2, ...].
     /// INCR keeps the key's TTL; a key from a version that set none gets one.
     /// </summary>
-    public const string Evict = Helpers + """
+    public const string Evict = Helpers + Bump + """
         local n = #KEYS
         local result = {}
         for i = 1, n do
-          local gen = redis.call('GET', KEYS[i])
+          result[2 * i - 1], result[2 * i] = bump(KEYS[i], ARGV[1], ARGV[1 + i], ARGV[1 + n + i])
+        end
+        return result
+        """;
+
+    /// <summary>
+    /// Key evictions of one hash slot with the keys' own generations (which reach every shape of an entry, see
+    /// RedisKeyLayout.KeyGeneration) in the same slot: one call. KEYS = [entry1..N, keygen1..N]; ARGV = [tombstone,
+    /// entry ttl ms, generation ttl ms, random1..N, floor1..N]. Each entry gets the tombstone, then each generation moves
+    /// on as <see cref="Evict"/> moves it. Returns what <see cref="Evict"/> returns, for the generations.
+    /// </summary>
+    public const string EvictKeys = Helpers + Bump + """
+        local n = #KEYS / 2
+        for i = 1, n do
+          redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+        end
+        local result = {}
+        for i = 1, n do
+          result[2 * i - 1], result[2 * i] = bump(KEYS[n + i], ARGV[3], ARGV[3 + i], ARGV[3 + n + i])
+        end
+        return result
+        """;
+
+    /// <summary>Moves one generation on: see <see cref="Evict"/>. Returns the generation and whether it was repaired.</summary>
+    private const string Bump = """
+        local function bump(key, ttl, start, floor)
+          local gen = redis.call('GET', key)
           local repaired = 0
           if canonical(gen) then
-            redis.call('INCR', KEYS[i])
-            gen = redis.call('GET', KEYS[i])
-            if redis.call('PTTL', KEYS[i]) == -1 then
-              redis.call('PEXPIRE', KEYS[i], ARGV[1])
+            redis.call('INCR', key)
+            gen = redis.call('GET', key)
+            if redis.call('PTTL', key) == -1 then
+              redis.call('PEXPIRE', key, ttl)
             end
           else
             if gen then repaired = 1 end
-            gen = ARGV[1 + i]
-            redis.call('SET', KEYS[i], gen, 'PX', ARGV[1])
+            gen = start
+            redis.call('SET', key, gen, 'PX', ttl)
           end
-          local floor = ARGV[1 + n + i]
           if floor ~= '' and (gen == floor or lower(gen, floor)) then
-            redis.call('SET', KEYS[i], floor, 'KEEPTTL')
-            redis.call('INCR', KEYS[i])
-            gen = redis.call('GET', KEYS[i])
+            redis.call('SET', key, floor, 'KEEPTTL')
+            redis.call('INCR', key)
+            gen = redis.call('GET', key)
           end
-          result[2 * i - 1] = gen
-          result[2 * i] = repaired
+          return gen, repaired
         end
-        return result
+
         """;
 
     /// <summary>

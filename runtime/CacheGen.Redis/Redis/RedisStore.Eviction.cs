@@ -66,12 +66,23 @@ internal sealed partial class RedisStore
         }
         else
         {
+            var apart = new List<string>();
             foreach (int[] members in BySlot(database, names, _keys.Entry))
-                calls.Add(_policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Tombstones, [.. members.Select(i => _keys.Entry(names[i]))],
+            {
+                string[] slotNames = [.. members.Select(i => names[i])];
+                // A key's generation is in its entry's slot when the key has a hash tag ({region}): one script for both.
+                int slot = database.Multiplexer.HashSlot(_keys.Entry(slotNames[0]));
+                if (slotNames.All(name => database.Multiplexer.HashSlot(_keys.KeyGeneration(name)) == slot))
+                {
+                    calls.Add(EvictKeysAsync(database, slotNames, lifetime, cancellationToken));
+                    continue;
+                }
+                calls.Add(_policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.Tombstones, [.. slotNames.Select(name => _keys.Entry(name))],
                     [Envelope.CreateTombstone(), ToMilliseconds(lifetime)]), cancellationToken));
-            // A key's generation is in its entry's slot when the key has a hash tag ({region}), and may not be otherwise.
-            foreach (int[] members in BySlot(database, names, _keys.KeyGeneration))
-                calls.Add(EvictGenerationsAsync(database, [.. members.Select(i => _keys.KeyGeneration(names[i]))], [.. members.Select(i => names[i])], cancellationToken));
+                apart.AddRange(slotNames);
+            }
+            foreach (int[] members in BySlot(database, apart, _keys.KeyGeneration))
+                calls.Add(EvictGenerationsAsync(database, [.. members.Select(i => _keys.KeyGeneration(apart[i]))], [.. members.Select(i => apart[i])], cancellationToken));
         }
         await Task.WhenAll(calls).ConfigureAwait(false);
         if (!isTag)
@@ -95,6 +106,26 @@ internal sealed partial class RedisStore
         return slots.Values.Select(static members => members.ToArray());
     }
 
+    /// <summary>Tombstones for keys of one slot and moves of their generations in the same slot, in one script (<see cref="LuaScripts.EvictKeys"/>).</summary>
+    private async Task EvictKeysAsync(IDatabase database, string[] names, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        RedisKey[] generations = [.. names.Select(name => _keys.KeyGeneration(name))];
+        RedisKey[] keys = [.. names.Select(name => _keys.Entry(name)), .. generations];
+        RedisValue[] arguments = [Envelope.CreateTombstone(), ToMilliseconds(lifetime), .. EvictArguments(generations)];
+        RedisResult result;
+        try
+        {
+            result = await _policy.BoundedAsync(database.ScriptEvaluateAsync(LuaScripts.EvictKeys, keys, arguments), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (RedisCallPolicy.IsWrongType(e))
+        {
+            // The tombstones are written first; a foreign value under a generation stopped the rest: each again alone, which repairs it.
+            await Task.WhenAll(generations.Select((generation, i) => EvictGenerationAsync(database, generation, names[i], cancellationToken))).ConfigureAwait(false);
+            return;
+        }
+        ObserveGenerations((RedisResult[])result!, generations, names);
+    }
+
     /// <summary>Moves the generations of one slot on, as <see cref="EvictGenerationAsync"/> moves one, and remembers them.</summary>
     private async Task EvictGenerationsAsync(IDatabase database, RedisKey[] generations, string[] names, CancellationToken cancellationToken)
     {
@@ -110,7 +141,12 @@ internal sealed partial class RedisStore
             await Task.WhenAll(generations.Select((generation, i) => EvictGenerationAsync(database, generation, names[i], cancellationToken))).ConfigureAwait(false);
             return;
         }
-        RedisResult[] items = (RedisResult[])result!;
+        ObserveGenerations((RedisResult[])result!, generations, names);
+    }
+
+    /// <summary>Remembers each moved generation as a floor, and reports the ones found foreign (see <see cref="LuaScripts.Evict"/>'s result).</summary>
+    private void ObserveGenerations(RedisResult[] items, RedisKey[] generations, string[] names)
+    {
         for (int i = 0; i < generations.Length; i++)
         {
             _floors.Observe(generations[i], long.Parse((string)items[2 * i]!, NumberStyles.None, CultureInfo.InvariantCulture));
