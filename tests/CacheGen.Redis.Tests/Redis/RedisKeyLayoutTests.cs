@@ -8,7 +8,7 @@ namespace CacheGen.Redis.Tests;
 /// lease or the clear epoch, whatever its text. Hostile keys spelled exactly like CacheGen's internal keys are cached
 /// like any other, and the internal keys keep working.
 /// </summary>
-public sealed class KeySpaceTests(RedisFixture redis) : IClassFixture<RedisFixture>
+public sealed class RedisKeyLayoutTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
     private static readonly RedisKeyLayout Layout = new("example", 1);
 
