@@ -1,3 +1,4 @@
+using CacheGen.Infrastructure;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -203,7 +204,7 @@ internal sealed class RedisKeyLayout
     public static readonly string ClearTag = new('*', 1);
 
     /// <summary>Starts with a non-empty <c>{...}</c>: Redis Cluster hashes the key by that text.</summary>
-    private static bool HasOwnHashTag(string tag) => tag.Length > 2 && tag[0] == '{' && tag.IndexOf('}', 1) > 1;
+    private static bool HasOwnHashTag(string tag) => KeyFormat.TryGetRegion(tag, out _);
 
     private static RedisKey Bounded(string prefix, byte[] prefixBytes, string key, int reserve = 0) =>
         IsWholeUtf8Within(key, MaximumKeyBytes - reserve - prefixBytes.Length) ? prefix + key : Shortened(prefixBytes, key, reserve);
