@@ -139,7 +139,7 @@ public sealed class BackplaneTests(RedisFixture redis) : IClassFixture<RedisFixt
 
         Assert.Equal(1, b.Hooks.BackplaneMessagesApplied);
         Assert.Equal(5, metrics.Sum("cachegen.backplane.dropped"));
-        Assert.Single(b.Logs.WithEventId(LogEvents.BackplaneMessageUnreadable));
+        Assert.Single(b.Logs.WithEventId(CacheGenLogEvents.BackplaneMessageUnreadable));
         Assert.Equal("kept", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("recomputed"), tags: Entry.Posts));
     }
 

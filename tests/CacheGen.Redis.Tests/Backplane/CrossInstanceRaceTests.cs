@@ -40,7 +40,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         relay.Resume();
 
         await a.SettledAsync();
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal("new", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
@@ -57,7 +57,7 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         relay.Resume();
 
         await a.SettledAsync();
-        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
     }
 
@@ -255,8 +255,8 @@ public sealed class CrossInstanceRaceTests(RedisFixture redis) : IClassFixture<R
         await Eventually.Until(() => b.Hooks.BackplaneResubscriptions >= 1 && a.Hooks.BackplaneResubscriptions >= 1, "both subscriptions to come back");
 
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), tags: Entry.Posts));
-        Assert.NotEmpty(b.Logs.WithEventId(LogEvents.LocalCacheFlushedOnDisconnect));
-        Assert.NotEmpty(b.Logs.WithEventId(LogEvents.BackplaneResubscribed));
+        Assert.NotEmpty(b.Logs.WithEventId(CacheGenLogEvents.LocalCacheFlushedOnDisconnect));
+        Assert.NotEmpty(b.Logs.WithEventId(CacheGenLogEvents.BackplaneResubscribed));
 
         // Subscribed again: an eviction by A reaches B's L1 at once (its local lifetime is a minute).
         await a.Cache.RemoveByTagAsync("posts");

@@ -19,11 +19,11 @@ public sealed class DebugLogTests(RedisFixture redis) : IClassFixture<RedisFixtu
         await a.Cache.RemoveAsync(key);
         await a.Cache.RemoveByTagAsync("posts");
 
-        Assert.Equal($"CacheGen missed '{key}' and runs the data call", Assert.Single(a.Logs.WithEventId(LogEvents.Miss)).Message);
-        Assert.Equal($"CacheGen hit '{key}' in-process", Assert.Single(a.Logs.WithEventId(LogEvents.LocalHit)).Message);
-        Assert.Equal($"CacheGen hit '{key}' in Redis", Assert.Single(b.Logs.WithEventId(LogEvents.RedisHit)).Message);
-        Assert.Equal($"CacheGen evicted '{key}'", Assert.Single(a.Logs.WithEventId(LogEvents.KeyEvicted)).Message);
-        Assert.Equal("CacheGen evicted every entry tagged 'posts'", Assert.Single(a.Logs.WithEventId(LogEvents.TagEvicted)).Message);
-        Assert.All(a.Logs.WithEventId(LogEvents.Miss).Concat(a.Logs.WithEventId(LogEvents.LocalHit)), line => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, line.Level));
+        Assert.Equal($"CacheGen missed '{key}' and runs the data call", Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.Miss)).Message);
+        Assert.Equal($"CacheGen hit '{key}' in-process", Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.LocalHit)).Message);
+        Assert.Equal($"CacheGen hit '{key}' in Redis", Assert.Single(b.Logs.WithEventId(CacheGenLogEvents.RedisHit)).Message);
+        Assert.Equal($"CacheGen evicted '{key}'", Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.KeyEvicted)).Message);
+        Assert.Equal("CacheGen evicted every entry tagged 'posts'", Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.TagEvicted)).Message);
+        Assert.All(a.Logs.WithEventId(CacheGenLogEvents.Miss).Concat(a.Logs.WithEventId(CacheGenLogEvents.LocalHit)), line => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, line.Level));
     }
 }

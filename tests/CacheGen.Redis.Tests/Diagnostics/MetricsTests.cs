@@ -69,7 +69,7 @@ public sealed class MetricsTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(1, am.Count("cachegen.fill.duration"));
         Assert.Equal(1, am.Sum("cachegen.evictions"));
         Assert.Equal(1, bm.Sum("cachegen.stale_sets_rejected"));
-        Assert.Single(b.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(b.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(1, am.Sum("cachegen.backplane.sent"));
         Assert.Equal(1, bm.Sum("cachegen.backplane.received"));
         Assert.Equal(0, am.Sum("cachegen.backplane.received"));   // its own echo is ignored

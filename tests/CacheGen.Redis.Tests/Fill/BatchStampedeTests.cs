@@ -84,7 +84,7 @@ public sealed class BatchStampedeTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal(3, values.Count);
         int[][] calls = [.. source.Calls];
         Assert.Equal([[1, 3], [2]], calls.Select(c => c.Order().ToArray()));
-        Assert.Single(b.Logs.WithEventId(LogEvents.DistributedLockWaitTimedOut));
+        Assert.Single(b.Logs.WithEventId(CacheGenLogEvents.DistributedLockWaitTimedOut));
         // The leases this batch took are released after its writes; the one it never held is left alone.
         await Eventually.Until(async () => !await redis.Database.KeyExistsAsync("example:1:#lease:" + prefix + 1), "the batch's lease to be released");
         Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:#lease:" + prefix + 2));

@@ -139,7 +139,7 @@ public sealed class FillRaceTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
         await fills.WaitForAsync(1);
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(expected, await a.Cache.GetOrCreateAsync(key, Returns("new"), tags: Entry.Posts));
     }
 

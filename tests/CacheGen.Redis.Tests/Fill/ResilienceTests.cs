@@ -71,7 +71,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal("v1", await Read(a, FailSafe, key, Fails()));
         Assert.Equal("v1", await Read(b, FailSafe, key, Fails()));   // from Redis, which keeps it for the window
         Assert.Equal(1, metrics.Sum("cachegen.stale_served", "reason=failure"));
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleServed));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleServed));
         // A working data call replaces it.
         clock.Advance(TimeSpan.FromMinutes(1) - TimeSpan.FromSeconds(2));
         Assert.Equal("v2", await Read(b, FailSafe, key, () => new("v2")));
@@ -191,7 +191,7 @@ public sealed class ResilienceTests(RedisFixture redis) : IClassFixture<RedisFix
         await PassTimeoutAsync(clock, call);
 
         Assert.Equal(Values(1, 2, "v1"), await call.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(2, a.Logs.WithEventId(LogEvents.StaleServed).Count());
+        Assert.Equal(2, a.Logs.WithEventId(CacheGenLogEvents.StaleServed).Count());
         slow.SetResult(Values(1, 2, "v2"));
         // The call went on in the background and stored each result through the guard: both instances read them.
         await Eventually.Until(async () => (await ReadMany(a, prefix, [1, 2], FailsMany))[2] == "v2", "the background results in A");

@@ -57,7 +57,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("old", await result);
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(("new", 1), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 
@@ -77,7 +77,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
         release.SetResult();
 
         Assert.Equal("old", await result);
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), Entry.NoLocal, Entry.Posts));
     }
 
@@ -96,7 +96,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
         Assert.Equal("old", await result);
         byte[]? stored = await redis.Database.StringGetAsync(Entry.RedisKey(key));
         Assert.Equal(2, stored![0]);   // still the tombstone, not A's value
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(("new", 1), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 
@@ -126,7 +126,7 @@ public sealed class StaleSetTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("old", await result);
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(("old", 0), await ReadWhereTheDatabaseSaysNewAsync(c, key));
     }
 

@@ -99,7 +99,7 @@ public sealed class StampedeTests(RedisFixture redis) : IClassFixture<RedisFixtu
 
         Assert.Equal("computed", value);
         Assert.Equal(1, b.Hooks.DistributedWaits);
-        Assert.Single(b.Logs.WithEventId(LogEvents.DistributedLockWaitTimedOut));
+        Assert.Single(b.Logs.WithEventId(CacheGenLogEvents.DistributedLockWaitTimedOut));
         // The lease was not ours: it is left alone.
         Assert.Equal("someone else", (string?)await redis.Database.StringGetAsync("example:1:#lease:" + key));
     }

@@ -67,7 +67,7 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal("new", await b.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult("new"), options, Entry.Posts));
         Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l1"));
         Assert.Equal(1, metrics.Sum("cachegen.hits", "level=l2"));
-        Assert.Empty(b.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(b.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class EntryLifetimeTests(RedisFixture redis) : IClassFixture<Redis
         Post again = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(1, "third", "c")), Entry.NoLocal, Entry.Posts);
 
         Assert.Equal(("fresh", "fresh"), (post.Title, again.Title));
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(0, metrics.Sum("cachegen.corrupt_entries"));
         Assert.Equal(Envelope.ValueVersion, ((byte[])(await redis.Database.StringGetAsync(Entry.RedisKey(key)))!)[0]);
     }

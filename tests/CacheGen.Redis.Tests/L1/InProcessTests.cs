@@ -19,7 +19,7 @@ public sealed class InProcessTests
     {
         await using var instance = CacheInstance.Create(redis: null);
 
-        LogLine line = Assert.Single(instance.Logs.WithEventId(LogEvents.InProcessOnly));
+        LogLine line = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.InProcessOnly));
         Assert.Equal(LogLevel.Information, line.Level);
         Assert.Equal("CacheGen is running on the in-process cache only (no Redis configured)", line.Message);
     }

@@ -58,7 +58,7 @@ public sealed class CompressionTests(RedisFixture redis) : IClassFixture<RedisFi
         Assert.Equal(posts, await reader.Cache.GetOrCreateAsync(large, none.Invoke, tags: Entry.Posts));
         Assert.Equal("small", (await reader.Cache.GetOrCreateAsync(small, _ => ValueTask.FromResult(new Post(2, "other", "c")), tags: Entry.Posts)).Title);
         Assert.Equal(0, none.Calls);
-        Assert.Empty(reader.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(reader.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class CompressionTests(RedisFixture redis) : IClassFixture<RedisFi
         await reader.SettledAsync();
 
         Assert.Equal(1, factory.Calls);
-        Assert.Single(reader.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(reader.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=" + kind));
         // The fill replaced the damaged bytes: the writer now reads the fresh value from Redis.
         await using var third = CacheInstance.Create(redis.Configuration, CompressAbove1K);

@@ -118,7 +118,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         }
 
         await instance.SettledAsync();
-        LogLine warning = Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        LogLine warning = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries"));
         // The fresh value replaced the bad bytes (the guard compared their stamp), so the next reader hits.
@@ -167,7 +167,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         Assert.Equal("fresh", post.Title);
         await instance.SettledAsync();
         // Foreign data, not an outage: logged as a corrupt entry (CircuitBreakerTests covers the repair).
-        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class CorruptEntryTests(RedisFixture redis) : IClassFixture<RedisF
         Post cached = await instance.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(new Post(7, "third", "c")), Entry.NoLocal, Entry.Posts);
 
         Assert.Equal(("fresh", "second", "second"), (post.Title, again.Title, cached.Title));
-        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=wrong_type"));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
         Assert.Equal(StackExchange.Redis.RedisType.String, await redis.Database.KeyTypeAsync(Entry.RedisKey(key)));

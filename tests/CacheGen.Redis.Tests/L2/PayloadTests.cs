@@ -57,7 +57,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         JsonPayload served = await reader.Cache.GetOrCreateAsync(key, _ => ValueTask.FromResult(PostsPayload(3)), tags: Entry.Posts);
 
         Assert.Equal(3, served.Deserialize(PayloadJson.Default.ListPost)!.Count);
-        Assert.Single(reader.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(reader.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class PayloadTests(RedisFixture redis) : IClassFixture<RedisFixtur
         Assert.Equal(2, factory.Calls); // neither L1 nor Redis kept it
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(0, instance.Hooks.LocalCount);
-        Assert.Equal(2, instance.Logs.WithEventId(LogEvents.PayloadTooLarge).Count());
+        Assert.Equal(2, instance.Logs.WithEventId(CacheGenLogEvents.PayloadTooLarge).Count());
         Assert.Equal(2, metrics.Sum("cachegen.oversized_values"));
 
         // Just under the limit is cached as usual.

@@ -41,8 +41,8 @@ public sealed class RollingDeployTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal(2, factory.Calls);
         Assert.Equal(newer, (byte[]?)await redis.Database.StringGetAsync(Entry.RedisKey(key)));
         // Not corrupt, and no stale write rejected: nothing to warn about.
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.CorruptEntry));
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal(0, metrics.Sum("cachegen.corrupt_entries"));
 
         // An eviction still wins over it: the key is tombstoned, and the next fill is stored.
@@ -147,8 +147,8 @@ public sealed class RollingDeployTests(RedisFixture redis) : IClassFixture<Redis
         }
 
         // Neither build took the other's entry for corrupt.
-        Assert.Empty(oldBuild.Logs.WithEventId(LogEvents.CorruptEntry));
-        Assert.Empty(newBuild.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(oldBuild.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
+        Assert.Empty(newBuild.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(0, oldMetrics.Sum("cachegen.corrupt_entries") + newMetrics.Sum("cachegen.corrupt_entries"));
     }
 }

@@ -76,7 +76,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         // A mutable value is read from its JSON on every in-process hit of the instance that computed it, too.
         FieldPoint local = await writer.Cache.GetOrCreateAsync(pointKey, _ => ValueTask.FromResult(new FieldPoint { X = -1 }), tags: Entry.Posts);
         Assert.Equal((3, 4), (local.X, local.Y));
-        Assert.Empty(writer.Logs.WithEventId(LogEvents.UncacheableType));
+        Assert.Empty(writer.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         await reader.SettledAsync();
 
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
-        LogLine warning = Assert.Single(writer.Logs.WithEventId(LogEvents.UncacheableType));
+        LogLine warning = Assert.Single(writer.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
         Assert.Contains("System.ValueTuple<System.Int32, System.Int32>: its public field Item1 is not part of its JSON", warning.Message);
         Assert.Equal(2, metrics.Sum("cachegen.uncacheable_values", "type=System.ValueTuple<System.Int32, System.Int32>"));
     }
@@ -125,7 +125,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         await instance.SettledAsync();
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(0, instance.Hooks.LocalCount);
-        Assert.Single(instance.Logs.WithEventId(LogEvents.UncacheableType));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
         Assert.Equal(1, metrics.Sum("cachegen.uncacheable_values"));
     }
 
@@ -146,9 +146,9 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         for (int i = 1; i <= 3; i++)
             Assert.Equal(i, (await reader.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts)).Id);
 
-        Assert.Empty(reader.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(reader.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(0, metrics.Sum("cachegen.corrupt_entries"));
-        Assert.Single(reader.Logs.WithEventId(LogEvents.UncacheableType));
+        Assert.Single(reader.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
         // Left alone to expire: nothing is written for a type that cannot be read back.
         await reader.SettledAsync();
         Assert.Equal(stored, (byte[])(await redis.Database.StringGetAsync(Entry.RedisKey(key)))!);
@@ -169,7 +169,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         // The reader would find in Redis whatever the writer stored.
         await writer.SettledAsync();
         Assert.Equal(5, (await reader.Cache.GetOrCreateAsync(five, _ => ValueTask.FromResult(new IgnoresItsArgument(5) { Count = 5 }), tags: Entry.Posts)).Count);
-        Assert.Single(writer.Logs.WithEventId(LogEvents.UncacheableType));
+        Assert.Single(writer.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
     }
 
     [Fact]
@@ -182,8 +182,8 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
         Assert.Equal((1, 2), Assert.Single(await instance.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts)).Key);
         Assert.Equal((2, 2), Assert.Single(await instance.Cache.GetOrCreateAsync(key, factory.Invoke, tags: Entry.Posts)).Key);
 
-        Assert.Single(instance.Logs.WithEventId(LogEvents.UncacheableType));
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.SerializeFailed));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.UncacheableType));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.SerializeFailed));
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public sealed class RoundTripTests(RedisFixture redis) : IClassFixture<RedisFixt
 
         Assert.Equal("collie", Assert.IsType<Dog>(stored).Breed);
         Assert.Equal("collie", Assert.IsType<Dog>(read).Breed);
-        Assert.Contains("reads back as a CacheGen.Redis.Tests.Animal", Assert.Single(writer.Logs.WithEventId(LogEvents.UncacheableType)).Message);
+        Assert.Contains("reads back as a CacheGen.Redis.Tests.Animal", Assert.Single(writer.Logs.WithEventId(CacheGenLogEvents.UncacheableType)).Message);
     }
 
     [Fact]

@@ -124,8 +124,8 @@ public sealed class ServiceSerializerTests(RedisFixture redis) : IClassFixture<R
         var toJson = new CountingFactory<Order>(i => new Order { Id = 200 + i });
         Assert.Equal(101, (await binary.Cache.GetOrCreateAsync(jsonFirst, toBinary.Invoke, tags: Entry.Posts)).Id);
         Assert.Equal(201, (await json.Cache.GetOrCreateAsync(binaryFirst, toJson.Invoke, tags: Entry.Posts)).Id);
-        Assert.Empty(binary.Logs.WithEventId(LogEvents.CorruptEntry));
-        Assert.Empty(json.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(binary.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
+        Assert.Empty(json.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         // Each miss was filled and written back in the reader's own format.
         await json.SettledAsync();
         await binary.SettledAsync();

@@ -86,8 +86,8 @@ public sealed class TwoBuildTests(RedisFixture redis) : IClassFixture<RedisFixtu
         }
 
         // Neither build threw, and neither took the other's entry for a corrupt one.
-        Assert.Empty(before.Logs.WithEventId(LogEvents.CorruptEntry));
-        Assert.Empty(after.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(before.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
+        Assert.Empty(after.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(0, beforeMetrics.Sum("cachegen.corrupt_entries") + afterMetrics.Sum("cachegen.corrupt_entries"));
     }
 }

@@ -65,9 +65,9 @@ public sealed class CircuitBreakerTests
 
     private static void AssertOneBreakerCycle(CacheInstance instance)
     {
-        LogLine opened = Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+        LogLine opened = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CircuitBreakerOpened));
         Assert.Equal(LogLevel.Warning, opened.Level);
-        LogLine closed = Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerClosed));
+        LogLine closed = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CircuitBreakerClosed));
         Assert.Equal(LogLevel.Information, closed.Level);
     }
 
@@ -142,8 +142,8 @@ public sealed class CircuitBreakerTests
         await Eventually(() => CachesThroughRedis(instance), "caching through Redis");
         AssertOneBreakerCycle(instance);
         // One Debug line per call that actually failed (the three before the breaker opened), none per short circuit.
-        Assert.InRange(instance.Logs.WithEventId(LogEvents.RedisReadFailed).Count(), 1, 3);
-        Assert.All(instance.Logs.WithEventId(LogEvents.RedisReadFailed), l => Assert.Equal(LogLevel.Debug, l.Level));
+        Assert.InRange(instance.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed).Count(), 1, 3);
+        Assert.All(instance.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed), l => Assert.Equal(LogLevel.Debug, l.Level));
         Assert.True(metrics.Sum("cachegen.circuit_breaker.short_circuits") >= 80, $"short circuits: {metrics.Sum("cachegen.circuit_breaker.short_circuits")}");
         Assert.Equal(1, metrics.Sum("cachegen.circuit_breaker.transitions", "state=closed"));
         Assert.True(metrics.Sum("cachegen.circuit_breaker.transitions", "state=half_open") >= 1, "the breaker was never probed");
@@ -173,7 +173,7 @@ public sealed class CircuitBreakerTests
         Assert.True(elapsed < TimeSpan.FromSeconds(2), $"the eviction took {elapsed}");
         await instance.Cache.RemoveAsync(single).AsTask().WaitAsync(HangGuard);
         Assert.Equal(2, instance.Hooks.PendingEvictionCount);
-        Assert.Equal(LogLevel.Warning, Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsPending)).Level);
+        Assert.Equal(LogLevel.Warning, Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.EvictionsPending)).Level);
         // Meanwhile this instance runs on the data.
         Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
 
@@ -188,10 +188,10 @@ public sealed class CircuitBreakerTests
             Assert.Equal("new", await ReadRedis(instance, single, "new", Entry.Users));
             // The loop logs the replay after it has published it, a moment after the count reaches 0.
             return instance.Hooks.PendingEvictionCount == 0 && instance.Hooks.RedisBreakerState == BreakerState.Closed
-                && instance.Logs.WithEventId(LogEvents.EvictionsReplayed).Any();
+                && instance.Logs.WithEventId(CacheGenLogEvents.EvictionsReplayed).Any();
         }, "replaying the evictions");
         Assert.Equal("new", await ReadRedis(instance, inRegion, "new"));
-        Assert.Equal(LogLevel.Information, Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsReplayed)).Level);
+        Assert.Equal(LogLevel.Information, Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.EvictionsReplayed)).Level);
         Assert.Equal(2, metrics.Sum("cachegen.evictions.replayed"));
         // Replayed in Redis itself: an instance that never saw the evictions does not get the old values either...
         Assert.NotEqual(generation, await raw.StringGetAsync("example:1:#gen:{posts}"));
@@ -288,7 +288,7 @@ public sealed class CircuitBreakerTests
         }, "replaying the evictions");
         Assert.NotEqual("old", await ReadRedis(other, inRegion, "fresh"));
         Assert.NotEqual("old", await ReadRedis(other, single, "fresh", []));
-        Assert.Single(instance.Logs.WithEventId(LogEvents.EvictionsReplayed));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.EvictionsReplayed));
     }
 
     [Fact]
@@ -339,8 +339,8 @@ public sealed class CircuitBreakerTests
             await instance.SettledAsync();
             Assert.Equal(RedisType.None, await raw.KeyTypeAsync(Entry.RedisKey(key)));
         }
-        Assert.Equal(5, instance.Logs.WithEventId(LogEvents.CorruptEntry).Count());
-        Assert.All(instance.Logs.WithEventId(LogEvents.CorruptEntry), l =>
+        Assert.Equal(5, instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry).Count());
+        Assert.All(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry), l =>
         {
             Assert.Equal(LogLevel.Warning, l.Level);
             Assert.Contains("WRONGTYPE", l.Message);
@@ -348,8 +348,8 @@ public sealed class CircuitBreakerTests
         Assert.Equal(5, metrics.Sum("cachegen.corrupt_entries", "problem=wrong_type"));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
         Assert.Equal(BreakerState.Closed, instance.Hooks.RedisBreakerState);
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.RedisReadFailed));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.CircuitBreakerOpened));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed));
 
         // Repaired: the next fill stores the value and the one after reads it from Redis.
         int calls = 0;
@@ -366,7 +366,7 @@ public sealed class CircuitBreakerTests
         await raw.ListLeftPushAsync("example:1:#gen:{users}", "x");
         Assert.Equal("new", await ReadRedis(instance, cached, "new", Entry.Users));
         await instance.SettledAsync();
-        Assert.Single(instance.Logs.WithEventId(LogEvents.CorruptEntry), l => l.Message.Contains(cached, StringComparison.Ordinal));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry), l => l.Message.Contains(cached, StringComparison.Ordinal));
         Assert.Equal(RedisType.None, await raw.KeyTypeAsync("example:1:#gen:{users}"));
         // The old entry was written under the lost generation: a miss, then stored again and read back.
         Assert.Equal("newer", await ReadRedis(instance, cached, "newer", Entry.Users));
@@ -394,7 +394,7 @@ public sealed class CircuitBreakerTests
         foreach (string key in keys)
             await instance.Cache.RemoveAsync(key).AsTask().WaitAsync(HangGuard);
         Assert.Equal(2, instance.Hooks.PendingEvictionCount);
-        Assert.Single(instance.Logs.WithEventId(LogEvents.PendingEvictionsOverflowed));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.PendingEvictionsOverflowed));
         Assert.Equal(1, metrics.Sum("cachegen.evictions.lost"));
         server.Restart();
         Assert.True(await client.GetDatabase(1).KeyExistsAsync(Entry.RedisKey(keys[2])), "the restarted server did not load its append-only file");

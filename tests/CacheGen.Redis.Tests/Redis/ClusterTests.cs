@@ -177,7 +177,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         release.SetResult();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         byte[]? stored = await redis.Database.StringGetAsync(Entry.RedisKey(key));
         if (regionEviction)
             Assert.Null(stored);
@@ -199,7 +199,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         release.SetResult();
 
         Assert.Equal("old", await result.WaitAsync(HangGuard));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
         Assert.Equal("old", await c.Cache.GetOrCreateAsync(key, Returns("new"), tags: ["users"]));
     }
 
@@ -383,8 +383,8 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.Equal(1, factory.Calls);
         Assert.False(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
-        Assert.DoesNotContain(a.Logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error || l.EventId.Id == LogEvents.RedisReadFailed);
-        LogLine logged = Assert.Single(a.Logs.WithEventId(LogEvents.EntrySpansClusterSlots));
+        Assert.DoesNotContain(a.Logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error || l.EventId.Id == CacheGenLogEvents.RedisReadFailed);
+        LogLine logged = Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.EntrySpansClusterSlots));
         Assert.Contains("posts, users", logged.Message);
 
         // Either tag evicts it here and, through the backplane, on the other instance.
@@ -413,7 +413,7 @@ public sealed class ClusterTests(RedisClusterFixture redis) : IClassFixture<Redi
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(key)));
         Assert.Equal(redis.Cluster.KeySlot(GenerationKey(region)), redis.Cluster.KeySlot($"example:1:#tag:{tags[1]}"));
         Assert.Equal("v1", await b.Cache.GetOrCreateAsync(key, Returns("unused"), Entry.NoLocal, tags));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.EntrySpansClusterSlots));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.EntrySpansClusterSlots));
 
         await a.Cache.RemoveByTagAsync(tags[2]);
 

@@ -72,7 +72,7 @@ public sealed class FreezeTests(ITestOutputHelper output)
             $"{stopped:F0} ms), p99 {p99:F1} ms, p99.9 {Percentile(all, 0.999):F1} ms; through the freeze p99 {Percentile(frozen, 0.99):F1} ms");
         Assert.True(worst <= 300 + stopped, $"the slowest request through the freeze took {worst:F0} ms (this process stopped for up to {stopped:F0} ms)");
         Assert.True(p99 <= 50, $"p99 {p99:F1} ms");
-        Assert.Single(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+        Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.CircuitBreakerOpened));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class FreezeTests(ITestOutputHelper output)
         Assert.Empty(load.Problems);
         double[] latencies = load.Latencies(endingAfter: 0);
         output.WriteLine($"{latencies.Length} reads of 80 KB: p50 {Percentile(latencies, 0.5):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, worst {latencies.Max():F0} ms");
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.CircuitBreakerOpened));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.CircuitBreakerOpened));
         Assert.True(metrics.Sum("cachegen.redis_errors") == warmupErrors, string.Join("\n", instance.Logs.Lines.Where(l => l.Level >= LogLevel.Debug && l.Exception is not null)));
         // Every read was answered from Redis: none fell through to the data.
         Assert.Equal(storedMisses, metrics.Sum("cachegen.misses"));

@@ -47,7 +47,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
         Assert.Equal(CacheGen.Redis.BreakerState.Closed, a.Hooks.RedisBreakerState);
         Assert.Equal(0, a.Hooks.PendingEvictionCount);
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
-        LogLine warning = Assert.Single(a.Logs.WithEventId(LogEvents.CorruptEntry));
+        LogLine warning = Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=" + CorruptKinds.Generation));
         Assert.True(long.TryParse((string?)await redis.Database.StringGetAsync(Layout.Generation(region)), out _));
@@ -71,7 +71,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
         int calls = 0;
         Assert.Equal("new", await a.Cache.GetOrCreateAsync(key, Returns("again", () => calls++), Entry.NoLocal, tags));
         Assert.Equal(0, calls);
-        Assert.Single(a.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(1, metrics.Sum("cachegen.corrupt_entries", "problem=" + CorruptKinds.Generation));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
     }
@@ -91,7 +91,7 @@ public sealed class GenerationRepairTests(RedisFixture redis) : IClassFixture<Re
         int calls = 0;
         Assert.Equal("set", await a.Cache.GetOrCreateAsync(key, Returns("recomputed", () => calls++), Entry.NoLocal, tags));
         Assert.Equal(0, calls);
-        Assert.Single(a.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
     }
 }

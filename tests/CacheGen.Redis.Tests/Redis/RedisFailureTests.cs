@@ -42,7 +42,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         await using var instance = Instance();
         Assert.Equal("v", await instance.Cache.GetOrCreateAsync(Entry.UniqueKey(), _ => ValueTask.FromResult("v"), tags: Entry.Posts));
 
-        LogLine configured = Assert.Single(instance.Logs.WithEventId(LogEvents.RedisConfigured));
+        LogLine configured = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.RedisConfigured));
         Assert.Contains(redis.Server.Configuration, configured.Message);
         // What the user configured, not the settings CacheGen adds for itself.
         Assert.DoesNotContain("$CONFIG", configured.Message);
@@ -95,8 +95,8 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
             await Task.Delay(100);
         }
         Assert.True(await redis.Database.KeyExistsAsync(Entry.RedisKey(resumed)), "caching did not resume after the restart");
-        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.RedisReadFailed));
-        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.RedisEvictFailed));
+        Assert.NotEmpty(instance.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed));
+        Assert.NotEmpty(instance.Logs.WithEventId(CacheGenLogEvents.RedisEvictFailed));
         AssertNoSecret(instance);
     }
 
@@ -119,7 +119,7 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         {
             redis.Server.Thaw();
         }
-        Assert.Contains(instance.Logs.WithEventId(LogEvents.RedisReadFailed), l => l.Exception!.Contains("Timeout"));
+        Assert.Contains(instance.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed), l => l.Exception!.Contains("Timeout"));
         AssertNoSecret(instance);
     }
 
@@ -195,8 +195,8 @@ public sealed class RedisFailureTests(PasswordRedisFixture redis) : IClassFixtur
         clock.Restart();
         while (instance.Hooks.BackplaneResubscriptions == 0 && clock.Elapsed < TimeSpan.FromSeconds(20))
             await Task.Delay(50);
-        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.LocalCacheFlushedOnDisconnect));
-        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.LocalCacheFlushed));
-        Assert.NotEmpty(instance.Logs.WithEventId(LogEvents.BackplaneResubscribed));
+        Assert.NotEmpty(instance.Logs.WithEventId(CacheGenLogEvents.LocalCacheFlushedOnDisconnect));
+        Assert.NotEmpty(instance.Logs.WithEventId(CacheGenLogEvents.LocalCacheFlushed));
+        Assert.NotEmpty(instance.Logs.WithEventId(CacheGenLogEvents.BackplaneResubscribed));
     }
 }

@@ -63,7 +63,7 @@ public sealed class RedisKeyLayoutTests(RedisFixture redis) : IClassFixture<Redi
         foreach (string h in hostile)
             Assert.Equal("set " + h, await b.Cache.GetOrCreateAsync(h, _ => ValueTask.FromResult("recomputed"), Entry.NoLocal));
         Assert.Equal(0, metrics.Sum("cachegen.redis_errors"));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
 
         // Evicting a hostile key leaves the region alone as well.
         foreach (string h in hostile)

@@ -90,7 +90,7 @@ public sealed class SnapshotRestoreTests : IDisposable
         string cached = await a.Cache.GetOrCreateAsync(key, Returns("v5", () => calls++), Entry.NoLocal, tags);
         Assert.NotEqual("v1", cached);
         Assert.Equal(0, calls);
-        Assert.NotEmpty(a.Logs.WithEventId(LogEvents.GenerationRolledBack));
+        Assert.NotEmpty(a.Logs.WithEventId(CacheGenLogEvents.GenerationRolledBack));
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class SnapshotRestoreTests : IDisposable
 
         Assert.NotEqual("v1", await a.Cache.GetOrCreateAsync(key, Returns("v3"), Entry.NoLocal, Entry.Posts));
         Assert.NotEqual("v1", await a.Cache.GetOrCreateAsync(key, Returns("v4"), Entry.NoLocal, Entry.Posts));
-        Assert.NotEmpty(a.Logs.WithEventId(LogEvents.KeyEvictionsReapplied));
+        Assert.NotEmpty(a.Logs.WithEventId(CacheGenLogEvents.KeyEvictionsReapplied));
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class SecurityAclTests : IDisposable
         string refused = _server.Cli("ACL", "LOG");
         Assert.True(refused == "", "ACL LOG:\n" + refused.Replace('\n', ' '));
         // No call failed (a first SUBSCRIBE that raced the connection, event 14, is retried by design).
-        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != LogEvents.BackplaneSubscribeFailed);
+        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != CacheGenLogEvents.BackplaneSubscribeFailed);
     }
 
     [Fact]
@@ -164,8 +164,8 @@ public sealed class SecurityAclTests : IDisposable
         await misconfigured.SettledAsync();
 
         Assert.Equal("0", _server.Cli("-n", "1", "EXISTS", "p:1:" + key));
-        Assert.Contains(misconfigured.Logs.WithEventId(LogEvents.RedisReadFailed), l => l.Exception!.Contains("NOPERM"));
-        Assert.Contains(misconfigured.Logs.WithEventId(LogEvents.RedisEvictFailed), l => l.Exception!.Contains("NOPERM"));
+        Assert.Contains(misconfigured.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed), l => l.Exception!.Contains("NOPERM"));
+        Assert.Contains(misconfigured.Logs.WithEventId(CacheGenLogEvents.RedisEvictFailed), l => l.Exception!.Contains("NOPERM"));
         Assert.Contains("app-q", _server.Cli("ACL", "LOG"));
     }
 

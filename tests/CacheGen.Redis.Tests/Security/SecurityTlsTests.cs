@@ -52,7 +52,7 @@ public sealed class SecurityTlsTests : IDisposable
         Assert.Equal(["v1", "v2"], calls);
         await second.SettledAsync();
         // No call failed (a first SUBSCRIBE that raced the connection, event 14, is retried by design).
-        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != LogEvents.BackplaneSubscribeFailed);
+        Assert.DoesNotContain(first.Logs.Lines.Concat(second.Logs.Lines), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && l.EventId.Id != CacheGenLogEvents.BackplaneSubscribeFailed);
     }
 
     public static TheoryData<string> UntrustedSetups => ["system trust only", "another CA trusted"];
@@ -116,9 +116,9 @@ public sealed class SecurityTlsTests : IDisposable
     private static async Task WaitForConnectionFailureLogged(CacheInstance instance)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!instance.Logs.WithEventId(LogEvents.RedisNotConnectedAtStart).Any() && clock.Elapsed < TimeSpan.FromSeconds(15))
+        while (!instance.Logs.WithEventId(CacheGenLogEvents.RedisNotConnectedAtStart).Any() && clock.Elapsed < TimeSpan.FromSeconds(15))
             await Task.Delay(50);
-        LogLine failure = Assert.Single(instance.Logs.WithEventId(LogEvents.RedisNotConnectedAtStart));
+        LogLine failure = Assert.Single(instance.Logs.WithEventId(CacheGenLogEvents.RedisNotConnectedAtStart));
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, failure.Level);
         Assert.Contains("127.0.0.1", failure.Message);
         Assert.NotNull(failure.Exception);

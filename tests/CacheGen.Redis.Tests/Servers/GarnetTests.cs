@@ -83,14 +83,14 @@ public sealed class GarnetTests(GarnetFixture garnet) : IClassFixture<GarnetFixt
         string read = await c.Cache.GetOrCreateAsync(key, _ => { calls++; return ValueTask.FromResult("new"); }, tags: Entry.Posts);
         if (evicted)
         {
-            Assert.Single(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+            Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
             Assert.Equal(("new", 1), (read, calls));
         }
         else
         {
             // Without the eviction the same write lands, and another instance reads it from Garnet.
             Assert.True(await garnet.Database.KeyExistsAsync(Entry.RedisKey(key)));
-            Assert.Empty(a.Logs.WithEventId(LogEvents.StaleSetRejected));
+            Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.StaleSetRejected));
             Assert.Equal(("old", 0), (read, calls));
         }
     }

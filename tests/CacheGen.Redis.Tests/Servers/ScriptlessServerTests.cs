@@ -44,11 +44,11 @@ public sealed class ScriptlessServerTests(ScriptlessGarnetFixture garnet) : ICla
         // Each value computed once: the second read hit it.
         Assert.Equal(20, calls);
 
-        Assert.Single(a.Logs.WithEventId(LogEvents.ScriptingRefused));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.ScriptingRefused));
         // Not mistaken for an outage: no failure logged, the breaker stays closed.
-        Assert.Empty(a.Logs.WithEventId(LogEvents.RedisReadFailed));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.RedisWriteFailed));
-        Assert.Empty(a.Logs.WithEventId(LogEvents.RedisEvictFailed));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.RedisReadFailed));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.RedisWriteFailed));
+        Assert.Empty(a.Logs.WithEventId(CacheGenLogEvents.RedisEvictFailed));
         Assert.Equal(BreakerState.Closed, a.Hooks.RedisBreakerState);
 
         HealthCheckResult health = await ((RedisHybridCache)a.Cache).CheckHealthAsync(CancellationToken.None);
