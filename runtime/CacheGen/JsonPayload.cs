@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Buffers.Text;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
