@@ -80,8 +80,8 @@ public sealed class TagLifetimeTests(RedisFixture redis) : IClassFixture<RedisFi
         int calls = 0;
         Assert.Equal("new", await instance.Cache.GetOrCreateAsync(key, Returns("again", () => calls++), Entry.NoLocal, [tag]));
         Assert.Equal(0, calls);
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.GenerationRolledBack));
-        Assert.Empty(instance.Logs.WithEventId(LogEvents.CorruptEntry));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.GenerationRolledBack));
+        Assert.Empty(instance.Logs.WithEventId(CacheGenLogEvents.CorruptEntry));
         Assert.True(long.Parse((string)(await redis.Database.StringGetAsync(Layout.Generation(tag)))!) > 900000000000000000);
     }
 

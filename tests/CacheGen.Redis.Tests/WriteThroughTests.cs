@@ -66,7 +66,7 @@ public sealed class WriteThroughTests(RedisFixture redis) : IClassFixture<RedisF
         await Methods(a).CompleteUpdateAsync(first, "first", null);
 
         Assert.Equal(("database", true), await ReadAsync(b, key, "database", local: false));
-        Assert.Single(a.Logs.WithEventId(LogEvents.UpdateEvicted));
+        Assert.Single(a.Logs.WithEventId(CacheGenLogEvents.UpdateEvicted));
     }
 
     [Fact]

@@ -2,13 +2,6 @@ using Microsoft.Extensions.Primitives;
 
 namespace CacheGen.AspNetCore.Encoding;
 
-internal enum ContentCoding
-{
-    Identity,
-    Gzip,
-    Brotli,
-}
-
 /// <summary>Picks br, else gzip, else identity from <c>Accept-Encoding</c>, honouring <c>q=0</c> (and <c>*</c>).</summary>
 internal static class ContentNegotiation
 {

@@ -4,16 +4,6 @@ using System.Runtime.CompilerServices;
 
 namespace CacheGen.AspNetCore.Encoding;
 
-/// <summary>One way to send a payload: its bytes, their content coding (<c>null</c>: as they are) and entity tag.</summary>
-internal sealed class Representation(string? coding, ReadOnlyMemory<byte> bytes, string entityTag)
-{
-    public string? Coding { get; } = coding;
-
-    public ReadOnlyMemory<byte> Bytes { get; } = bytes;
-
-    public string EntityTag { get; } = entityTag;
-}
-
 /// <summary>
 /// A payload's representations, kept as long as the payload instance lives. A cache hit hands out the same instance,
 /// so the entity tags are formatted once and each compressed copy is made once, on the first request that asks for

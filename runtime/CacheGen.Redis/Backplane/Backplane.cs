@@ -3,16 +3,6 @@ using StackExchange.Redis;
 
 namespace CacheGen.Redis;
 
-/// <summary>The receiving side of the backplane: what an eviction from another instance does here.</summary>
-internal interface IEvictionTarget
-{
-    void EvictLocalKey(string key);
-
-    void EvictLocalTag(string tag);
-
-    void ClearLocal();
-}
-
 /// <summary>
 /// Tells other instances about evictions over Redis pub/sub, so their in-process copies go at once instead of at the
 /// end of their local lifetime. A message is <c>{instance}:{kind}:{name}</c> (kind <c>k</c> = key, <c>t</c> = tag,

@@ -1,3 +1,4 @@
+using CacheGen.Infrastructure;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -153,13 +154,8 @@ internal sealed class CacheMetrics : IDisposable
     /// The region of an evicted key: generated keys start with <c>{region}</c> (their Redis Cluster hash tag), other
     /// keys have none. Only the region is taken from a key, never the key itself.
     /// </summary>
-    public static string? RegionOfKey(string key)
-    {
-        if (key.Length < 3 || key[0] != '{')
-            return null;
-        int close = key.IndexOf('}', 1);
-        return close > 1 ? key[1..close] : null;
-    }
+    public static string? RegionOfKey(string key) =>
+        KeyFormat.TryGetRegion(key, out ReadOnlySpan<char> region) ? region.ToString() : null;
 
     /// <summary>Reports the cache's current state to whoever collects the observable instruments.</summary>
     public void ObserveState(Func<long> localEntries, Func<long> localBytes, Func<long> pendingEvictions, Func<BreakerState?> breaker)

@@ -49,17 +49,3 @@ internal static class ImmutableType<T>
         return copier.Applies ? value => value is null ? value : (T)copier.Copy(value) : null;
     }
 }
-
-internal interface IReadOnlyCopier
-{
-    bool Applies { get; }
-
-    object Copy(object source);
-}
-
-internal sealed class ReadOnlyCopier<TElement> : IReadOnlyCopier
-{
-    public bool Applies => ImmutableType<TElement>.Value;
-
-    public object Copy(object source) => new ReadOnlyCollection<TElement>(((IEnumerable<TElement>)source).ToArray());
-}

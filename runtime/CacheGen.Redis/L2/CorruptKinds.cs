@@ -2,7 +2,7 @@ namespace CacheGen.Redis;
 
 /// <summary>
 /// Why bytes under one of our keys are not a readable value: the <c>problem</c> tag of
-/// <c>cachegen.corrupt_entries</c>. Each such entry is a miss, logged (event <see cref="LogEvents.CorruptEntry"/>) and replaced.
+/// <c>cachegen.corrupt_entries</c>. Each such entry is a miss, logged (event <see cref="CacheGenLogEvents.CorruptEntry"/>) and replaced.
 /// </summary>
 internal static class CorruptKinds
 {

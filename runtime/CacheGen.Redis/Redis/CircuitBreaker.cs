@@ -1,18 +1,5 @@
 namespace CacheGen.Redis;
 
-/// <summary>The states of <see cref="CircuitBreaker"/>.</summary>
-internal enum BreakerState
-{
-    /// <summary>Redis is called as usual; consecutive failures are counted.</summary>
-    Closed,
-
-    /// <summary>Redis is not called at all; calls fall through at once.</summary>
-    Open,
-
-    /// <summary>Still not called by requests: one background probe is finding out whether Redis answers.</summary>
-    HalfOpen,
-}
-
 /// <summary>
 /// Counts consecutive Redis failures and decides whether a call may go to Redis. Requests never probe: while the
 /// breaker is not closed every call short-circuits, and only <see cref="RedisStore"/>'s recovery loop moves it through

@@ -2,22 +2,6 @@ using System.Collections.Concurrent;
 
 namespace CacheGen.Redis;
 
-/// <summary>An eviction Redis did not confirm. <see cref="Sequence"/> tells a replayed one from a newer one of the same name.</summary>
-internal readonly record struct PendingEviction(bool IsTag, string Name, TimeSpan Lifetime, long Sequence);
-
-/// <summary>What <see cref="PendingEvictions.Add"/> did.</summary>
-internal enum PendingAddition
-{
-    /// <summary>Remembered, and nothing else was pending before.</summary>
-    First,
-
-    /// <summary>Remembered (or already pending and renewed).</summary>
-    Added,
-
-    /// <summary>Not remembered: the set is full.</summary>
-    Overflowed,
-}
-
 /// <summary>
 /// Evictions (key tombstones and tag generation bumps) that Redis did not confirm: failed, timed out, or not sent
 /// because the circuit breaker was open. Until one is replayed, Redis may still hold what it should have evicted (a

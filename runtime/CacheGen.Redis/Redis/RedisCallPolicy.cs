@@ -4,37 +4,6 @@ using StackExchange.Redis;
 
 namespace CacheGen.Redis;
 
-/// <summary>How a call through <see cref="RedisCallPolicy.RunAsync"/> ended.</summary>
-internal enum CallStatus
-{
-    /// <summary>Redis answered; the value is the call's result.</summary>
-    Answered,
-
-    /// <summary>Not sent: the circuit breaker is open, or the call had nothing to send.</summary>
-    NotSent,
-
-    /// <summary>Failed or timed out: counted, logged, and it may have opened the breaker.</summary>
-    Failed,
-
-    /// <summary>Redis answered WRONGTYPE: a non-string under one of our keys (foreign data, not an outage).</summary>
-    WrongType,
-}
-
-/// <summary>What a call through the policy returned.</summary>
-internal readonly record struct CallResult<T>(CallStatus Status, T Value, Exception? Failure = null)
-{
-    public bool Answered => Status == CallStatus.Answered;
-}
-
-/// <summary>The failure log line a call writes; evictions log their own (they are deferred, not lost).</summary>
-internal enum CallKind
-{
-    Read,
-    Write,
-    Evict,
-    Publish,
-}
-
 /// <summary>
 /// The one way a request reaches Redis: admitted by the circuit breaker, bounded by the Redis timeout (and given up
 /// sooner when Redis has answered nothing for the stall timeout), its outcome

@@ -1,3 +1,6 @@
+using System;
+using System.ComponentModel;
+
 namespace CacheGen.Infrastructure;
 
 /// <summary>
@@ -12,8 +15,10 @@ namespace CacheGen.Infrastructure;
 /// and <c>null</c> is <see cref="Null"/>, which no escaped text can produce: different argument lists never make the
 /// same key.</item>
 /// </list>
+/// Public only for CacheGen's other packages, which read the region back from a key.
 /// </summary>
-internal static class KeyFormat
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class KeyFormat
 {
     /// <summary>Written before each argument of a default key.</summary>
     public const char Separator = '|';
@@ -30,4 +35,15 @@ internal static class KeyFormat
     /// <summary>A region is non-blank text without braces (a brace would end its hash tag early).</summary>
     public static bool IsValidRegion(string? region) =>
         !string.IsNullOrWhiteSpace(region) && region!.IndexOf('{') < 0 && region.IndexOf('}') < 0;
+
+    /// <summary>
+    /// Reads the region back from a key of the form <c>{region}...</c> (the shape <see cref="RegionPrefix"/> writes):
+    /// false for a key that does not start with a non-empty <c>{...}</c>.
+    /// </summary>
+    public static bool TryGetRegion(ReadOnlySpan<char> key, out ReadOnlySpan<char> region)
+    {
+        int close = key.Length > 2 && key[0] == '{' ? key.Slice(1).IndexOf('}') + 1 : 0;
+        region = close > 1 ? key.Slice(1, close - 1) : default;
+        return close > 1;
+    }
 }

@@ -1,0 +1,8 @@
+namespace CacheGen.AspNetCore.Encoding;
+
+internal enum ContentCoding
+{
+    Identity,
+    Gzip,
+    Brotli,
+}

@@ -1,0 +1,8 @@
+namespace CacheGen.Redis;
+
+internal interface IReadOnlyCopier
+{
+    bool Applies { get; }
+
+    object Copy(object source);
+}
