@@ -60,7 +60,7 @@ internal sealed partial class RedisHybridCache : HybridCache, IEvictionTarget, I
         _store = new RedisStore(_options, keys, _logger, _metrics);
         if (_options.Backplane)
         {
-            _backplane = new Backplane(_store, keys, this, _logger, _metrics, Hooks);
+            _backplane = new Backplane(_store, keys, this, _logger, _metrics) { Hooks = Hooks };
             // An eviction replayed after an outage reaches the other instances then (it was not published when made).
             Backplane backplane = _backplane;
             _store.EvictionReplayed = (name, isTag) => backplane.PublishEvictionAsync(name, isTag, CancellationToken.None);

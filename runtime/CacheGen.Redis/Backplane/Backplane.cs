@@ -19,7 +19,6 @@ internal sealed class Backplane : IDisposable
     private readonly IEvictionTarget _target;
     private readonly ILogger _logger;
     private readonly CacheMetrics _metrics;
-    private readonly RedisHybridCache.TestHooks _hooks;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly Action<RedisChannel, RedisValue> _handler;
     private readonly CancellationTokenSource _stop = new();
@@ -30,14 +29,16 @@ internal sealed class Backplane : IDisposable
     private int _resubscribed;
     private int _disposed;
 
-    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger, CacheMetrics metrics, RedisHybridCache.TestHooks hooks)
+    /// <summary>Fault injection and counters for tests, set by the cache that owns this backplane (null otherwise).</summary>
+    internal RedisHybridCache.TestHooks? Hooks { get; init; }
+
+    public Backplane(RedisStore store, RedisKeyLayout keys, IEvictionTarget target, ILogger logger, CacheMetrics metrics)
     {
         _store = store;
         _keys = keys;
         _target = target;
         _logger = logger;
         _metrics = metrics;
-        _hooks = hooks;
         _handler = OnMessage;
         // Kept apart from the source: a connection event racing Dispose may still read it.
         _stopToken = _stop.Token;
@@ -156,7 +157,7 @@ internal sealed class Backplane : IDisposable
             }
             return;
         }
-        if (_hooks.DropIncomingBackplaneMessage?.Invoke() == true)
+        if (Hooks?.DropIncomingBackplaneMessage?.Invoke() == true)
         {
             _metrics.BackplaneDropped();
             return;
@@ -188,7 +189,7 @@ internal sealed class Backplane : IDisposable
                         _target.EvictLocalKey(evicted);
                     else
                         _target.EvictLocalTag(evicted);
-                    _hooks.BackplaneMessageApplied?.Invoke(each, evicted);
+                    Hooks?.BackplaneMessageApplied?.Invoke(each, evicted);
                 }
                 return;
             case 'p':
@@ -199,7 +200,7 @@ internal sealed class Backplane : IDisposable
         }
         _metrics.BackplaneReceived();
         Interlocked.Increment(ref _applied);
-        _hooks.BackplaneMessageApplied?.Invoke(kind, name);
+        Hooks?.BackplaneMessageApplied?.Invoke(kind, name);
     }
 
     /// <summary>
