@@ -160,6 +160,23 @@ internal sealed partial class Parser
             expression = EachVariable;
             type = element;
         }
+        if (!TryReadMembers(names, path, kind, "", location, ref expression, ref type))
+            return null;
+
+        KeyPart? part = ValuePart(expression, type);
+        if (part is null)
+            Report(DiagnosticDescriptors.NoStableTextForm, location, $"{kind} placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
+        valueType = type;
+        return part;
+    }
+
+    /// <summary>
+    /// Follows the members after a placeholder's root (<c>{root.A.B}</c>): each must be a readable property or field,
+    /// read with <c>?.</c> past a value that may be null (which makes the result nullable). False when the path does not
+    /// resolve: reported, or a type the compiler could not resolve (the user's C# error, already reported).
+    /// </summary>
+    private bool TryReadMembers(string[] names, string path, string kind, string rootNote, SyntaxNode? location, ref string expression, ref ITypeSymbol type)
+    {
         foreach (string name in names.Skip(1))
         {
             ITypeSymbol lookupType = UnderlyingIfNullable(type);
@@ -168,26 +185,21 @@ internal sealed partial class Parser
             if (member is null)
             {
                 Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, kind, path, MethodName,
-                    $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}'");
-                return null;
+                    $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}'{rootNote}");
+                return false;
             }
             ITypeSymbol memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
             if (IsOrContainsErrorType(memberType))
             {
                 _metErrorType = true;
-                return null;
+                return false;
             }
             expression += (mayBeNull ? "?." : ".") + Escape(member.Name);
             type = mayBeNull && memberType.IsValueType && !IsNullableValueType(memberType)
                 ? _compilation.GetSpecialType(SpecialType.System_Nullable_T).Construct(memberType)
                 : memberType;
         }
-
-        KeyPart? part = ValuePart(expression, type);
-        if (part is null)
-            Report(DiagnosticDescriptors.NoStableTextForm, location, $"{kind} placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
-        valueType = type;
-        return part;
+        return true;
     }
 
     private ISymbol? FindReadableMember(ITypeSymbol type, string name)
