@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using CacheGen.Generator.Diagnostics;
@@ -152,24 +151,7 @@ internal sealed partial class Parser
             invalidation = ParseWrites(shape);
         }
 
-        var model = new MethodModel(
-            HintName: HintNameOf(_method),
-            Namespace: _method.ContainingNamespace.IsGlobalNamespace ? null : _method.ContainingNamespace.ToDisplayString(),
-            ContainingTypes: ContainingTypes(),
-            Modifiers: Modifiers(),
-            ReturnType: _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(TypeFormat),
-            Shape: shape ?? ReturnShape.Value,
-            ResultType: resultType,
-            Name: _method.Name,
-            TypeParameterList: _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">",
-            Constraints: _method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToEquatableArray(),
-            Parameters: _method.Parameters.Select(ParameterModelOf).ToEquatableArray(),
-            CoreName: coreName,
-            CacheExpression: cacheExpression,
-            IsStatic: _method.IsStatic,
-            Cached: cached,
-            Invalidation: invalidation,
-            EmitErrorStub: _hasErrors);
+        MethodModel model = MethodModelOf(shape, resultType, coreName, cacheExpression, cached, invalidation, emitErrorStub: _hasErrors);
         return _metErrorType ? Result(null) : Result(model);
     }
 
@@ -250,34 +232,26 @@ internal sealed partial class Parser
             && a.ArgumentList?.Arguments.FirstOrDefault()?.Expression is LiteralExpressionSyntax literal
             && literal.Token.ValueText == KnownNames.GeneratorName);
 
-    private EquatableArray<ContainingTypeModel> ContainingTypes()
-    {
-        var types = new List<ContainingTypeModel>();
-        INamedTypeSymbol? symbol = _method.ContainingType;
-        for (SyntaxNode? node = _syntax.Parent; node is TypeDeclarationSyntax type && symbol is not null; node = node.Parent, symbol = symbol.ContainingType)
-        {
-            string keyword = type switch
-            {
-                RecordDeclarationSyntax record => record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? "record struct" : "record",
-                StructDeclarationSyntax => "struct",
-                InterfaceDeclarationSyntax => "interface",
-                _ => "class",
-            };
-            string typeParameters = symbol.TypeParameters.Length == 0
-                ? ""
-                : "<" + string.Join(", ", symbol.TypeParameters.Select(t => t.Variance switch
-                {
-                    VarianceKind.In => "in " + t.Name,
-                    VarianceKind.Out => "out " + t.Name,
-                    _ => t.Name,
-                })) + ">";
-            // Pointers in the signature need an unsafe context, which the user's own declaration of the type may have
-            // given only to its own part.
-            string modifiers = (type == _syntax.Parent && UsesPointers() ? "unsafe " : "") + (symbol.IsRefLikeType ? "ref " : "");
-            types.Insert(0, new ContainingTypeModel(modifiers, keyword, Escape(symbol.Name), typeParameters));
-        }
-        return types.ToEquatableArray();
-    }
+    /// <summary>The method as the emitter re-declares it; shared by [Cached], the writers and [CachedBatch].</summary>
+    private MethodModel MethodModelOf(ReturnShape? shape, string? resultType, string coreName, string cacheExpression, CachedModel? cached,
+        InvalidationModel? invalidation, bool emitErrorStub) => new(
+        HintName: HintNameOf(_method),
+        Namespace: _method.ContainingNamespace.IsGlobalNamespace ? null : _method.ContainingNamespace.ToDisplayString(),
+        ContainingTypes: ContainingTypeChain.Of(_method.ContainingType, _syntax.Parent, innermostIsUnsafe: UsesPointers()),
+        Modifiers: Modifiers(),
+        ReturnType: _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(TypeFormat),
+        Shape: shape ?? ReturnShape.Value,
+        ResultType: resultType,
+        Name: _method.Name,
+        TypeParameterList: _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">",
+        Constraints: _method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToEquatableArray(),
+        Parameters: _method.Parameters.Select(ParameterModelOf).ToEquatableArray(),
+        CoreName: coreName,
+        CacheExpression: cacheExpression,
+        IsStatic: _method.IsStatic,
+        Cached: cached,
+        Invalidation: invalidation,
+        EmitErrorStub: emitErrorStub);
 
     private bool UsesPointers() =>
         _method.Parameters.Any(p => p.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol)
