@@ -247,21 +247,8 @@ internal sealed partial class Parser
             Report(DiagnosticDescriptors.CoreMethodSignatureMismatch, _syntax.Identifier, coreName, MethodName, ExpectedCoreSignature(coreName));
     }
 
-    private bool Matches(IMethodSymbol core)
-    {
-        if (core.IsStatic != _method.IsStatic || core.TypeParameters.Length != _method.TypeParameters.Length
-            || core.Parameters.Length != _method.Parameters.Length)
-            return false;
-        if (core.IsGenericMethod)
-            core = core.Construct(_method.TypeParameters.Cast<ITypeSymbol>().ToArray());
-        for (int i = 0; i < core.Parameters.Length; i++)
-        {
-            if (core.Parameters[i].RefKind != _method.Parameters[i].RefKind
-                || !SymbolEqualityComparer.Default.Equals(core.Parameters[i].Type, _method.Parameters[i].Type))
-                return false;
-        }
-        return core.ReturnsVoid == _method.ReturnsVoid && SymbolEqualityComparer.Default.Equals(core.ReturnType, _method.ReturnType);
-    }
+    private bool Matches(IMethodSymbol core) =>
+        core.IsStatic == _method.IsStatic && SignatureMatch.SameParametersAndReturnType(core, _method);
 
     private string ExpectedCoreSignature(string coreName)
     {
