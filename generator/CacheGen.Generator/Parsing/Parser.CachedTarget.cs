@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 
 namespace CacheGen.Generator.Parsing;
 
+// What a writing method knows of a cached method it evicts or updates.
 internal sealed partial class Parser
 {
     /// <summary>A cached method as a writing method sees it; only lives while the writing method is parsed.</summary>
