@@ -57,20 +57,7 @@ internal static class DecoratorInterface
         return null;
     }
 
-    /// <summary>Whether <paramref name="declared"/> has <paramref name="required"/>'s signature (the way Parser.Matches compares a core method).</summary>
-    public static bool SameSignature(IMethodSymbol required, IMethodSymbol declared)
-    {
-        if (required.TypeParameters.Length != declared.TypeParameters.Length || required.Parameters.Length != declared.Parameters.Length)
-            return false;
-        if (required.IsGenericMethod)
-            required = required.Construct(declared.TypeParameters.Cast<ITypeSymbol>().ToArray());
-        for (int i = 0; i < required.Parameters.Length; i++)
-        {
-            if (required.Parameters[i].RefKind != declared.Parameters[i].RefKind
-                || !SymbolEqualityComparer.Default.Equals(required.Parameters[i].Type, declared.Parameters[i].Type))
-                return false;
-        }
-        return required.ReturnsVoid == declared.ReturnsVoid && required.RefKind == declared.RefKind
-            && SymbolEqualityComparer.Default.Equals(required.ReturnType, declared.ReturnType);
-    }
+    /// <summary>Whether <paramref name="declared"/> has <paramref name="required"/>'s signature, a ref return's kind included.</summary>
+    public static bool SameSignature(IMethodSymbol required, IMethodSymbol declared) =>
+        SignatureMatch.SameParametersAndReturnType(required, declared) && required.RefKind == declared.RefKind;
 }

@@ -111,7 +111,7 @@ internal static class DecoratorParser
         var model = new DecoratorModel(
             HintName: HintNameOf(type),
             Namespace: type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
-            ContainingTypes: ContainingTypes(type, syntax),
+            ContainingTypes: ContainingTypeChain.Of(type, syntax, innermostIsUnsafe: false),
             DecoratorType: type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             ServiceType: service.ToDisplayString(TypeFormat),
             InnerName: innerName,
@@ -260,30 +260,4 @@ internal static class DecoratorParser
             string name = p.Name == innerName || p.Name == "value" ? "__" + p.Name : p.Name;
             return new ParameterModel(Parser.Escape(name), p.Type.ToDisplayString(TypeFormat), modifier, IsCancellationToken: false);
         }).ToEquatableArray();
-
-    private static EquatableArray<ContainingTypeModel> ContainingTypes(INamedTypeSymbol type, TypeDeclarationSyntax syntax)
-    {
-        var types = new List<ContainingTypeModel>();
-        INamedTypeSymbol? symbol = type;
-        for (SyntaxNode? node = syntax; node is TypeDeclarationSyntax declaration && symbol is not null; node = node.Parent, symbol = symbol.ContainingType)
-        {
-            string keyword = declaration switch
-            {
-                RecordDeclarationSyntax record => record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? "record struct" : "record",
-                StructDeclarationSyntax => "struct",
-                InterfaceDeclarationSyntax => "interface",
-                _ => "class",
-            };
-            string typeParameters = symbol.TypeParameters.Length == 0
-                ? ""
-                : "<" + string.Join(", ", symbol.TypeParameters.Select(t => t.Variance switch
-                {
-                    VarianceKind.In => "in " + t.Name,
-                    VarianceKind.Out => "out " + t.Name,
-                    _ => t.Name,
-                })) + ">";
-            types.Insert(0, new ContainingTypeModel(symbol.IsRefLikeType ? "ref " : "", keyword, Parser.Escape(symbol.Name), typeParameters));
-        }
-        return types.ToEquatableArray();
-    }
 }

@@ -60,7 +60,7 @@ internal sealed partial class Parser
         BatchModel? batch = DescribeBatch(attribute, shape, out CachedModel? cached);
         if (_metErrorType)
             return BatchResult(null);
-        MethodModel method = BatchMethodModel(shape, resultType, coreName, cacheExpression, cached);
+        MethodModel method = MethodModelOf(shape, resultType, coreName, cacheExpression, cached, invalidation: null, emitErrorStub: false);
         if (batch is null || _hasErrors)
         {
             // A body that throws, so the declaration is implemented and only the CG errors show.
@@ -228,23 +228,4 @@ internal sealed partial class Parser
         copied = !DirectIdCollections.Contains(definition);
         return copied && !CopiedIdCollections.Contains(definition) ? null : named.TypeArguments[0];
     }
-
-    private MethodModel BatchMethodModel(ReturnShape? shape, string? resultType, string coreName, string cacheExpression, CachedModel? cached) => new(
-        HintName: HintNameOf(_method),
-        Namespace: _method.ContainingNamespace.IsGlobalNamespace ? null : _method.ContainingNamespace.ToDisplayString(),
-        ContainingTypes: ContainingTypes(),
-        Modifiers: Modifiers(),
-        ReturnType: _method.ReturnsVoid ? "void" : _method.ReturnType.ToDisplayString(TypeFormat),
-        Shape: shape ?? ReturnShape.Value,
-        ResultType: resultType,
-        Name: _method.Name,
-        TypeParameterList: _method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", _method.TypeParameters.Select(t => t.Name)) + ">",
-        Constraints: _method.TypeParameters.Select(ConstraintClause).Where(c => c is not null).Select(c => c!).ToEquatableArray(),
-        Parameters: _method.Parameters.Select(ParameterModelOf).ToEquatableArray(),
-        CoreName: coreName,
-        CacheExpression: cacheExpression,
-        IsStatic: _method.IsStatic,
-        Cached: cached,
-        Invalidation: null,
-        EmitErrorStub: false);
 }

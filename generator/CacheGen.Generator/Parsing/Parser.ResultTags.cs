@@ -47,28 +47,8 @@ internal sealed partial class Parser
 
         string expression = ResultExpression;
         ITypeSymbol type = _resultRoot!;
-        foreach (string name in names.Skip(1))
-        {
-            ITypeSymbol lookupType = UnderlyingIfNullable(type);
-            bool mayBeNull = type.IsReferenceType || !SymbolEqualityComparer.Default.Equals(lookupType, type) || type is ITypeParameterSymbol { IsValueType: false };
-            ISymbol? member = FindReadableMember(lookupType, name);
-            if (member is null)
-            {
-                Report(DiagnosticDescriptors.UnknownKeyPlaceholder, location, "Tag", path, MethodName,
-                    $"a readable property or field '{name}' of '{lookupType.ToDisplayString(MessageFormat)}' (the cached value)");
-                return true;
-            }
-            ITypeSymbol memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
-            if (IsOrContainsErrorType(memberType))
-            {
-                _metErrorType = true;
-                return true;
-            }
-            expression += (mayBeNull ? "?." : ".") + Escape(member.Name);
-            type = mayBeNull && memberType.IsValueType && !IsNullableValueType(memberType)
-                ? _compilation.GetSpecialType(SpecialType.System_Nullable_T).Construct(memberType)
-                : memberType;
-        }
+        if (!TryReadMembers(names, path, "Tag", " (the cached value)", location, ref expression, ref type))
+            return true;
         part = ValuePart(expression, type);
         if (part is null)
             Report(DiagnosticDescriptors.NoStableTextForm, location, $"Tag placeholder '{{{path}}}'", type.ToDisplayString(MessageFormat), MethodName);
