@@ -22,6 +22,6 @@ namespace Fresh
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Fresh.RateService.GetRatesAsync", "rates", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { JitterPercent = 10, RefreshAheadPercent = 80 };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Fresh.RateService.GetRatesAsync", "rates", new global::Microsoft.Extensions.Caching.Hybrid.HybridCacheEntryOptions { Expiration = global::System.TimeSpan.FromSeconds(60) }) { JitterPercent = 10, RefreshAheadPercent = 80, Shape = "4f3e3a136fc97c74" };
     }
 }

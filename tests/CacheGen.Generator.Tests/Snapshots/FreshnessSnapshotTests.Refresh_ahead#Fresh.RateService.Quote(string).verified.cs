@@ -22,6 +22,6 @@ namespace Fresh
     [global::System.CodeDom.Compiler.GeneratedCode("CacheGen.Generator", "0.1.0.0")]
     file static class __CacheGenStatics
     {
-        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Fresh.RateService.Quote", "rates", null) { RefreshAheadPercent = 50 };
+        public static readonly global::CacheGen.Infrastructure.CachedMethod Method = new("Fresh.RateService.Quote", "rates", null) { RefreshAheadPercent = 50, Shape = "4f3e3a136fc97c74" };
     }
 }
