@@ -405,11 +405,7 @@ internal sealed partial class RedisHybridCache : IMethodBatchCache
         if (item.Finished)
             return;
         item.Finished = true;
-        _flights.TryRemove(new KeyValuePair<string, Flight>(item.Flight.Key, item.Flight));
-        if (failure is null)
-            item.Flight.Complete(result);
-        else
-            item.Flight.Fail(failure);
+        Settle(item.Flight, result, failure);
         Hooks.FillFinished?.Invoke(item.Flight.Key);
     }
 

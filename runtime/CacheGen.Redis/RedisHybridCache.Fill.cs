@@ -176,6 +176,8 @@ internal sealed partial class RedisHybridCache
                 if (stored is not null)
                     _local.RemoveExact(key, stored);
             }
+            // Out of the registry as soon as the write is done, before the lease is released: a caller from here on reads
+            // the stored value instead of replacing this flight with a fill of its own. (Settle finds it gone.)
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             return result;
         }

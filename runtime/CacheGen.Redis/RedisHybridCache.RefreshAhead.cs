@@ -81,19 +81,11 @@ internal sealed partial class RedisHybridCache
             }
             _metrics.RefreshStarted(region, settings.Method);
             Log.RefreshStarted(_logger, key);
-            try
-            {
-                FlightResult<T> result = await FillAsync(flight, state, factory, settings).ConfigureAwait(false);
-                _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
-                flight.Complete(result);
-            }
-            catch (Exception e)
+            if (await RunFlightAsync(flight, state, factory, settings).ConfigureAwait(false) is { } failure)
             {
                 // The current value stays until it expires (and its stale window beyond): only the refresh is lost.
-                _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
-                flight.Fail(e);
                 _metrics.RefreshFailed(region, settings.Method);
-                Log.RefreshFailed(_logger, key, e);
+                Log.RefreshFailed(_logger, key, failure);
             }
         }
         catch (Exception e)

@@ -79,24 +79,44 @@ internal sealed partial class RedisHybridCache
     private ValueTask<T> StartFill<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
         EntrySettings settings, CancellationToken cancellationToken)
     {
-        _ = RunFillAsync(flight, state, factory, settings);
+        _ = RunFlightAsync(flight, state, factory, settings);
         return flight.WaitForCreatorAsync(cancellationToken);
     }
 
-    private async Task RunFillAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, EntrySettings settings)
+    /// <summary>
+    /// Runs a registered flight's fill to its end and settles it: every fill (a caller's miss, a refresh ahead) ends here.
+    /// Returns the fill's failure, if any, already handed to its waiters.
+    /// </summary>
+    private async Task<Exception?> RunFlightAsync<TState, T>(Flight<T> flight, TState state, Func<TState, CancellationToken, ValueTask<T>> factory,
+        EntrySettings settings)
     {
+        Exception? failure = null;
         try
         {
-            FlightResult<T> result = await FillAsync(flight, state, factory, settings).ConfigureAwait(false);
-            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
-            flight.Complete(result);
+            Settle(flight, await FillAsync(flight, state, factory, settings).ConfigureAwait(false));
         }
         catch (Exception e)
         {
-            _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
-            flight.Fail(e);
+            failure = e;
+            Settle(flight, default, e);
         }
-        Hooks.FillFinished?.Invoke(flight.Key);
+        // A refresh reports its end through RefreshFinished.
+        if (!settings.IsRefresh)
+            Hooks.FillFinished?.Invoke(flight.Key);
+        return failure;
+    }
+
+    /// <summary>
+    /// Ends a flight: takes it out of the registry (unless something replaced it there) and gives its waiters the result or
+    /// the failure. Waiters answered already (a soft timeout, the answer sent before the Redis write) keep that answer.
+    /// </summary>
+    private void Settle<T>(Flight<T> flight, FlightResult<T> result, Exception? failure = null)
+    {
+        _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
+        if (failure is null)
+            flight.Complete(result);
+        else
+            flight.Fail(failure);
     }
 
     /// <summary>
