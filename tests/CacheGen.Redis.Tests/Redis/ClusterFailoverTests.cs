@@ -96,7 +96,18 @@ public sealed class ClusterFailoverTests(RedisClusterWithReplicasFixture redis, 
         Assert.True(metricsB.Sum("cachegen.hits", "level=l2") >= 5, $"no Redis hits {resumed} after the kill (cluster whole after {promoted})");
         Assert.Same(replica, redis.Cluster.MasterOf(GenerationKey(region)));
 
-        // Evictions and the backplane work on the new master: B evicts, A's minute-long in-process copy goes.
+        // Evictions and the backplane work on the new master: B evicts, A's minute-long in-process copy goes. First, A's
+        // subscription must be back (the client may move it to another node some time after the cluster is whole; a
+        // message published before that is lost, which the reliability page bounds by the in-process lifetime): B
+        // evicts a tag nothing carries until A has applied one of its messages.
+        var subscribed = Stopwatch.StartNew();
+        int before = a.Hooks.BackplaneMessagesApplied;
+        while (a.Hooks.BackplaneMessagesApplied == before && subscribed.Elapsed < FailoverBound)
+        {
+            await b.Cache.RemoveByTagAsync("no-entry-carries-this");
+            await Task.Delay(100);
+        }
+        output.WriteLine($"A's subscription carried B's messages again {subscribed.Elapsed.TotalSeconds:F1} s after Redis hits resumed");
         Assert.Equal("v2", await a.Cache.GetOrCreateAsync(key, database, tags: tags));
         int applied = a.Hooks.BackplaneMessagesApplied;
         Volatile.Write(ref version, 3);
